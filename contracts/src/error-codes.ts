@@ -1,0 +1,41 @@
+/**
+ * Stable error codes of the API (`code` of every problem+json). Clients and the console branch on
+ * these; the server's messages may change.
+ */
+export const ERROR_CODES = [
+  'validation_failed',
+  'invalid_json',
+  'unsupported_media_type',
+  'route_not_found',
+  'unauthenticated',
+  'forbidden',
+  'insufficient_scope',
+  'csrf_failed',
+  'invalid_credentials',
+  'too_many_attempts',
+  'rate_limited',
+  'signup_closed',
+  'email_taken',
+  'slug_taken',
+  'workspace_not_found',
+  'community_not_found',
+  'group_not_found',
+  'link_not_found',
+  'link_expired',
+  'link_exhausted',
+  'link_disabled',
+  'member_not_found',
+  'application_not_found',
+  'product_not_found',
+  'api_key_not_found',
+  'user_not_found',
+  'identity_in_use',
+  'member_banned',
+  'already_member',
+  'nickname_format',
+  'invalid_state',
+  'group_archived',
+  'capacity_below_seated',
+  'internal_error',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];

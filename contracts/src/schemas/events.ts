@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { Id, Timestamp } from './common.js';
+
+/** Domain event types written by the foundation; later modules add theirs. */
+export const EVENT_TYPES = [
+  'link_visited',
+  'applied',
+  'threshold_passed',
+  'application_rejected',
+  'application_reviewed',
+  'joined',
+  'rules_accepted',
+  'nickname_set',
+  'introduced',
+  'onboarded',
+  'left',
+  'removed',
+  'role_changed',
+  'membership_granted',
+  'group_created',
+] as const;
+export const EventType = z.enum(EVENT_TYPES);
+export type EventType = z.infer<typeof EventType>;
+
+export const EventOut = z
+  .object({
+    id: z.number(),
+    type: z.string(),
+    occurred_at: Timestamp,
+    member_id: z.string().nullable(),
+    group_id: z.string().nullable(),
+    entry_link_id: z.string().nullable(),
+    channel: z.string().nullable(),
+    referrer_member_id: z.string().nullable(),
+    actor_user_id: z.string().nullable(),
+    props: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'Event' });
+
+export const ListEventsQuery = z.strictObject({
+  after_id: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  type: z.string().max(60).optional(),
+  member_id: Id.optional(),
+});
+
+/** Engagement events of PRODUCT.md's active rate: message, post, reply, check-in, attendance, reaction. */
+export const ENGAGEMENT_TYPES = ['message', 'post', 'reply', 'check_in', 'event_attended', 'reaction'] as const;

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { Id, Name, Timestamp } from './common.js';
+import { LIMITS } from '../limits.js';
+
+export const ProductType = z.enum(['membership', 'course', 'consulting', 'goods', 'event']);
+export const MembershipTerm = z.enum(['annual', 'permanent', 'days']);
+
+export const CreateProduct = z
+  .strictObject({
+    type: ProductType,
+    name: Name,
+    price_minor: z.number().int().min(0).describe('Price in minor units (fen, cents)'),
+    currency: z.string().regex(/^[A-Z]{3}$/).optional().describe('Defaults to the community currency'),
+    term: MembershipTerm.optional(),
+    term_days: z.number().int().min(1).max(36500).optional(),
+    group_ids: z.array(Id).max(LIMITS.listItems).default([]),
+  })
+  .superRefine((p, ctx) => {
+    if (p.type === 'membership' && !p.term) ctx.addIssue({ code: 'custom', path: ['term'], message: 'required for memberships' });
+    if (p.term === 'days' && !p.term_days) ctx.addIssue({ code: 'custom', path: ['term_days'], message: 'required when term is days' });
+  });
+export type CreateProduct = z.infer<typeof CreateProduct>;
+
+export const ProductOut = z
+  .object({
+    id: z.string(),
+    community_id: z.string(),
+    type: ProductType,
+    name: z.string(),
+    price_minor: z.number(),
+    currency: z.string(),
+    term: MembershipTerm.nullable(),
+    term_days: z.number().nullable(),
+    group_ids: z.array(z.string()),
+    status: z.string(),
+    created_at: Timestamp,
+  })
+  .meta({ id: 'Product' });
+
+export const MembershipOut = z
+  .object({
+    id: z.string(),
+    member_id: z.string(),
+    product_id: z.string(),
+    source: z.string(),
+    starts_at: Timestamp,
+    expires_at: Timestamp.nullable(),
+    active: z.boolean(),
+  })
+  .meta({ id: 'Membership' });

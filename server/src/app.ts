@@ -1,0 +1,120 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Config } from './config.js';
+import type { DatabaseHandle } from './db/kysely.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import type { Deps } from './lib/deps.js';
+import { installGuard } from './http/guard.js';
+import type { Access } from './http/access.js';
+import { installProblemHandler } from './http/problems.js';
+import { authRoutes } from './modules/auth/index.js';
+import { workspaceRoutes } from './modules/workspaces/index.js';
+import { communityRoutes } from './modules/communities/index.js';
+import { groupRoutes } from './modules/groups/index.js';
+import { linkRoutes } from './modules/links/index.js';
+import { memberRoutes, selfRoutes } from './modules/members/index.js';
+import { productRoutes } from './modules/products/index.js';
+import { apiKeyRoutes } from './modules/apikeys/index.js';
+import { eventRoutes } from './modules/events/index.js';
+import { publicRoutes } from './modules/public/public.routes.js';
+import { rootPage } from './http/root-page.js';
+
+export const VERSION = '0.1.0';
+
+export interface AppOptions {
+  database: DatabaseHandle;
+  config: Pick<Config, 'publicUrl' | 'signup' | 'secret' | 'trustProxy' | 'logLevel'>;
+  clock?: Clock;
+  /** Requests per minute per IP on login/sign-up and on public link endpoints. */
+  limits?: { loginPerMinute?: number; publicPerMinute?: number };
+  logger?: boolean;
+}
+
+export interface RouteInfo {
+  method: string;
+  url: string;
+  access: Access;
+}
+
+/** Builds the HTTP server: every module's routes behind one guard, one error format, one OpenAPI. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { routeTable: RouteInfo[]; deps: Deps }> {
+  const app = Fastify({
+    logger: opts.logger === false ? false : { level: opts.config.logLevel },
+    trustProxy: opts.config.trustProxy,
+    bodyLimit: 1024 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+  const deps: Deps = { db: opts.database.db, clock: opts.clock ?? systemClock, config: opts.config };
+  const limits = { loginPerMinute: opts.limits?.loginPerMinute ?? 20, publicPerMinute: opts.limits?.publicPerMinute ?? 120 };
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installProblemHandler(app);
+
+  // Every route must say who may call it; swagger-ui's static files are the only implicit ones.
+  const routeTable: RouteInfo[] = [];
+  app.addHook('onRoute', (route) => {
+    const config = (route.config ?? {}) as { access?: RouteInfo['access'] };
+    if (!config.access && (route.url.startsWith('/docs') || route.url === '/openapi.json')) {
+      route.config = { ...config, access: { kind: 'public' } } as typeof route.config;
+    } else if (!config.access) {
+      throw new Error(`Route ${String(route.method)} ${route.url} declares no access rule`);
+    }
+    const access = (route.config as { access: RouteInfo['access'] }).access;
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routeTable.push({ method, url: route.url, access });
+    }
+  });
+
+  await app.register(cookie, { secret: opts.config.secret });
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Yutang API', version: VERSION, description: 'Run an online community as a business: groups, thresholds, members, events.' },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'yt_session' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'API key (yk_…) or member token (ymt_…)' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  installGuard(app, deps);
+
+  await app.register(authRoutes(deps, limits));
+  await app.register(workspaceRoutes(deps));
+  await app.register(communityRoutes(deps));
+  await app.register(groupRoutes(deps));
+  await app.register(linkRoutes(deps));
+  await app.register(memberRoutes(deps));
+  await app.register(selfRoutes(deps, limits));
+  await app.register(productRoutes(deps));
+  await app.register(apiKeyRoutes(deps));
+  await app.register(eventRoutes(deps));
+  await app.register(publicRoutes(deps, limits));
+
+  app.get('/healthz', { config: { access: { kind: 'public' } }, schema: { hide: true } }, async () => {
+    await deps.db.selectFrom('users').select('id').limit(1).execute();
+    return { ok: true, version: VERSION, database: opts.database.dialect };
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/', { config: { access: { kind: 'public' } }, schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').send(rootPage(VERSION, opts.database.dialect)),
+  );
+
+  await app.ready();
+  return Object.assign(app, { routeTable, deps });
+}

@@ -1,0 +1,94 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const Env = z.object({
+  YUTANG_DATABASE_URL: z
+    .string()
+    .min(1)
+    .default('./data/yutang.db')
+    .describe('SQLite file path (default ./data/yutang.db) or postgres:// URL'),
+  YUTANG_DATA_DIR: z.string().optional(),
+  YUTANG_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('127.0.0.1'),
+  YUTANG_PUBLIC_URL: z.url().optional(),
+  YUTANG_SIGNUP: z.enum(['open', 'closed']).default('open'),
+  YUTANG_TRUST_PROXY: bool.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  databaseUrl: string;
+  dialect: 'sqlite' | 'postgres';
+  dataDir: string;
+  secret: string;
+  port: number;
+  host: string;
+  publicUrl: string;
+  signup: 'open' | 'closed';
+  trustProxy: boolean;
+  logLevel: z.infer<typeof Env>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {}
+
+/** `X_FILE=/run/secrets/x` may stand in for `X` (Docker/Kubernetes secrets). */
+function withFileSecrets(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = { ...env };
+  for (const key of ['YUTANG_DATABASE_URL', 'YUTANG_SECRET']) {
+    const file = env[`${key}_FILE`];
+    if (file && !env[key]) out[key] = readFileSync(file, 'utf8').trim();
+  }
+  return out;
+}
+
+export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//i.test(url);
+
+/**
+ * Parses the environment once, at start. Every problem is reported together so an operator fixes
+ * them in one go. Nothing else in the code reads `process.env`.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(withFileSecrets(env));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dialect = isPostgresUrl(e.YUTANG_DATABASE_URL) ? 'postgres' : 'sqlite';
+  const databaseUrl =
+    dialect === 'sqlite' && e.YUTANG_DATABASE_URL !== ':memory:'
+      ? resolve(e.YUTANG_DATABASE_URL)
+      : e.YUTANG_DATABASE_URL;
+  const dataDir = resolve(
+    e.YUTANG_DATA_DIR ?? (dialect === 'sqlite' && databaseUrl !== ':memory:' ? dirname(databaseUrl) : './data'),
+  );
+  return {
+    databaseUrl,
+    dialect,
+    dataDir,
+    secret: e.YUTANG_SECRET ?? loadOrCreateSecret(dataDir),
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.YUTANG_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    signup: e.YUTANG_SIGNUP,
+    trustProxy: e.YUTANG_TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** The secret is generated once per install and kept next to the data, readable only by its owner. */
+function loadOrCreateSecret(dataDir: string): string {
+  const file = join(dataDir, 'secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,243 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** ISO-8601 UTC text. PostgreSQL's timestamptz is parsed into the same text by db/kysely.ts. */
+export type Timestamp = string;
+/** Read as object (PostgreSQL jsonb) or text (SQLite); always written as JSON text. Decode with codecs.json. */
+export type JsonColumn = ColumnType<unknown, string, string>;
+/** 0/1 on both dialects, so booleans never drift between them. */
+export type Flag = number;
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  is_install_owner: ColumnType<Flag, Flag | undefined, Flag>;
+  created_at: Timestamp;
+  password_changed_at: Timestamp;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  csrf_token: string;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface LoginAttemptsTable {
+  key: string;
+  failures: number;
+  window_started_at: Timestamp;
+  locked_until: Timestamp | null;
+}
+
+export interface WorkspacesTable {
+  id: string;
+  name: string;
+  is_demo: ColumnType<Flag, Flag | undefined, Flag>;
+  created_at: Timestamp;
+}
+
+export interface WorkspaceMembersTable {
+  workspace_id: string;
+  user_id: string;
+  role: string;
+  created_at: Timestamp;
+}
+
+export interface InstallSettingsTable {
+  key: string;
+  value: JsonColumn;
+}
+
+export interface CommunitiesTable {
+  id: string;
+  workspace_id: string;
+  slug: string;
+  name: string;
+  value_proposition: string;
+  values: JsonColumn;
+  type: string;
+  monetization_modes: JsonColumn;
+  time_zone: string;
+  currency: string;
+  rules: JsonColumn;
+  threshold: JsonColumn;
+  is_demo: ColumnType<Flag, Flag | undefined, Flag>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface CommunityRolesTable {
+  community_id: string;
+  user_id: string;
+  role: string;
+  created_at: Timestamp;
+}
+
+export interface GroupsTable {
+  id: string;
+  community_id: string;
+  name: string;
+  tags: JsonColumn;
+  capacity: number;
+  seated_count: ColumnType<number, number | undefined, number>;
+  status: string;
+  monitor_user_id: string | null;
+  leader_user_id: string | null;
+  threshold: ColumnType<unknown, string | null, string | null>;
+  created_from_link_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface EntryLinksTable {
+  id: string;
+  community_id: string;
+  code: string;
+  name: string;
+  channel: string;
+  owner_user_id: string | null;
+  owner_member_id: string | null;
+  group_ids: JsonColumn;
+  overflow_template: ColumnType<unknown, string | null, string | null>;
+  segment_rules: JsonColumn;
+  expires_at: Timestamp | null;
+  max_uses: number | null;
+  uses: ColumnType<number, number | undefined, number>;
+  visits: ColumnType<number, number | undefined, number>;
+  status: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MembersTable {
+  id: string;
+  community_id: string;
+  external_id: string | null;
+  display_name: string;
+  nickname: string | null;
+  status: string;
+  profile: JsonColumn;
+  token_hash: string;
+  entry_link_id: string | null;
+  channel: string | null;
+  referrer_member_id: string | null;
+  current_group_id: string | null;
+  introduction: string | null;
+  rules_accepted_at: Timestamp | null;
+  introduced_at: Timestamp | null;
+  onboarded_at: Timestamp | null;
+  first_joined_at: Timestamp | null;
+  last_joined_at: Timestamp | null;
+  left_at: Timestamp | null;
+  removal_reason: string | null;
+  banned: ColumnType<Flag, Flag | undefined, Flag>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MemberSpansTable {
+  id: string;
+  community_id: string;
+  member_id: string;
+  group_id: string;
+  entry_link_id: string | null;
+  referrer_member_id: string | null;
+  joined_at: Timestamp;
+  left_at: Timestamp | null;
+  left_kind: string | null;
+}
+
+export interface ApplicationsTable {
+  id: string;
+  community_id: string;
+  member_id: string;
+  entry_link_id: string | null;
+  threshold: JsonColumn;
+  answers: JsonColumn;
+  reviews: JsonColumn;
+  status: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  decided_at: Timestamp | null;
+}
+
+export interface ProductsTable {
+  id: string;
+  community_id: string;
+  type: string;
+  name: string;
+  price_minor: number;
+  currency: string;
+  term: string | null;
+  term_days: number | null;
+  group_ids: JsonColumn;
+  status: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MembershipsTable {
+  id: string;
+  community_id: string;
+  member_id: string;
+  product_id: string;
+  source: string;
+  granted_by_user_id: string | null;
+  starts_at: Timestamp;
+  expires_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  community_id: string;
+  name: string;
+  key_hash: string;
+  prefix: string;
+  scopes: JsonColumn;
+  created_by_user_id: string | null;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  community_id: string;
+  type: string;
+  occurred_at: Timestamp;
+  member_id: string | null;
+  group_id: string | null;
+  entry_link_id: string | null;
+  channel: string | null;
+  referrer_member_id: string | null;
+  actor_user_id: string | null;
+  props: JsonColumn;
+  recorded_at: Timestamp;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  login_attempts: LoginAttemptsTable;
+  workspaces: WorkspacesTable;
+  workspace_members: WorkspaceMembersTable;
+  install_settings: InstallSettingsTable;
+  communities: CommunitiesTable;
+  community_roles: CommunityRolesTable;
+  groups: GroupsTable;
+  entry_links: EntryLinksTable;
+  members: MembersTable;
+  member_spans: MemberSpansTable;
+  applications: ApplicationsTable;
+  products: ProductsTable;
+  memberships: MembershipsTable;
+  api_keys: ApiKeysTable;
+  events: EventsTable;
+}

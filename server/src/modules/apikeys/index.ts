@@ -1,0 +1,2 @@
+export { apiKeyRoutes } from './apikeys.routes.js';
+export { createApiKey } from './apikeys.service.js';

@@ -1,0 +1,65 @@
+import type { Db, Trx } from '../../db/kysely.js';
+import { encodeJson, json } from '../../db/codecs.js';
+import type { EventType } from '../../../../contracts/src/index.js';
+
+export interface NewEvent {
+  community_id: string;
+  type: EventType | (string & {});
+  occurred_at: string;
+  member_id?: string | null;
+  group_id?: string | null;
+  entry_link_id?: string | null;
+  channel?: string | null;
+  referrer_member_id?: string | null;
+  actor_user_id?: string | null;
+  props?: Record<string, unknown>;
+}
+
+/** Appends a domain event. Call it with the transaction that makes the change it records. */
+export async function insertEvent(trx: Trx | Db, e: NewEvent, recordedAt: string): Promise<void> {
+  await trx
+    .insertInto('events')
+    .values({
+      community_id: e.community_id,
+      type: e.type,
+      occurred_at: e.occurred_at,
+      member_id: e.member_id ?? null,
+      group_id: e.group_id ?? null,
+      entry_link_id: e.entry_link_id ?? null,
+      channel: e.channel ?? null,
+      referrer_member_id: e.referrer_member_id ?? null,
+      actor_user_id: e.actor_user_id ?? null,
+      props: encodeJson(e.props ?? {}),
+      recorded_at: recordedAt,
+    })
+    .execute();
+}
+
+export async function listEvents(
+  db: Db,
+  communityId: string,
+  q: { after_id: number; limit: number; type?: string | undefined; member_id?: string | undefined },
+) {
+  let query = db
+    .selectFrom('events')
+    .selectAll()
+    .where('community_id', '=', communityId)
+    .where('id', '>', q.after_id)
+    .orderBy('id')
+    .limit(q.limit);
+  if (q.type) query = query.where('type', '=', q.type);
+  if (q.member_id) query = query.where('member_id', '=', q.member_id);
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    id: Number(r.id),
+    type: r.type,
+    occurred_at: r.occurred_at,
+    member_id: r.member_id,
+    group_id: r.group_id,
+    entry_link_id: r.entry_link_id,
+    channel: r.channel,
+    referrer_member_id: r.referrer_member_id,
+    actor_user_id: r.actor_user_id,
+    props: json<Record<string, unknown>>(r.props),
+  }));
+}

@@ -1,0 +1,2 @@
+export { insertEvent, listEvents, type NewEvent } from './events.repo.js';
+export { eventRoutes } from './events.routes.js';

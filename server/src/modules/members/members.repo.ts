@@ -1,0 +1,116 @@
+import type { Selectable } from 'kysely';
+import type { Db, Trx } from '../../db/kysely.js';
+import type { ApplicationsTable, MembersTable } from '../../db/types.js';
+import { json } from '../../db/codecs.js';
+import type { MemberStatus, Threshold } from '../../../../contracts/src/index.js';
+import type { Review } from '../thresholds/index.js';
+
+export type MemberRow = Selectable<MembersTable>;
+export type ApplicationRow = Selectable<ApplicationsTable>;
+
+export interface Application {
+  id: string;
+  community_id: string;
+  member_id: string;
+  entry_link_id: string | null;
+  threshold: Threshold;
+  answers: Record<string, string>;
+  reviews: Record<string, Review>;
+  status: 'pending' | 'passed' | 'rejected';
+  created_at: string;
+  decided_at: string | null;
+}
+
+export const toApplication = (r: ApplicationRow): Application => ({
+  id: r.id,
+  community_id: r.community_id,
+  member_id: r.member_id,
+  entry_link_id: r.entry_link_id,
+  threshold: json<Threshold>(r.threshold),
+  answers: json<Record<string, string>>(r.answers),
+  reviews: json<Record<string, Review>>(r.reviews),
+  status: r.status as Application['status'],
+  created_at: r.created_at,
+  decided_at: r.decided_at,
+});
+
+export const findMember = (db: Db | Trx, communityId: string, id: string) =>
+  db.selectFrom('members').selectAll().where('community_id', '=', communityId).where('id', '=', id).executeTakeFirst();
+
+export const findMemberByExternalId = (db: Db | Trx, communityId: string, externalId: string) =>
+  db.selectFrom('members').selectAll().where('community_id', '=', communityId).where('external_id', '=', externalId).executeTakeFirst();
+
+export async function findApplication(db: Db | Trx, communityId: string, id: string) {
+  const r = await db.selectFrom('applications').selectAll().where('community_id', '=', communityId).where('id', '=', id).executeTakeFirst();
+  return r ? toApplication(r) : null;
+}
+
+export async function findLatestApplication(db: Db | Trx, memberId: string) {
+  const r = await db
+    .selectFrom('applications')
+    .selectAll()
+    .where('member_id', '=', memberId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+  return r ? toApplication(r) : null;
+}
+
+export async function findPendingApplications(db: Db | Trx, communityId: string, memberIds: string[]) {
+  if (!memberIds.length) return [];
+  const rows = await db
+    .selectFrom('applications')
+    .selectAll()
+    .where('community_id', '=', communityId)
+    .where('member_id', 'in', memberIds)
+    .where('status', '=', 'pending')
+    .execute();
+  return rows.map(toApplication);
+}
+
+/** People who became members through this member's own invite links. */
+export async function countInvitedMembers(db: Db | Trx, communityId: string, memberId: string): Promise<number> {
+  const row = await db
+    .selectFrom('members')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('community_id', '=', communityId)
+    .where('referrer_member_id', '=', memberId)
+    .where('first_joined_at', 'is not', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function activeProductIds(db: Db | Trx, memberId: string, now: string): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('memberships')
+    .select('product_id')
+    .where('member_id', '=', memberId)
+    .where('starts_at', '<=', now)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .execute();
+  return new Set(rows.map((r) => r.product_id));
+}
+
+export interface MemberFilter {
+  status?: MemberStatus | undefined;
+  group_id?: string | undefined;
+  entry_link_id?: string | undefined;
+  referrer_member_id?: string | undefined;
+  /** Restrict to members seated in these groups (monitors, leaders). */
+  groupIds?: ReadonlySet<string> | null;
+}
+
+export async function listMembersPage(db: Db, communityId: string, f: MemberFilter, limit: number, cursor?: string) {
+  let q = db.selectFrom('members').selectAll().where('community_id', '=', communityId);
+  if (f.status) q = q.where('status', '=', f.status);
+  if (f.group_id) q = q.where('current_group_id', '=', f.group_id);
+  if (f.entry_link_id) q = q.where('entry_link_id', '=', f.entry_link_id);
+  if (f.referrer_member_id) q = q.where('referrer_member_id', '=', f.referrer_member_id);
+  if (f.groupIds) {
+    const ids = [...f.groupIds];
+    if (!ids.length) return [];
+    q = q.where('current_group_id', 'in', ids);
+  }
+  if (cursor) q = q.where('id', '>', cursor);
+  return q.orderBy('id').limit(limit).execute();
+}

@@ -1,0 +1,2 @@
+export { productRoutes } from './products.routes.js';
+export { createProduct } from './products.service.js';
