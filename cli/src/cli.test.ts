@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const dir = mkdtempSync(join(tmpdir(), 'yutang-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the real CLI from source, with a clean environment pointing at a temp database. */
+function yutang(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/src/yutang.ts', ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', YUTANG_DATABASE_URL: join(dir, 'cli.db'), ...env },
+    timeout: 120_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('yutang CLI', () => {
+  it('migrates once, then reports the database up to date', () => {
+    const first = yutang(['migrate']);
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/Applied 3 migrations/);
+    const again = yutang(['migrate']);
+    expect(again.code).toBe(0);
+    expect(again.out).toContain('up to date');
+  });
+
+  it('refuses a bad configuration listing every problem', () => {
+    const r = yutang(['migrate'], { PORT: 'eighty', YUTANG_SECRET: 'short' });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('PORT');
+    expect(r.err).toContain('YUTANG_SECRET');
+  });
+
+  it('creates the demo, backs the database up consistently, and prints an API key', () => {
+    const demo = yutang(['demo', '--seed', '3']);
+    expect(demo.code).toBe(0);
+    expect(demo.out).toMatch(/Demo community "demo-reading-club" ready: \d+ people/);
+    expect(yutang(['demo']).out).toContain('already exists');
+
+    const target = join(dir, 'backup.db');
+    const backup = yutang(['backup', target]);
+    expect(backup.code).toBe(0);
+    expect(existsSync(target)).toBe(true);
+    const live = new SQLite(join(dir, 'cli.db'), { readonly: true });
+    const copy = new SQLite(target, { readonly: true });
+    const count = (d: SQLite.Database) => (d.prepare('select count(*) n from members').get() as { n: number }).n;
+    expect(count(copy)).toBe(count(live));
+    expect(count(copy)).toBeGreaterThan(1500);
+    live.close();
+    copy.close();
+    expect(yutang(['backup', target]).code).toBe(1); // never overwrites
+
+    const key = yutang(['apikey', 'create', '--community', 'demo-reading-club', '--scopes', 'events:write']);
+    expect(key.code).toBe(0);
+    expect(key.out.trim()).toMatch(/^yk_[\w-]{20,}$/);
+    const missing = yutang(['apikey', 'create', '--community', 'nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('No community with slug "nope"');
+  });
+});

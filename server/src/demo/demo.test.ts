@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestDb, describeEachDialect, type TestDb } from '../test/harness.js';
+import { createDemo, DEMO_SLUG } from './demo.js';
+
+/** What a demo looks like, without ids, so two runs can be compared. */
+async function shape(db: TestDb) {
+  const q = db.handle.db;
+  const community = await q.selectFrom('communities').selectAll().where('slug', '=', DEMO_SLUG).executeTakeFirstOrThrow();
+  const groups = await q.selectFrom('groups').select(['name', 'capacity', 'seated_count', 'status']).where('community_id', '=', community.id).orderBy('name').execute();
+  const statuses = await q.selectFrom('members').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).where('community_id', '=', community.id).groupBy('status').orderBy('status').execute();
+  const channels = await q.selectFrom('members').select(['channel', (eb) => eb.fn.countAll<number>().as('n')]).where('community_id', '=', community.id).groupBy('channel').orderBy('channel').execute();
+  const events = await q.selectFrom('events').select(['type', (eb) => eb.fn.countAll<number>().as('n')]).where('community_id', '=', community.id).groupBy('type').orderBy('type').execute();
+  const num = <T extends { n: number }>(rows: T[]) => rows.map((r) => ({ ...r, n: Number(r.n) }));
+  return { community, groups, statuses: num(statuses), channels: num(channels), events: num(events) };
+}
+
+describeEachDialect('demo community', (dialect) => {
+  let a: TestDb;
+  let b: TestDb;
+  beforeAll(async () => {
+    a = await createTestDb(dialect);
+    b = await createTestDb(dialect);
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it('is deterministic from its seed, marked as demo, and consistent with its own event log', async () => {
+    const opts = { seed: 7, people: 300, days: 60 };
+    expect(await createDemo(a.handle, opts)).not.toBeNull();
+    expect(await createDemo(b.handle, opts)).not.toBeNull();
+    expect(await createDemo(a.handle, opts)).toBeNull(); // second call leaves the existing demo alone
+
+    const x = await shape(a);
+    const y = await shape(b);
+    expect(x.groups).toEqual(y.groups);
+    expect(x.statuses).toEqual(y.statuses);
+    expect(x.channels).toEqual(y.channels);
+    expect(x.events).toEqual(y.events);
+
+    expect(x.community.is_demo).toBe(1);
+    expect(x.community.name).toContain('演示');
+    expect(x.groups).toHaveLength(6);
+    // Four channels plus members' own invite links.
+    expect(x.channels.map((c) => c.channel)).toEqual(expect.arrayContaining(['公众号', '朋友圈', '合作伙伴', '视频号', 'member_invite']));
+    const count = (t: string) => x.events.find((e) => e.type === t)?.n ?? 0;
+    expect(count('left')).toBeGreaterThan(0);
+    expect(count('applied')).toBe(300);
+
+    // Seats agree with open spans, and members now = joins − leaves (no removals in the demo).
+    const q = a.handle.db;
+    const cid = x.community.id;
+    const open = await q
+      .selectFrom('member_spans')
+      .select(['group_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('community_id', '=', cid)
+      .where('left_at', 'is', null)
+      .groupBy('group_id')
+      .execute();
+    const seated = await q.selectFrom('groups').select(['id', 'seated_count']).where('community_id', '=', cid).execute();
+    for (const g of seated) expect(Number(open.find((o) => o.group_id === g.id)?.n ?? 0)).toBe(g.seated_count);
+    const inGroups = seated.reduce((s, g) => s + g.seated_count, 0);
+    expect(inGroups).toBe(count('joined') - count('left'));
+    const members = x.statuses.filter((s) => s.status === 'active' || s.status === 'onboarding').reduce((s, r) => s + r.n, 0);
+    expect(members).toBe(inGroups);
+  });
+});
