@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { describe, inject } from 'vitest';
+import { afterAll, beforeAll, describe, inject } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { buildApp, type AppOptions } from '../app.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle, type Dialect } from '../db/kysely.js';
@@ -143,3 +143,20 @@ export const expectOk = <T>(r: ApiResponse<T>, status = 200): T => {
   if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${JSON.stringify(r.body)}`);
   return r.body;
 };
+
+/**
+ * The usual suite setup: a fresh database and a real server for the suite, closed afterwards.
+ * Read `ctx.db` / `ctx.server` inside tests (they are set by beforeAll).
+ */
+export function useServer(dialect: Dialect, opts: { clock?: Clock; app?: Partial<AppOptions> } = {}) {
+  const ctx = {} as { db: TestDb; server: TestServer };
+  beforeAll(async () => {
+    ctx.db = await createTestDb(dialect, opts.clock);
+    ctx.server = await startServer(ctx.db, opts.app);
+  });
+  afterAll(async () => {
+    await ctx.server?.close();
+    await ctx.db?.close();
+  });
+  return ctx;
+}

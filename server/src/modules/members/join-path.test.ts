@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Client, createTestDb, describeEachDialect, expectOk, signUp, startServer, type TestDb, type TestServer } from '../../test/harness.js';
+import { expect, it } from 'vitest';
+import { Client, expectOk, signUp, describeEachDialect, useServer } from '../../test/harness.js';
 
 describeEachDialect('operator builds a community and people join through an entry link', (dialect) => {
-  let db: TestDb;
-  let server: TestServer;
-  beforeAll(async () => {
-    db = await createTestDb(dialect);
-    server = await startServer(db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.close();
-  });
+  const ctx = useServer(dialect);
 
   it('signs up, builds 3 groups of 5, seats 16 people (a 4th group appears), onboards, lists attribution', async () => {
-    const { client: op, workspaceId } = await signUp(server.url, 'owner@example.com', 'Owner');
+    const { client: op, workspaceId } = await signUp(ctx.server.url, 'owner@example.com', 'Owner');
 
     const community = expectOk(
       await op.post(`/api/v1/workspaces/${workspaceId}/communities`, {
@@ -33,7 +24,7 @@ describeEachDialect('operator builds a community and people join through an entr
     expect(community.rules.banned_topics).toEqual(['politics', 'religion', 'ads']);
     const cid = community.id as string;
 
-    const groups = [];
+    const groups: any[] = [];
     for (const n of [1, 2, 3]) {
       groups.push(expectOk(await op.post(`/api/v1/communities/${cid}/groups`, { name: `跑团${n}群`, capacity: 5, tags: { city: '上海' } }), 201));
     }
@@ -44,13 +35,13 @@ describeEachDialect('operator builds a community and people join through an entr
     expect(link.url).toMatch(/\/j\/[a-z0-9]+$/);
 
     // The link page records a visit and shows a QR code.
-    const page = await new Client(server.url).get(`/j/${link.code}`);
+    const page = await new Client(ctx.server.url).get(`/j/${link.code}`);
     expect(page.status).toBe(200);
     expect(page.body).toContain('<svg');
 
     const joined: { member: any; member_token: string; next: string }[] = [];
     for (let i = 0; i < 16; i++) {
-      joined.push(expectOk(await new Client(server.url).post(`/api/v1/public/links/${link.code}/join`, { name: `跑者${i}` })));
+      joined.push(expectOk(await new Client(ctx.server.url).post(`/api/v1/public/links/${link.code}/join`, { name: `跑者${i}` })));
     }
     expect(joined.every((j) => j.next === 'onboarding' && j.member_token.startsWith('ymt_'))).toBe(true);
 
@@ -70,7 +61,7 @@ describeEachDialect('operator builds a community and people join through an entr
     expect(linkAfter.visits).toBe(1);
 
     // Onboarding: a wrong nickname gets the expected format; a right one passes.
-    const me = new Client(server.url, joined[0]!.member_token);
+    const me = new Client(ctx.server.url, joined[0]!.member_token);
     expectOk(await me.post('/api/v1/member/onboarding/rules', { accepted: true }));
     const wrong = await me.post('/api/v1/member/onboarding/nickname', { nickname: '小明' });
     expect(wrong.status).toBe(400);
