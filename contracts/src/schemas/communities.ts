@@ -62,6 +62,19 @@ export const CreateCommunity = z.strictObject({
 });
 export type CreateCommunity = z.infer<typeof CreateCommunity>;
 
+/**
+ * A partial rules update. Not `Rules.partial()`: zod 4 still applies the defaults of optional
+ * fields, which would reset every rule the caller left out.
+ */
+const RulesPatch = z.strictObject({
+  announcement: LongText.optional(),
+  introduction_template: LongText.optional(),
+  nickname_format: ShortText.optional(),
+  perks: z.array(ShortText).max(LIMITS.listItems).optional(),
+  welcome_message: LongText.optional(),
+  banned_topics: z.array(ShortText).max(LIMITS.listItems).optional(),
+});
+
 export const UpdateCommunity = z.strictObject({
   name: Name.optional(),
   value_proposition: LongText.optional(),
@@ -70,7 +83,7 @@ export const UpdateCommunity = z.strictObject({
   monetization_modes: z.array(MonetizationMode).max(10).optional(),
   time_zone: TimeZone.optional(),
   currency: z.string().regex(/^[A-Z]{3}$/).optional(),
-  rules: Rules.partial().optional(),
+  rules: RulesPatch.optional(),
 });
 export type UpdateCommunity = z.infer<typeof UpdateCommunity>;
 

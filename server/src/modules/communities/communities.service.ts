@@ -74,7 +74,8 @@ export async function updateCommunity(deps: Deps, id: string, input: UpdateCommu
 
 export async function setCommunityThreshold(deps: Deps, id: string, threshold: Threshold): Promise<Community> {
   await deps.db.transaction().execute(async (trx) => {
-    await assertThresholdRefs(trx, id, threshold, 'threshold');
+    // The body is the threshold itself: errors name `criteria.…`, like its schema errors do.
+    await assertThresholdRefs(trx, id, threshold, '');
     await trx
       .updateTable('communities')
       .set({ threshold: encodeJson(threshold), updated_at: deps.clock.now().toISOString() })

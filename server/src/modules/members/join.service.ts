@@ -1,5 +1,5 @@
 import type { JoinRequest, Threshold } from '../../../../contracts/src/index.js';
-import type { Trx } from '../../db/kysely.js';
+import { isPostgres, type Trx } from '../../db/kysely.js';
 import { encodeJson, json } from '../../db/codecs.js';
 import type { Deps } from '../../lib/deps.js';
 import { AppError } from '../../lib/errors.js';
@@ -85,6 +85,10 @@ export async function joinThroughLink(
       if (member.banned) throw new AppError('member_banned', 403, 'You were removed from this community and cannot rejoin');
       if (member.status === 'active' || member.status === 'onboarding') {
         throw new AppError('already_member', 409, 'You are already a member of this community');
+      }
+      // A second pending application would seat the member a second time when both pass.
+      if ((await findPendingApplications(trx, link.community_id, [member.id])).length) {
+        throw new AppError('invalid_state', 409, 'Your application is still waiting; follow its progress at GET /api/v1/member');
       }
     } else {
       token = `ymt_${secretToken()}`;
@@ -236,6 +240,11 @@ async function admit(trx: Trx, member: MemberRow, a: Application, at: string, de
   );
   // The referrer may have been waiting for this join to pass an invitation threshold.
   if (referrer && depth < 8) {
+    // Concurrent invitee joins (through different links of one referrer) take turns here, so each
+    // counts the invitees committed before it: none is lost, and the application passes once.
+    if (isPostgres(trx)) {
+      await trx.selectFrom('applications').select('id').where('member_id', '=', referrer).where('status', '=', 'pending').forUpdate().execute();
+    }
     for (const pending of await findPendingApplications(trx, communityId, [referrer])) {
       await settleApplication(trx, communityId, pending.id, at, depth + 1);
     }

@@ -12,7 +12,7 @@ export async function assertThresholdRefs(db: Db | Trx, communityId: string, t: 
     if (found.length !== new Set(ids).size) {
       const key = c.type === 'paid' ? 'product_ids' : 'invitee_group_ids';
       throw new AppError('validation_failed', 400, `Unknown ${table} in threshold`, [
-        { field: `${field}.criteria.${i}.${key}`, message: `every id must name a ${table === 'products' ? 'product' : 'group'} of this community` },
+        { field: `${field ? `${field}.` : ''}criteria.${i}.${key}`, message: `every id must name a ${table === 'products' ? 'product' : 'group'} of this community` },
       ]);
     }
   }

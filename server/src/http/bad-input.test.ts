@@ -1,0 +1,292 @@
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  Client,
+  createTestDb,
+  describeEachDialect,
+  expectOk,
+  signUp,
+  startServer,
+  type ApiResponse,
+  type TestDb,
+  type TestServer,
+} from '../test/harness.js';
+import type { RouteInfo } from '../app.js';
+
+/**
+ * Every write endpoint rejects unknown fields and wrong types with problem+json naming the field,
+ * before anything is written. Each body-taking route needs a valid body in the table below, so a
+ * new route fails this test until it is added.
+ */
+
+const PASSWORD = 'correct horse battery';
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Write routes that declare no body: they act on the session or the path alone and ignore any body
+ * sent. The test checks that they really declare none, so a route that gains a body must move to
+ * the table.
+ */
+const BODYLESS_WRITES = ['POST /api/v1/auth/logout', 'POST /api/v1/public/links/:code/visits'];
+
+interface World {
+  owner: Client;
+  workspaceId: string;
+  communityId: string;
+  groupId: string;
+  linkId: string;
+  linkCode: string;
+  memberId: string;
+  memberToken: string;
+  applicationId: string;
+  productId: string;
+}
+
+interface BodyCase {
+  /** A body the route accepts as it is. */
+  valid: Record<string, unknown>;
+  /** One field of it with a value of the wrong type. */
+  wrong: [field: string, value: unknown];
+}
+
+/** A valid body per route, and a wrong-typed field; hand-written from the contracts. */
+const bodyCases = (w: World): Record<string, BodyCase> => ({
+  'POST /api/v1/auth/signup': { valid: { email: 'newcomer@example.com', password: PASSWORD, name: 'Newcomer' }, wrong: ['name', 123] },
+  'POST /api/v1/auth/login': { valid: { email: 'owner@example.com', password: PASSWORD }, wrong: ['email', 123] },
+  'POST /api/v1/auth/password': { valid: { current_password: PASSWORD, new_password: 'another long password' }, wrong: ['new_password', 1234567890123] },
+  'POST /api/v1/workspaces': { valid: { name: 'Second brand' }, wrong: ['name', { zh: '品牌' }] },
+  'POST /api/v1/workspaces/:workspaceId/communities': { valid: { name: 'Readers', slug: 'readers', type: 'knowledge' }, wrong: ['slug', 42] },
+  'PATCH /api/v1/communities/:communityId': { valid: { name: 'Renamed' }, wrong: ['values', 'coffee'] },
+  'PUT /api/v1/communities/:communityId/threshold': { valid: { mode: 'any', criteria: [{ type: 'free' }] }, wrong: ['criteria', { type: 'free' }] },
+  'POST /api/v1/communities/:communityId/staff': { valid: { email: 'owner@example.com', role: 'leader' }, wrong: ['role', 5] },
+  'POST /api/v1/communities/:communityId/groups': { valid: { name: '新群', capacity: 10 }, wrong: ['capacity', 'ten'] },
+  'PATCH /api/v1/communities/:communityId/groups/:groupId': { valid: { name: '改名', archived: true }, wrong: ['archived', 'yes'] },
+  'POST /api/v1/communities/:communityId/links': { valid: { name: '朋友圈', channel: '朋友圈', group_ids: [w.groupId] }, wrong: ['group_ids', w.groupId] },
+  'PATCH /api/v1/communities/:communityId/links/:linkId': { valid: { disabled: true, max_uses: 5 }, wrong: ['max_uses', '5'] },
+  'POST /api/v1/communities/:communityId/members/:memberId/remove': { valid: { reason: 'spam', ban: true }, wrong: ['ban', 'true'] },
+  'POST /api/v1/communities/:communityId/members/:memberId/memberships': { valid: { product_id: w.productId }, wrong: ['product_id', 42] },
+  'POST /api/v1/communities/:communityId/applications/:applicationId/review': { valid: { decision: 'approve' }, wrong: ['decision', true] },
+  'POST /api/v1/public/links/:code/join': { valid: { name: 'Joiner', profile: { city: '上海' } }, wrong: ['profile', 'city=上海'] },
+  'POST /api/v1/member/onboarding/rules': { valid: { accepted: true }, wrong: ['accepted', 'true'] },
+  'POST /api/v1/member/onboarding/nickname': { valid: { nickname: '上海-教育-小明' }, wrong: ['nickname', 123] },
+  'POST /api/v1/member/onboarding/introduction': { valid: { text: '我是小明，来自上海，在学校教数学' }, wrong: ['text', ['我是小明']] },
+  // An empty body is valid here; an unknown field still is not.
+  'POST /api/v1/member/leave': { valid: {}, wrong: ['reason', 123] },
+  'POST /api/v1/communities/:communityId/products': { valid: { type: 'membership', name: 'VIP', price_minor: 9900, term: 'annual' }, wrong: ['price_minor', '99.00'] },
+  'POST /api/v1/communities/:communityId/api-keys': { valid: { name: 'crm', scopes: ['read'] }, wrong: ['scopes', 'read'] },
+});
+
+const keyOf = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
+const isProblem = (r: ApiResponse) => (r.headers.get('content-type') ?? '').startsWith('application/problem+json');
+const fieldsOf = (r: ApiResponse) => ((r.body as { errors?: { field: string }[] }).errors ?? []).map((e) => e.field);
+
+/** Every row of every table, to prove that a rejected request wrote nothing anywhere. */
+async function dbDump(db: TestDb) {
+  const k = db.handle.db as unknown as Kysely<any>;
+  const tables = (await k.introspection.getTables()).map((x) => x.name).filter((n) => !n.startsWith('yutang_migrations')).sort();
+  const out: Record<string, string[]> = {};
+  for (const table of tables) out[table] = ((await k.selectFrom(table).selectAll().execute()) as unknown[]).map((r) => JSON.stringify(r)).sort();
+  return out;
+}
+
+async function apiSnapshot(w: World) {
+  const c = `/api/v1/communities/${w.communityId}`;
+  const out: Record<string, unknown> = {};
+  for (const p of ['/api/v1/auth/me', '/api/v1/workspaces', `/api/v1/workspaces/${w.workspaceId}/communities`, c, `${c}/staff`, `${c}/groups`, `${c}/links`, `${c}/members?limit=200`, `${c}/applications`, `${c}/products`, `${c}/api-keys`, `${c}/events?limit=1000`]) {
+    out[p] = expectOk(await w.owner.get(p));
+  }
+  out['member self'] = expectOk(await new Client(w.owner.base, w.memberToken).get('/api/v1/member'));
+  return out;
+}
+
+/** Sends raw text as the body, with the client's cookie and CSRF token. */
+async function sendRaw(c: Client, method: string, path: string, text: string, contentType = 'application/json') {
+  const headers: Record<string, string> = { 'content-type': contentType };
+  if (c.cookies.size) headers.cookie = [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  if (c.csrf) headers['x-csrf-token'] = c.csrf;
+  if (c.bearer) headers.authorization = `Bearer ${c.bearer}`;
+  const res = await fetch(c.base + path, { method, headers, body: text });
+  const type = res.headers.get('content-type') ?? '';
+  const body = await res.text();
+  return { status: res.status, headers: res.headers, body: type.includes('json') ? JSON.parse(body) : body } as ApiResponse;
+}
+
+describeEachDialect('bad input: write endpoints reject unknown fields and wrong types, writing nothing', (dialect) => {
+  let db: TestDb;
+  let server: TestServer;
+  let w: World;
+  let routes: RouteInfo[];
+  let cases: Record<string, BodyCase>;
+  let beforeDb: Record<string, string[]>;
+  let beforeApi: Record<string, unknown>;
+  let stranger: Client;
+
+  beforeAll(async () => {
+    db = await createTestDb(dialect);
+    server = await startServer(db);
+    const { client: owner, workspaceId } = await signUp(server.url, 'owner@example.com', 'Owner');
+    const community = expectOk(
+      await owner.post(`/api/v1/workspaces/${workspaceId}/communities`, {
+        name: '读书会',
+        slug: 'books',
+        type: 'interest',
+        rules: { nickname_format: '城市-行业-姓名' },
+      }),
+      201,
+    );
+    const c = `/api/v1/communities/${community.id}`;
+    const group = expectOk(await owner.post(`${c}/groups`, { name: '一群', capacity: 10 }), 201);
+    const reviewGroup = expectOk(await owner.post(`${c}/groups`, { name: '审核群', threshold: { criteria: [{ type: 'application' }] } }), 201);
+    const link = expectOk(await owner.post(`${c}/links`, { name: '公众号', channel: '公众号', group_ids: [group.id] }), 201);
+    const reviewLink = expectOk(await owner.post(`${c}/links`, { name: 'partner', channel: 'partner', group_ids: [reviewGroup.id] }), 201);
+    const joined = expectOk(await new Client(server.url).post(`/api/v1/public/links/${link.code}/join`, { name: '小明' }));
+    const applied = expectOk(await new Client(server.url).post(`/api/v1/public/links/${reviewLink.code}/join`, { name: '小红' }));
+    expect(applied.application.status).toBe('pending');
+    const product = expectOk(await owner.post(`${c}/products`, { type: 'membership', name: 'VIP', price_minor: 9900, term: 'annual' }), 201);
+    expectOk(await owner.post(`${c}/api-keys`, { name: 'crm', scopes: ['read'] }), 201);
+    w = {
+      owner,
+      workspaceId,
+      communityId: community.id,
+      groupId: group.id,
+      linkId: link.id,
+      linkCode: link.code,
+      memberId: joined.member.id,
+      memberToken: joined.member_token,
+      applicationId: applied.application.id,
+      productId: product.id,
+    };
+    stranger = (await signUp(server.url, 'stranger@example.com')).client;
+    routes = server.app.routeTable;
+    cases = bodyCases(w);
+    beforeDb = await dbDump(db);
+    beforeApi = await apiSnapshot(w);
+    // group_created ×2, applied ×2, joined ×1: the baseline holds real data.
+    expect(beforeDb.events!.length).toBe(5);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db?.close();
+  });
+
+  /** The path with this world's ids, and the client the route's access rule admits. */
+  function target(r: RouteInfo): { path: string; client: Client } {
+    const ids: Record<string, string> = {
+      workspaceId: w.workspaceId,
+      communityId: w.communityId,
+      groupId: w.groupId,
+      linkId: w.linkId,
+      memberId: w.memberId,
+      applicationId: w.applicationId,
+      code: w.linkCode,
+    };
+    const path = r.url.replace(/:(\w+)/g, (_, p: string) => {
+      if (!ids[p]) throw new Error(`no value for :${p} of ${r.url}`);
+      return ids[p];
+    });
+    const client = r.access.kind === 'public' ? new Client(server.url) : r.access.kind === 'member' ? new Client(server.url, w.memberToken) : w.owner;
+    return { path, client };
+  }
+
+  const writeRoutes = () => routes.filter((r) => WRITE_METHODS.has(r.method));
+
+  it('has a body case for every write route that takes a body, and only those', () => {
+    const doc = server.app.swagger() as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    const takesBody = (r: RouteInfo) => {
+      const op = doc.paths[r.url.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()];
+      if (!op) throw new Error(`${keyOf(r)} is missing from the OpenAPI document`);
+      return !!op.requestBody;
+    };
+    const withBody = writeRoutes().filter(takesBody).map(keyOf).sort();
+    const without = writeRoutes().filter((r) => !takesBody(r)).map(keyOf).sort();
+    expect(withBody).toEqual(Object.keys(cases).sort());
+    expect(without).toEqual([...BODYLESS_WRITES].sort());
+    // 22 body-taking write routes when this was written: the table cannot be silently empty.
+    expect(withBody.length).toBeGreaterThanOrEqual(22);
+  });
+
+  it('rejects an unknown field next to a valid body, naming only that field', async () => {
+    const failures: string[] = [];
+    for (const r of writeRoutes()) {
+      const c = cases[keyOf(r)];
+      if (!c) continue;
+      const { path, client } = target(r);
+      const res = await client.request(r.method, path, { ...c.valid, zzz_unknown: 1 });
+      if (res.status !== 400 || !isProblem(res) || res.body.code !== 'validation_failed' || JSON.stringify(fieldsOf(res)) !== '["zzz_unknown"]') {
+        failures.push(`${keyOf(r)} → ${res.status} ${JSON.stringify(res.body)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('rejects a wrong-typed field, naming only that field', async () => {
+    const failures: string[] = [];
+    for (const r of writeRoutes()) {
+      const c = cases[keyOf(r)];
+      if (!c) continue;
+      const [field, value] = c.wrong;
+      const { path, client } = target(r);
+      const res = await client.request(r.method, path, { ...c.valid, [field]: value });
+      if (res.status !== 400 || !isProblem(res) || res.body.code !== 'validation_failed' || JSON.stringify(fieldsOf(res)) !== JSON.stringify([field])) {
+        failures.push(`${keyOf(r)} (${field}: ${JSON.stringify(value)}) → ${res.status} ${JSON.stringify(res.body)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('names nested and query fields by their path', async () => {
+    const c = `/api/v1/communities/${w.communityId}`;
+    const nested = await w.owner.patch(c, { rules: { welcome_message: 'hi', zzz_unknown: 1 } });
+    expect([nested.status, nested.body.code, fieldsOf(nested)]).toEqual([400, 'validation_failed', ['rules.zzz_unknown']]);
+    const deep = await w.owner.put(`${c}/threshold`, { criteria: [{ type: 'invitation', count: 'three' }] });
+    expect([deep.status, fieldsOf(deep)]).toEqual([400, ['criteria.0.count']]);
+    const query = await w.owner.get(`${c}/members?zzz_unknown=1`);
+    expect([query.status, query.body.code, fieldsOf(query)]).toEqual([400, 'validation_failed', ['query.zzz_unknown']]);
+    expect(isProblem(query)).toBe(true);
+    const limit = await w.owner.get(`${c}/events?limit=abc`);
+    expect([limit.status, fieldsOf(limit)]).toEqual([400, ['query.limit']]);
+  });
+
+  it('checks access before input: a stranger learns nothing about the body schema', async () => {
+    const anonymous = await new Client(server.url).patch(`/api/v1/communities/${w.communityId}`, { zzz_unknown: 1 });
+    expect([anonymous.status, anonymous.body.code]).toEqual([401, 'unauthenticated']);
+    const strange = await stranger.patch(`/api/v1/communities/${w.communityId}`, { zzz_unknown: 1 });
+    expect([strange.status, strange.body.code]).toEqual([404, 'community_not_found']);
+    expect(isProblem(strange)).toBe(true);
+  });
+
+  it('answers malformed JSON with invalid_json', async () => {
+    for (const [client, method, path] of [
+      [w.owner, 'PATCH', `/api/v1/communities/${w.communityId}`],
+      [new Client(server.url), 'POST', '/api/v1/auth/signup'],
+      [new Client(server.url, w.memberToken), 'POST', '/api/v1/member/onboarding/rules'],
+    ] as const) {
+      for (const text of ['{"name": ', '{name: 1}', '']) {
+        const res = await sendRaw(client, method, path, text);
+        expect([res.status, res.body.code], `${method} ${path} ${JSON.stringify(text)}`).toEqual([400, 'invalid_json']);
+        expect(isProblem(res)).toBe(true);
+      }
+    }
+    // A body that is JSON but not an object is a validation error of the body itself.
+    const array = await w.owner.patch(`/api/v1/communities/${w.communityId}`, [1, 2]);
+    expect([array.status, array.body.code, fieldsOf(array)]).toEqual([400, 'validation_failed', ['body']]);
+  });
+
+  it('answers unknown routes and methods with route_not_found', async () => {
+    for (const [method, path] of [
+      ['GET', '/api/v1/nope'],
+      ['POST', '/api/v1/communities'],
+      ['DELETE', `/api/v1/communities/${w.communityId}`],
+      ['GET', `/api/v1/communities/${w.communityId}/groups/${w.groupId}/nope`],
+    ] as const) {
+      const res = await w.owner.request(method, path, method === 'POST' ? {} : undefined);
+      expect([res.status, res.body.code], `${method} ${path}`).toEqual([404, 'route_not_found']);
+      expect(isProblem(res)).toBe(true);
+    }
+  });
+
+  it('wrote nothing', async () => {
+    expect(await dbDump(db)).toEqual(beforeDb);
+    expect(await apiSnapshot(w)).toEqual(beforeApi);
+  });
+});
