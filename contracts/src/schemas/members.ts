@@ -55,6 +55,7 @@ export const ApplicationOut = z
     status: z.enum(['pending', 'passed', 'rejected']),
     mode: z.enum(['all', 'any']),
     progress: z.array(CriterionProgress),
+    needs_review: z.boolean().describe('Waiting for a staff decision (the review queue)'),
     answers: z.record(z.string(), z.string()),
     created_at: Timestamp,
     decided_at: Timestamp.nullable(),

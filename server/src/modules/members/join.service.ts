@@ -123,6 +123,9 @@ export async function joinThroughLink(
       member = (await findMember(trx, link.community_id, id))!;
     }
 
+    // A use is an application through the link, counted under the link's lock, so a cap of N lets
+    // exactly N people in even when some of them pass their threshold much later.
+    await trx.updateTable('entry_links').set((eb) => ({ uses: eb('uses', '+', 1) })).where('id', '=', link.id).execute();
     const applicationId = newId('app');
     await trx
       .insertInto('applications')
@@ -220,7 +223,6 @@ async function admit(trx: Trx, member: MemberRow, a: Application, at: string, de
     })
     .where('id', '=', member.id)
     .execute();
-  await trx.updateTable('entry_links').set((eb) => ({ uses: eb('uses', '+', 1) })).where('id', '=', link.id).execute();
   const attribution = { entry_link_id: link.id, channel: link.channel, referrer_member_id: referrer };
   if (a.threshold.criteria.length) {
     await insertEvent(trx, { community_id: communityId, type: 'threshold_passed', occurred_at: at, member_id: member.id, group_id: groupId, ...attribution, props: { application_id: a.id } }, at);

@@ -26,13 +26,17 @@ export const presentMember = (m: MemberRow) => ({
   created_at: m.created_at,
 });
 
-export const presentApplication = (a: Application, facts: ApplicantFacts) => ({
+export function presentApplication(a: Application, facts: ApplicantFacts) {
+  const evaluation = evaluateThreshold(a.threshold, facts);
+  return {
   id: a.id,
   member_id: a.member_id,
   status: a.status,
   mode: a.threshold.mode,
-  progress: evaluateThreshold(a.threshold, facts).progress,
+  progress: evaluation.progress,
+  needs_review: a.status === 'pending' && evaluation.needsReview,
   answers: a.answers,
   created_at: a.created_at,
   decided_at: a.decided_at,
-});
+  };
+}

@@ -58,7 +58,7 @@ export async function listApplications(deps: Deps, communityId: string, status: 
   const views = [];
   for (const r of rows) views.push(await applicationView(deps, communityId, r.id));
   // The review queue holds what waits on staff; invitation and payment progress waits on the applicant.
-  return reviewOnly ? views.filter((v) => v.progress.some((p) => p.status === 'pending' && /review/i.test(p.detail))) : views;
+  return reviewOnly ? views.filter((v) => v.needs_review) : views;
 }
 
 /** Staff decision on every criterion of the application that waits for review. */
