@@ -29,14 +29,14 @@ export const presentMember = (m: MemberRow) => ({
 export function presentApplication(a: Application, facts: ApplicantFacts) {
   const evaluation = evaluateThreshold(a.threshold, facts);
   return {
-  id: a.id,
-  member_id: a.member_id,
-  status: a.status,
-  mode: a.threshold.mode,
-  progress: evaluation.progress,
-  needs_review: a.status === 'pending' && evaluation.needsReview,
-  answers: a.answers,
-  created_at: a.created_at,
-  decided_at: a.decided_at,
+    id: a.id,
+    member_id: a.member_id,
+    status: a.status,
+    mode: a.threshold.mode,
+    progress: evaluation.progress,
+    needs_review: a.status === 'pending' && evaluation.needsReview,
+    answers: a.answers,
+    created_at: a.created_at,
+    decided_at: a.decided_at,
   };
 }
