@@ -26,11 +26,16 @@ async function authenticate(deps: Deps, req: FastifyRequest): Promise<Auth> {
     if (token.startsWith('yk_')) {
       const key = await deps.db
         .selectFrom('api_keys')
-        .select(['id', 'community_id', 'scopes'])
+        .select(['id', 'community_id', 'scopes', 'last_used_at'])
         .where('key_hash', '=', sha256(token))
         .where('revoked_at', 'is', null)
         .executeTakeFirst();
       if (!key) throw unauthenticated();
+      const now = deps.clock.now();
+      // Operators see when a key was last used; once a minute is precise enough and keeps reads cheap.
+      if (!key.last_used_at || now.getTime() - Date.parse(key.last_used_at) > 60_000) {
+        await deps.db.updateTable('api_keys').set({ last_used_at: now.toISOString() }).where('id', '=', key.id).execute();
+      }
       return { kind: 'apikey', keyId: key.id, communityId: key.community_id, scopes: json<ApiScope[]>(key.scopes) };
     }
     if (token.startsWith('ymt_')) {

@@ -319,7 +319,10 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
     expect(JSON.stringify(list.body)).not.toContain(secret);
 
     const reader = new Client(server.url, secret);
+    expect(list.body.api_keys[0].last_used_at).toBeNull();
     expect((await reader.get(`/api/v1/communities/${x.id}`)).status).toBe(200);
+    const used = expectOk(await op.get(`/api/v1/communities/${x.id}/api-keys`)).api_keys[0].last_used_at;
+    expect(typeof used).toBe('string');
     const groups = await reader.get(`/api/v1/communities/${x.id}/groups`);
     expect(groups.status).toBe(200);
     expect(groups.body.groups).toEqual([]);
@@ -438,5 +441,17 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
       'admin@example.com': 'admin',
       'leader@example.com': 'leader',
     });
+
+    // Nor can an admin demote or remove another admin; the owner can.
+    const { client: adm2 } = await signUp(server.url, 'admin2@example.com');
+    expectOk(await owner.post(`/api/v1/communities/${cid}/staff`, { email: 'admin2@example.com', role: 'admin' }));
+    const demote = await adm.post(`/api/v1/communities/${cid}/staff`, { email: 'admin2@example.com', role: 'leader' });
+    expect([demote.status, demote.body.code]).toEqual([403, 'forbidden']);
+    const admin2Id = expectOk(await adm2.get('/api/v1/auth/me')).user.id as string;
+    const removal = await adm.delete(`/api/v1/communities/${cid}/staff/${admin2Id}`);
+    expect([removal.status, removal.body.code]).toEqual([403, 'forbidden']);
+    expect(expectOk(await adm2.get(`/api/v1/communities/${cid}`)).your_role).toBe('admin');
+    expectOk(await owner.delete(`/api/v1/communities/${cid}/staff/${admin2Id}`));
+    expect((await adm2.get(`/api/v1/communities/${cid}`)).status).toBe(404);
   });
 });

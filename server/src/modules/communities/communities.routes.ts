@@ -13,7 +13,6 @@ import {
 } from '../../../../contracts/src/index.js';
 import { requireActor, sessionUserId } from '../../http/access.js';
 import type { Deps } from '../../lib/deps.js';
-import { forbidden } from '../../lib/errors.js';
 import type { Community } from './communities.repo.js';
 import { listStaff } from './communities.repo.js';
 import {
@@ -121,7 +120,6 @@ export const communityRoutes =
       },
       async (req) => {
         const { actor, communityId } = requireActor(req);
-        if (req.body.role === 'admin' && actor.role !== 'owner') throw forbidden('Only an owner can appoint admins');
         await assignStaff(deps, communityId, actor, req.body);
         return { ok: true as const };
       },

@@ -1,12 +1,12 @@
 import type { AssignStaff, CreateCommunity, Threshold, UpdateCommunity } from '../../../../contracts/src/index.js';
 import { encodeJson } from '../../db/codecs.js';
 import type { Deps } from '../../lib/deps.js';
-import { AppError, invalid, notFound } from '../../lib/errors.js';
+import { AppError, forbidden, invalid, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { Actor } from '../../http/access.js';
 import { insertEvent } from '../events/index.js';
 import { findUserByEmail, normalizeEmail } from '../auth/index.js';
-import { findCommunityById, findCommunityBySlug, listCommunitiesOfWorkspace, type Community } from './communities.repo.js';
+import { findCommunityById, findCommunityBySlug, findCommunityRole, listCommunitiesOfWorkspace, type Community } from './communities.repo.js';
 import { communityHealth } from './communities.health.js';
 import { assertThresholdRefs } from '../thresholds/index.js';
 import type { Trx } from '../../db/kysely.js';
@@ -95,6 +95,7 @@ export async function assignStaff(deps: Deps, communityId: string, actor: Actor,
   if (!user) throw invalid('email', 'No account with this email; ask them to sign up first', 'user_not_found');
   const now = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (trx) => {
+    await assertMayChangeRole(trx, communityId, actor, user.id, input.role);
     await trx
       .insertInto('community_roles')
       .values({ community_id: communityId, user_id: user.id, role: input.role, created_at: now })
@@ -108,6 +109,7 @@ export async function assignStaff(deps: Deps, communityId: string, actor: Actor,
 export async function removeStaff(deps: Deps, communityId: string, actor: Actor, userId: string) {
   const now = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (trx) => {
+    await assertMayChangeRole(trx, communityId, actor, userId, null);
     const res = await trx.deleteFrom('community_roles').where('community_id', '=', communityId).where('user_id', '=', userId).executeTakeFirst();
     if (Number(res.numDeletedRows) === 0) throw notFound('user');
     await trx
@@ -124,6 +126,13 @@ export async function removeStaff(deps: Deps, communityId: string, actor: Actor,
       .execute();
     await recordRoleChange(trx, communityId, userId, null, actor, now);
   });
+}
+
+/** Admins run HQ but only owners appoint, demote or remove admins. */
+async function assertMayChangeRole(trx: Trx, communityId: string, actor: Actor, userId: string, role: string | null) {
+  if (actor.role === 'owner') return;
+  const current = await findCommunityRole(trx, communityId, userId);
+  if (role === 'admin' || current?.role === 'admin') throw forbidden('Only an owner can appoint, demote or remove admins');
 }
 
 const recordRoleChange = (trx: Trx, communityId: string, userId: string, role: string | null, actor: Actor, now: string) =>
