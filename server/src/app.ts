@@ -16,6 +16,7 @@ import { systemClock, type Clock } from './lib/clock.js';
 import type { Deps } from './lib/deps.js';
 import { installGuard } from './http/guard.js';
 import type { Access } from './http/access.js';
+import { AuthCache } from './http/auth-cache.js';
 import { installProblemHandler } from './http/problems.js';
 import { authRoutes } from './modules/auth/index.js';
 import { workspaceRoutes } from './modules/workspaces/index.js';
@@ -53,7 +54,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
     trustProxy: opts.config.trustProxy,
     bodyLimit: 1024 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
-  const deps: Deps = { db: opts.database.db, clock: opts.clock ?? systemClock, config: opts.config };
+  const deps: Deps = { db: opts.database.db, clock: opts.clock ?? systemClock, config: opts.config, authCache: new AuthCache() };
   const limits = { loginPerMinute: opts.limits?.loginPerMinute ?? 20, publicPerMinute: opts.limits?.publicPerMinute ?? 120 };
 
   app.setValidatorCompiler(validatorCompiler);

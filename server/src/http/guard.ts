@@ -109,7 +109,9 @@ export function installGuard(app: FastifyInstance, deps: Deps) {
           if (ROLE_RANK[access.role] > ROLE_RANK.admin) throw forbidden('Only an owner can do this');
           req.actor = { userId: null, apiKeyId: req.auth.keyId, role: 'admin', groupIds: null };
         } else if (req.auth.kind === 'session') {
-          const actor = await resolveCommunityActor(deps.db, req.auth.userId, communityId);
+          const { userId } = req.auth;
+          const load = () => resolveCommunityActor(deps.db, userId, communityId);
+          const actor = deps.authCache ? await deps.authCache.actor(userId, communityId, Date.now(), load) : await load();
           if (!actor) throw communityNotFound();
           if (ROLE_RANK[actor.role] < ROLE_RANK[access.role]) throw forbidden();
           req.actor = actor;

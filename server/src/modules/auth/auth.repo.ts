@@ -7,13 +7,12 @@ export const findUserById = (db: Db | Trx, id: string) =>
   db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 
 
-export const findLiveSession = (db: Db, id: string, now: string) =>
+export const findUnrevokedSession = (db: Db, id: string) =>
   db
     .selectFrom('sessions')
-    .select(['id', 'user_id', 'csrf_token'])
+    .select(['user_id', 'csrf_token', 'expires_at'])
     .where('id', '=', id)
     .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now)
     .executeTakeFirst();
 
 export const findLoginAttempts = (db: Db | Trx, key: string) =>

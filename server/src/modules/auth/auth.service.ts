@@ -4,7 +4,7 @@ import { AppError } from '../../lib/errors.js';
 import { newId, secretToken } from '../../lib/ids.js';
 import { sha256 } from '../../lib/hash.js';
 import type { Deps } from '../../lib/deps.js';
-import { findLiveSession, findLoginAttempts, findUserByEmail, findUserById } from './auth.repo.js';
+import { findLoginAttempts, findUnrevokedSession, findUserByEmail, findUserById } from './auth.repo.js';
 import { createWorkspaceForUser, claimOwnerlessWorkspaces } from '../workspaces/workspaces.service.js';
 
 /** OWASP's recommended argon2id parameters (19 MiB, 2 passes). */
@@ -143,6 +143,7 @@ export async function logout(deps: Deps, sessionId: string): Promise<void> {
     .set({ revoked_at: deps.clock.now().toISOString() })
     .where('id', '=', sessionId)
     .execute();
+  deps.authCache?.forgetSession(sessionId);
 }
 
 /** Changing the password signs out every other session of the account. */
@@ -165,10 +166,16 @@ export async function changePassword(deps: Deps, userId: string, sessionId: stri
       .where('revoked_at', 'is', null)
       .execute();
   });
+  deps.authCache?.forgetUser(userId);
 }
 
+/** The live session a cookie token names, or null (unknown, revoked or expired). */
 export async function resolveSession(deps: Deps, token: string) {
-  return findLiveSession(deps.db, sha256(token), deps.clock.now().toISOString());
+  const id = sha256(token);
+  const load = async () => (await findUnrevokedSession(deps.db, id)) ?? null;
+  const s = deps.authCache ? await deps.authCache.session(id, Date.now(), load) : await load();
+  if (!s || s.expires_at <= deps.clock.now().toISOString()) return null;
+  return { id, user_id: s.user_id, csrf_token: s.csrf_token };
 }
 
 export async function getUser(deps: Deps, userId: string) {

@@ -103,6 +103,7 @@ export async function assignStaff(deps: Deps, communityId: string, actor: Actor,
       .execute();
     await recordRoleChange(trx, communityId, user.id, input.role, actor, now);
   });
+  deps.authCache?.forgetCommunity(communityId);
   return user.id;
 }
 
@@ -126,6 +127,7 @@ export async function removeStaff(deps: Deps, communityId: string, actor: Actor,
       .execute();
     await recordRoleChange(trx, communityId, userId, null, actor, now);
   });
+  deps.authCache?.forgetCommunity(communityId);
 }
 
 /** Admins run HQ but only owners appoint, demote or remove admins. */

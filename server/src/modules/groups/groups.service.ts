@@ -45,6 +45,8 @@ export async function createGroup(deps: Deps, communityId: string, actor: Actor,
     if (input.threshold) await assertThresholdRefs(trx, communityId, input.threshold, 'threshold');
     return addGroup(trx, communityId, input, now, actor.userId);
   });
+  // A monitor's or leader's reach is the set of groups they run.
+  deps.authCache?.forgetCommunity(communityId);
   return (await findGroup(deps.db, communityId, id))!;
 }
 
@@ -89,6 +91,7 @@ export async function updateGroup(deps: Deps, communityId: string, actor: Actor,
       .where('community_id', '=', communityId)
       .execute();
   });
+  deps.authCache?.forgetCommunity(communityId);
   return (await findGroup(deps.db, communityId, id))!;
 }
 
