@@ -3,21 +3,16 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/kysely.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Deps } from './lib/deps.js';
-import { installGuard } from './http/guard.js';
+import { decorateForGuard, guardFor } from './http/guard.js';
 import type { Access } from './http/access.js';
 import { AuthCache } from './http/auth-cache.js';
 import { installProblemHandler } from './http/problems.js';
+import { serializerCompiler } from './http/serializer.js';
 import { authRoutes } from './modules/auth/index.js';
 import { workspaceRoutes } from './modules/workspaces/index.js';
 import { communityRoutes } from './modules/communities/index.js';
@@ -71,6 +66,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
       throw new Error(`Route ${String(route.method)} ${route.url} declares no access rule`);
     }
     const access = (route.config as { access: RouteInfo['access'] }).access;
+    // The guard runs first, before validation and any hook of the route's own.
+    route.preValidation = [guardFor(deps, access), ...[route.preValidation ?? []].flat()];
     for (const method of [route.method].flat()) {
       if (method !== 'HEAD') routeTable.push({ method, url: route.url, access });
     }
@@ -93,7 +90,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  installGuard(app, deps);
+  decorateForGuard(app);
 
   await app.register(authRoutes(deps, limits));
   await app.register(workspaceRoutes(deps));

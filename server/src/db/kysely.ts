@@ -2,9 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
 import { migrations } from '../migrations/index.js';
 import { isPostgresUrl } from '../config.js';
+import { attachReader } from './prepared.js';
 import type { Database } from './types.js';
 
 export type Db = Kysely<Database>;
@@ -50,7 +51,23 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
+  // An in-memory database is private to its connection, so it cannot have a separate reader.
+  const closeReader = url === ':memory:' ? () => {} : attachReader(db, url, openReader);
+  return {
+    db,
+    dialect: 'sqlite',
+    sqlite,
+    close: async () => {
+      closeReader();
+      await db.destroy();
+    },
+  };
+}
+
+function openReader(file: string) {
+  const reader = new SQLite(file, { readonly: true });
+  reader.pragma('busy_timeout = 5000');
+  return reader;
 }
 
 /**
@@ -74,7 +91,7 @@ export function withStatementCache(sqlite: SQLite.Database, max = 1000): SqliteD
   };
 }
 
-export const isPostgres = (db: Kysely<any>) => db.getExecutor().adapter instanceof PostgresAdapter;
+export { isPostgres } from './dialect.js';
 
 /** Runs every pending migration; throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {

@@ -234,6 +234,9 @@ export async function createDemo(
       .select(['id', 'first_joined_at', 'current_group_id', 'status', 'left_at'])
       .where('community_id', '=', community.id)
       .where('first_joined_at', 'is not', null)
+      // Member ids are random: a stable order keeps the generated activity the same for a seed.
+      .orderBy('first_joined_at')
+      .orderBy('external_id')
       .execute();
     for (const m of members) {
       const from = Date.parse(m.first_joined_at!);

@@ -5,7 +5,9 @@ interface Entry<T> {
   until: number;
 }
 
+/** A live session as the guard needs it; `id` is the hash stored in the database. */
 export interface CachedSession {
+  id: string;
   user_id: string;
   csrf_token: string;
   expires_at: string;
@@ -14,8 +16,9 @@ export interface CachedSession {
 /**
  * Who a session is and what role its user holds in a community, remembered for a few seconds:
  * resolving them took two queries on every request and most of a member lookup's time (bench/).
- * This node forgets an entry at once when it changes here (logout, password change, staff and
- * group changes); another node of a multi-node install may honour it for up to `ttlMs`.
+ * Sessions are keyed by their cookie token so a hit needs no hashing. This node forgets an entry at
+ * once when it changes here (logout, password change, staff and group changes); another node of a
+ * multi-node install may honour it for up to `ttlMs`.
  */
 export class AuthCache {
   private sessions = new Map<string, Entry<CachedSession | null>>();
@@ -41,12 +44,21 @@ export class AuthCache {
     map.set(key, { value, until: now + this.ttlMs });
   }
 
-  async session(id: string, now: number, load: () => Promise<CachedSession | null>) {
-    const hit = AuthCache.read(this.sessions, id, now);
+  /** The cached answer for a session token: undefined when not cached, null when known to be invalid. */
+  peekSession(token: string, now: number) {
+    return AuthCache.read(this.sessions, token, now)?.value;
+  }
+
+  async session(token: string, now: number, load: () => Promise<CachedSession | null>) {
+    const hit = AuthCache.read(this.sessions, token, now);
     if (hit) return hit.value;
     const value = await load();
-    this.write(this.sessions, id, value, now);
+    this.write(this.sessions, token, value, now);
     return value;
+  }
+
+  peekActor(userId: string, communityId: string, now: number) {
+    return AuthCache.read(this.actors, `${userId} ${communityId}`, now)?.value;
   }
 
   async actor(userId: string, communityId: string, now: number, load: () => Promise<Actor | null>) {
@@ -59,7 +71,7 @@ export class AuthCache {
   }
 
   forgetSession(id: string) {
-    this.sessions.delete(id);
+    for (const [k, e] of this.sessions) if (e.value?.id === id) this.sessions.delete(k);
   }
 
   forgetUser(userId: string) {

@@ -171,11 +171,14 @@ export async function changePassword(deps: Deps, userId: string, sessionId: stri
 
 /** The live session a cookie token names, or null (unknown, revoked or expired). */
 export async function resolveSession(deps: Deps, token: string) {
-  const id = sha256(token);
-  const load = async () => (await findUnrevokedSession(deps.db, id)) ?? null;
-  const s = deps.authCache ? await deps.authCache.session(id, Date.now(), load) : await load();
+  const load = async () => {
+    const id = sha256(token);
+    const row = await findUnrevokedSession(deps.db, id);
+    return row ? { id, ...row } : null;
+  };
+  const s = deps.authCache ? await deps.authCache.session(token, Date.now(), load) : await load();
   if (!s || s.expires_at <= deps.clock.now().toISOString()) return null;
-  return { id, user_id: s.user_id, csrf_token: s.csrf_token };
+  return s;
 }
 
 export async function getUser(deps: Deps, userId: string) {

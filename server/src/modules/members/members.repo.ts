@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { Db, Trx } from '../../db/kysely.js';
+import { prepared } from '../../db/prepared.js';
 import type { ApplicationsTable, MembersTable } from '../../db/types.js';
 import { json } from '../../db/codecs.js';
 import type { MemberStatus, Threshold } from '../../../../contracts/src/index.js';
@@ -34,8 +35,11 @@ export const toApplication = (r: ApplicationRow): Application => ({
   decided_at: r.decided_at,
 });
 
-export const findMember = (db: Db | Trx, communityId: string, id: string) =>
-  db.selectFrom('members').selectAll().where('community_id', '=', communityId).where('id', '=', id).executeTakeFirst();
+const memberById = prepared((db, communityId: string, id: string) =>
+  db.selectFrom('members').selectAll().where('community_id', '=', communityId).where('id', '=', id),
+);
+export const findMember = async (db: Db | Trx, communityId: string, id: string): Promise<MemberRow | undefined> =>
+  (await memberById(db, communityId, id))[0];
 
 export const findMemberByExternalId = (db: Db | Trx, communityId: string, externalId: string) =>
   db.selectFrom('members').selectAll().where('community_id', '=', communityId).where('external_id', '=', externalId).executeTakeFirst();
