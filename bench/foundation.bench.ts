@@ -13,6 +13,7 @@ import { joinThroughLink } from '../server/src/modules/members/index.js';
 import { BENCH_CONFIG, memberPath } from './config.js';
 import { SetupClient, load, median, startChildServer, type ChildServer, type LoadFigures } from './load.js';
 import { seedMembers } from './seed.js';
+import { rawJoinBaseline } from './join-baseline.js';
 
 export interface FoundationOptions {
   members: number;
@@ -47,8 +48,10 @@ export interface FoundationResult {
     p99Ratio: number;
   };
   joins: {
-    http: { joinsPerS: number; p99Ms: number; joins: number; non2xx: number; durationS: number; vsBaselineLookup: number; groupsOpened: number };
-    service: { joinsPerS: number; joins: number; ms: number; meanMs: number; p99Ms: number; vsBaselineLookup: number; groupsOpened: number };
+    http: { joinsPerS: number; p99Ms: number; joins: number; non2xx: number; durationS: number; vsRawJoin: number; groupsOpened: number };
+    service: { joinsPerS: number; joins: number; ms: number; meanMs: number; p99Ms: number; vsRawJoin: number; groupsOpened: number };
+    /** Raw better-sqlite3 transactions writing the same rows: the floor a join is compared to. */
+    rawBaseline: { joinsPerS: number; joins: number };
   };
 }
 
@@ -100,6 +103,7 @@ export async function runFoundation(o: FoundationOptions): Promise<FoundationRes
     const link = (name: string, channel: string, groupIds: string[]) =>
       owner.call<{ id: string; code: string }>('POST', `/api/v1/communities/${cid}/links`, { name, channel, group_ids: groupIds }, 201);
     const seedGroup = await group('成员群');
+    const rawGroup = await owner.call<{ id: string }>('POST', `/api/v1/communities/${cid}/groups`, { name: '基线群', capacity: 100_000 }, 201);
     const seedLink = await link('公众号菜单', '公众号', [seedGroup.id]);
     // Joins route through pools of 500-seat groups that overflow into new groups, as in production.
     const httpLink = await link('朋友圈海报', '朋友圈', [(await group('海报群')).id, (await group('海报群(2)')).id]);
@@ -183,6 +187,8 @@ export async function runFoundation(o: FoundationOptions): Promise<FoundationRes
     o.log(`joins through the service: ${serviceRate.toFixed(0)} joins/s, ${serviceGroupsOpened} overflow groups opened`);
 
     if (joinedByLink(serviceLink.id) !== o.serviceJoins) throw new Error(`expected ${o.serviceJoins} people seated through the service link`);
+    const rawRate = rawJoinBaseline(sqlite, { communityId: cid, groupId: rawGroup.id, linkId: serviceLink.id }, o.serviceJoins);
+    o.log(`raw better-sqlite3 join baseline: ${rawRate.toFixed(0)} joins/s`);
 
     return {
       setup: {
@@ -207,16 +213,17 @@ export async function runFoundation(o: FoundationOptions): Promise<FoundationRes
           joins: httpJoin.requests,
           non2xx: httpJoin.non2xx,
           durationS: httpJoin.durationS,
-          vsBaselineLookup: httpJoin.rps / baseline.rps,
+          vsRawJoin: httpJoin.rps / rawRate,
           groupsOpened: httpGroupsOpened,
         },
+        rawBaseline: { joinsPerS: rawRate, joins: o.serviceJoins },
         service: {
           joinsPerS: serviceRate,
           joins: o.serviceJoins,
           ms: Math.round(serviceMs),
           meanMs: serviceMs / o.serviceJoins,
           p99Ms: each[Math.min(each.length - 1, Math.floor(each.length * 0.99))]!,
-          vsBaselineLookup: serviceRate / baseline.rps,
+          vsRawJoin: serviceRate / rawRate,
           groupsOpened: serviceGroupsOpened,
         },
       },
