@@ -1,21 +1,14 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Client, createTestDb, describeEachDialect, expectOk, signUp, startServer, type ApiResponse, type TestDb, type TestServer } from '../../test/harness.js';
+import { beforeAll, expect, it } from 'vitest';
+import { Client, describeEachDialect, expectOk, signUp, type ApiResponse, useServer } from '../../test/harness.js';
 
 describeEachDialect('entry-link routing under concurrent joins', (dialect) => {
-  let db: TestDb;
-  let server: TestServer;
+  const ctx = useServer(dialect);
   let op: Client;
   let workspaceId: string;
   let slugs = 0;
 
   beforeAll(async () => {
-    db = await createTestDb(dialect);
-    server = await startServer(db);
-    ({ client: op, workspaceId } = await signUp(server.url, 'owner@example.com', 'Owner'));
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.close();
+    ({ client: op, workspaceId } = await signUp(ctx.server.url, 'owner@example.com', 'Owner'));
   });
 
   const community = async () =>
@@ -23,14 +16,14 @@ describeEachDialect('entry-link routing under concurrent joins', (dialect) => {
   const group = async (cid: string, body: Record<string, unknown>) => expectOk(await op.post(`/api/v1/communities/${cid}/groups`, body), 201);
   const link = async (cid: string, body: Record<string, unknown>) =>
     expectOk(await op.post(`/api/v1/communities/${cid}/links`, { name: '公众号', channel: '公众号', ...body }), 201);
-  const tryJoin = (code: string, body: Record<string, unknown>): Promise<ApiResponse> => new Client(server.url).post(`/api/v1/public/links/${code}/join`, body);
+  const tryJoin = (code: string, body: Record<string, unknown>): Promise<ApiResponse> => new Client(ctx.server.url).post(`/api/v1/public/links/${code}/join`, body);
   const join = async (code: string, body: Record<string, unknown>) => expectOk(await tryJoin(code, body));
   const groupsOf = async (cid: string) => expectOk(await op.get(`/api/v1/communities/${cid}/groups`)).groups as any[];
   const getLink = async (cid: string, id: string) => expectOk(await op.get(`/api/v1/communities/${cid}/links/${id}`));
 
   /** Open spans per group, straight from the database. */
   async function openSpansByGroup(cid: string): Promise<Map<string, number>> {
-    const rows = await db.handle.db
+    const rows = await ctx.db.handle.db
       .selectFrom('member_spans')
       .select(['group_id', (eb) => eb.fn.countAll<number>().as('n')])
       .where('community_id', '=', cid)
@@ -77,7 +70,7 @@ describeEachDialect('entry-link routing under concurrent joins', (dialect) => {
     const spans = await openSpansByGroup(cid);
     expect(spans.get(old.id)).toBe(20);
     expect(spans.get(newId)).toBe(40);
-    const seatedMembers = await db.handle.db
+    const seatedMembers = await ctx.db.handle.db
       .selectFrom('members')
       .select(['current_group_id', (eb) => eb.fn.countAll<number>().as('n')])
       .where('community_id', '=', cid)

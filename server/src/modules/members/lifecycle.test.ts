@@ -1,37 +1,30 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Client, createTestDb, describeEachDialect, expectOk, signUp, startServer, type ApiResponse, type TestDb, type TestServer } from '../../test/harness.js';
+import { beforeAll, expect, it } from 'vitest';
+import { Client, describeEachDialect, expectOk, signUp, type ApiResponse, useServer } from '../../test/harness.js';
 
 describeEachDialect('member lifecycle: leave, removal, ban, rejoin', (dialect) => {
-  let db: TestDb;
-  let server: TestServer;
+  const ctx = useServer(dialect);
   let op: Client;
   let opUserId: string;
   let workspaceId: string;
   let slugs = 0;
 
   beforeAll(async () => {
-    db = await createTestDb(dialect);
-    server = await startServer(db);
     let user: { id: string };
-    ({ client: op, workspaceId, user } = await signUp(server.url, 'owner@example.com', 'Owner'));
+    ({ client: op, workspaceId, user } = await signUp(ctx.server.url, 'owner@example.com', 'Owner'));
     opUserId = user.id;
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.close();
   });
 
   const community = async () =>
     expectOk(await op.post(`/api/v1/workspaces/${workspaceId}/communities`, { name: '摄影社', slug: `photo-${++slugs}`, type: 'interest' }), 201).id as string;
   const tryJoin = (code: string, body: Record<string, unknown>, token?: string): Promise<ApiResponse> =>
-    new Client(server.url, token ?? null).post(`/api/v1/public/links/${code}/join`, body);
+    new Client(ctx.server.url, token ?? null).post(`/api/v1/public/links/${code}/join`, body);
   const join = async (code: string, body: Record<string, unknown>, token?: string) => expectOk(await tryJoin(code, body, token));
   const groupsOf = async (cid: string) => expectOk(await op.get(`/api/v1/communities/${cid}/groups`)).groups as any[];
   const getGroup = async (cid: string, id: string) => expectOk(await op.get(`/api/v1/communities/${cid}/groups/${id}`));
   const getMember = async (cid: string, id: string) => expectOk(await op.get(`/api/v1/communities/${cid}/members/${id}`));
   const events = async (cid: string, memberId: string) => expectOk(await op.get(`/api/v1/communities/${cid}/events?limit=1000&member_id=${memberId}`)).events as any[];
   const spansOf = (memberId: string) =>
-    db.handle.db.selectFrom('member_spans').selectAll().where('member_id', '=', memberId).orderBy('joined_at').orderBy('id').execute();
+    ctx.db.handle.db.selectFrom('member_spans').selectAll().where('member_id', '=', memberId).orderBy('joined_at').orderBy('id').execute();
   const pause = () => new Promise((r) => setTimeout(r, 5));
 
   it('leave frees the seat; rejoining with the member token keeps one record and opens a new span', async () => {
@@ -49,7 +42,7 @@ describeEachDialect('member lifecycle: leave, removal, ban, rejoin', (dialect) =
     expect([dup.status, dup.body.code]).toEqual([409, 'already_member']);
 
     await pause();
-    const meA = new Client(server.url, a.member_token);
+    const meA = new Client(ctx.server.url, a.member_token);
     const left = expectOk(await meA.post('/api/v1/member/leave', { reason: '太忙了' }));
     expect(left.member.status).toBe('left');
     expect(left.member.group_id).toBeNull();
@@ -115,7 +108,7 @@ describeEachDialect('member lifecycle: leave, removal, ban, rejoin', (dialect) =
     expect((await getGroup(cid, g.id)).seated).toBe(2);
 
     // B finishes onboarding, so a later rejoin skips it.
-    const meB = new Client(server.url, b.member_token);
+    const meB = new Client(ctx.server.url, b.member_token);
     expectOk(await meB.post('/api/v1/member/onboarding/rules', { accepted: true }));
     expectOk(await meB.post('/api/v1/member/onboarding/nickname', { nickname: '小白' }));
     const onboarded = expectOk(await meB.post('/api/v1/member/onboarding/introduction', { text: '大家好，我是小白，喜欢拍风景' }));

@@ -1,21 +1,14 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Client, createTestDb, describeEachDialect, expectOk, signUp, startServer, type TestDb, type TestServer } from '../../test/harness.js';
+import { beforeAll, expect, it } from 'vitest';
+import { Client, describeEachDialect, expectOk, signUp, useServer } from '../../test/harness.js';
 
 describeEachDialect('entry thresholds over HTTP', (dialect) => {
-  let db: TestDb;
-  let server: TestServer;
+  const ctx = useServer(dialect);
   let op: Client;
   let workspaceId: string;
   let slugs = 0;
 
   beforeAll(async () => {
-    db = await createTestDb(dialect);
-    server = await startServer(db);
-    ({ client: op, workspaceId } = await signUp(server.url, 'owner@example.com', 'Owner'));
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.close();
+    ({ client: op, workspaceId } = await signUp(ctx.server.url, 'owner@example.com', 'Owner'));
   });
 
   async function community(threshold?: unknown): Promise<string> {
@@ -26,15 +19,15 @@ describeEachDialect('entry thresholds over HTTP', (dialect) => {
   const group = async (cid: string, body: Record<string, unknown>) => expectOk(await op.post(`/api/v1/communities/${cid}/groups`, body), 201);
   const link = async (cid: string, groupIds: string[], name = '公众号') =>
     expectOk(await op.post(`/api/v1/communities/${cid}/links`, { name, channel: name, group_ids: groupIds }), 201);
-  const join = async (code: string, body: Record<string, unknown>) => expectOk(await new Client(server.url).post(`/api/v1/public/links/${code}/join`, body));
+  const join = async (code: string, body: Record<string, unknown>) => expectOk(await new Client(ctx.server.url).post(`/api/v1/public/links/${code}/join`, body));
   const getGroup = async (cid: string, id: string) => expectOk(await op.get(`/api/v1/communities/${cid}/groups/${id}`));
   const events = async (cid: string) => expectOk(await op.get(`/api/v1/communities/${cid}/events?limit=1000`)).events as any[];
   const reviewQueue = async (cid: string) => expectOk(await op.get(`/api/v1/communities/${cid}/applications?queue=review`)).applications as any[];
   const pendingAll = async (cid: string) => expectOk(await op.get(`/api/v1/communities/${cid}/applications`)).applications as any[];
   const openSpans = (memberId: string) =>
-    db.handle.db.selectFrom('member_spans').selectAll().where('member_id', '=', memberId).where('left_at', 'is', null).execute();
+    ctx.db.handle.db.selectFrom('member_spans').selectAll().where('member_id', '=', memberId).where('left_at', 'is', null).execute();
   const ids = (xs: { id: string }[]) => xs.map((x) => x.id).sort();
-  const self = async (token: string) => expectOk(await new Client(server.url, token).get('/api/v1/member'));
+  const self = async (token: string) => expectOk(await new Client(ctx.server.url, token).get('/api/v1/member'));
 
   const questionnaire = {
     type: 'questionnaire',
@@ -164,7 +157,7 @@ describeEachDialect('entry thresholds over HTTP', (dialect) => {
     expect(await reviewQueue(cid)).toEqual([]);
     expect((await pendingAll(cid)).map((x) => x.id)).toEqual([a.application.id]);
 
-    const me = new Client(server.url, a.member_token);
+    const me = new Client(ctx.server.url, a.member_token);
     const invite = expectOk(await me.get('/api/v1/member/invite-link'));
     expect(invite.owner_member_id).toBe(a.member.id);
     expect(invite.channel).toBe('member_invite');
@@ -243,13 +236,13 @@ describeEachDialect('entry thresholds over HTTP', (dialect) => {
     const main = await group(cid, { name: '主群', capacity: 10 });
     const l = await link(cid, [main.id]);
     const a = await join(l.code, { name: '申请人' });
-    const second = await new Client(server.url, a.member_token).post(`/api/v1/public/links/${l.code}/join`, { name: '申请人' });
+    const second = await new Client(ctx.server.url, a.member_token).post(`/api/v1/public/links/${l.code}/join`, { name: '申请人' });
     expect([second.status, second.body.code]).toEqual([409, 'invalid_state']);
     expect((await reviewQueue(cid)).map((x) => x.id)).toEqual([a.application.id]);
 
     // Were a second application accepted, approving both would seat the member twice.
     expectOk(await op.post(`/api/v1/communities/${cid}/applications/${a.application.id}/review`, { decision: 'reject' }));
-    const again = expectOk(await new Client(server.url, a.member_token).post(`/api/v1/public/links/${l.code}/join`, { name: '申请人' }));
+    const again = expectOk(await new Client(ctx.server.url, a.member_token).post(`/api/v1/public/links/${l.code}/join`, { name: '申请人' }));
     expect(again.member.id).toBe(a.member.id);
     expect(again.member.status).toBe('applicant');
     expect(again.application.id).not.toBe(a.application.id);
