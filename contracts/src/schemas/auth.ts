@@ -44,5 +44,9 @@ export const SessionOut = z
   })
   .meta({ id: 'Session' });
 
+export const Logout = z
+  .strictObject({ everywhere: z.boolean().default(false).describe('Also sign out every other session of the account') })
+  .optional();
+
 export const CreateWorkspace = z.strictObject({ name: Name });
 export type CreateWorkspace = z.infer<typeof CreateWorkspace>;

@@ -27,7 +27,7 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  * sent. The test checks that they really declare none, so a route that gains a body must move to
  * the table.
  */
-const BODYLESS_WRITES = ['POST /api/v1/auth/logout', 'POST /api/v1/public/links/:code/visits'];
+const BODYLESS_WRITES: string[] = [];
 
 interface World {
   owner: Client;
@@ -53,6 +53,7 @@ interface BodyCase {
 const bodyCases = (w: World): Record<string, BodyCase> => ({
   'POST /api/v1/auth/signup': { valid: { email: 'newcomer@example.com', password: PASSWORD, name: 'Newcomer' }, wrong: ['name', 123] },
   'POST /api/v1/auth/login': { valid: { email: 'owner@example.com', password: PASSWORD }, wrong: ['email', 123] },
+  'POST /api/v1/auth/logout': { valid: { everywhere: false }, wrong: ['everywhere', 'yes'] },
   'POST /api/v1/auth/password': { valid: { current_password: PASSWORD, new_password: 'another long password' }, wrong: ['new_password', 1234567890123] },
   'POST /api/v1/workspaces': { valid: { name: 'Second brand' }, wrong: ['name', { zh: '品牌' }] },
   'POST /api/v1/workspaces/:workspaceId/communities': { valid: { name: 'Readers', slug: 'readers', type: 'knowledge' }, wrong: ['slug', 42] },
@@ -67,6 +68,7 @@ const bodyCases = (w: World): Record<string, BodyCase> => ({
   'POST /api/v1/communities/:communityId/members/:memberId/memberships': { valid: { product_id: w.productId }, wrong: ['product_id', 42] },
   'POST /api/v1/communities/:communityId/applications/:applicationId/review': { valid: { decision: 'approve' }, wrong: ['decision', true] },
   'POST /api/v1/public/links/:code/join': { valid: { name: 'Joiner', profile: { city: '上海' } }, wrong: ['profile', 'city=上海'] },
+  'POST /api/v1/public/links/:code/visits': { valid: { source: 'poster' }, wrong: ['source', 7] },
   'POST /api/v1/member/onboarding/rules': { valid: { accepted: true }, wrong: ['accepted', 'true'] },
   'POST /api/v1/member/onboarding/nickname': { valid: { nickname: '上海-教育-小明' }, wrong: ['nickname', 123] },
   'POST /api/v1/member/onboarding/introduction': { valid: { text: '我是小明，来自上海，在学校教数学' }, wrong: ['text', ['我是小明']] },

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ChangePassword, Login, Ok, SessionOut, Signup } from '../../../../contracts/src/index.js';
+import { ChangePassword, Login, Logout, Ok, SessionOut, Signup } from '../../../../contracts/src/index.js';
 import { sessionUserId } from '../../http/access.js';
 import type { Deps } from '../../lib/deps.js';
 import { flag } from '../../db/codecs.js';
@@ -64,9 +64,12 @@ export const authRoutes =
 
     app.post(
       '/api/v1/auth/logout',
-      { config: { access: { kind: 'user' } }, schema: { tags: ['auth'], summary: 'Revoke this session on the server', response: { 200: Ok } } },
+      {
+        config: { access: { kind: 'user' } },
+        schema: { tags: ['auth'], summary: 'Revoke this session (or every session) on the server', body: Logout, response: { 200: Ok } },
+      },
       async (req, reply) => {
-        if (req.auth.kind === 'session') await logout(deps, req.auth.sessionId);
+        if (req.auth.kind === 'session') await logout(deps, req.auth.sessionId, req.body?.everywhere ? req.auth.userId : null);
         reply.clearCookie(SESSION_COOKIE, { path: '/' });
         return { ok: true as const };
       },

@@ -137,13 +137,12 @@ async function recordFailure(
     .execute();
 }
 
-export async function logout(deps: Deps, sessionId: string): Promise<void> {
-  await deps.db
-    .updateTable('sessions')
-    .set({ revoked_at: deps.clock.now().toISOString() })
-    .where('id', '=', sessionId)
-    .execute();
+/** Revokes the session, or with `everywhereForUser` every live session of that account. */
+export async function logout(deps: Deps, sessionId: string, everywhereForUser: string | null = null): Promise<void> {
+  const q = deps.db.updateTable('sessions').set({ revoked_at: deps.clock.now().toISOString() }).where('revoked_at', 'is', null);
+  await (everywhereForUser ? q.where('user_id', '=', everywhereForUser) : q.where('id', '=', sessionId)).execute();
   deps.authCache?.forgetSession(sessionId);
+  if (everywhereForUser) deps.authCache?.forgetUser(everywhereForUser);
 }
 
 /** Changing the password signs out every other session of the account. */

@@ -166,6 +166,11 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
     // The other session is untouched.
     expect((await withCookie(server.url, c2).get('/api/v1/auth/me')).status).toBe(200);
 
+    // "Sign out everywhere" from the second session ends it and every other one (the sign-up's, the planted login's).
+    expect((await signedUp.get('/api/v1/auth/me')).status).toBe(200);
+    expectOk(await two.c.post('/api/v1/auth/logout', { everywhere: true }));
+    for (const c of [c2, signupCookie, sessionCookie(again).value]) expect((await withCookie(server.url, c).get('/api/v1/auth/me')).status).toBe(401);
+
     const user = await db.handle.db.selectFrom('users').select('password_hash').where('email', '=', 'rot@example.com').executeTakeFirstOrThrow();
     expect(user.password_hash.startsWith('$argon2id$')).toBe(true);
     expect(user.password_hash).not.toContain(PASSWORD);

@@ -127,7 +127,7 @@ export async function getUsableLinkByCode(deps: Deps, code: string) {
 }
 
 /** Records that someone opened the link, with its attribution: the top of every funnel. */
-export async function recordVisit(deps: Deps, link: EntryLink, props: { visitor_id: string; referer?: string | undefined }) {
+export async function recordVisit(deps: Deps, link: EntryLink, props: { visitor_id: string; referer?: string | undefined; source?: string }) {
   const now = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('entry_links').set((eb) => ({ visits: eb('visits', '+', 1) })).where('id', '=', link.id).execute();

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { Threshold } from '../../../../contracts/src/index.js';
+import { ShortText, Threshold } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
 import { secretToken } from '../../lib/ids.js';
 import { getCommunity } from '../communities/index.js';
@@ -66,12 +66,18 @@ export const publicRoutes =
       '/api/v1/public/links/:code/visits',
       {
         config: pub,
-        schema: { tags, summary: 'Record a visit of the link (for pages that render it themselves)', params: CodeParams, response: { 200: z.object({ visitor_id: z.string() }) } },
+        schema: {
+          tags,
+          summary: 'Record a visit of the link (for pages that render it themselves)',
+          params: CodeParams,
+          body: z.strictObject({ source: ShortText.optional().describe('Where the visitor saw the link, e.g. a poster or utm_source') }).optional(),
+          response: { 200: z.object({ visitor_id: z.string() }) },
+        },
       },
       async (req, reply) => {
         const link = await getUsableLinkByCode(deps, req.params.code);
         const visitor_id = visitorId(req, reply);
-        await recordVisit(deps, link, { visitor_id, referer: req.headers.referer });
+        await recordVisit(deps, link, { visitor_id, referer: req.headers.referer, ...(req.body?.source && { source: req.body.source }) });
         return { visitor_id };
       },
     );
