@@ -40,6 +40,9 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
     // UTC sessions so that date arithmetic in SQL never depends on the server's zone.
     pool.on('connect', (client) => void client.query("SET TIME ZONE 'UTC'"));
+    // An idle connection can die (server restart, admin command); the pool replaces it. Without a
+    // listener the error would be thrown and take the whole process down.
+    pool.on('error', (err) => console.error(`yutang: idle PostgreSQL connection lost: ${err.message}`));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }

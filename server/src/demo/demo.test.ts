@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDb, describeEachDialect, type TestDb } from '../test/harness.js';
+import { createTestDb, describeEachDialect, openSpansByGroup, type TestDb } from '../test/harness.js';
 import { createDemo, DEMO_SLUG } from './demo.js';
 
 /** What a demo looks like, without ids, so two runs can be compared. */
@@ -51,15 +51,9 @@ describeEachDialect('demo community', (dialect) => {
     // Seats agree with open spans, and members now = joins − leaves (no removals in the demo).
     const q = a.handle.db;
     const cid = x.community.id;
-    const open = await q
-      .selectFrom('member_spans')
-      .select(['group_id', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('community_id', '=', cid)
-      .where('left_at', 'is', null)
-      .groupBy('group_id')
-      .execute();
+    const open = await openSpansByGroup(a, cid);
     const seated = await q.selectFrom('groups').select(['id', 'seated_count']).where('community_id', '=', cid).execute();
-    for (const g of seated) expect(Number(open.find((o) => o.group_id === g.id)?.n ?? 0)).toBe(g.seated_count);
+    for (const g of seated) expect(open.get(g.id) ?? 0).toBe(g.seated_count);
     const inGroups = seated.reduce((s, g) => s + g.seated_count, 0);
     expect(inGroups).toBe(count('joined') - count('left'));
     const members = x.statuses.filter((s) => s.status === 'active' || s.status === 'onboarding').reduce((s, r) => s + r.n, 0);

@@ -6,6 +6,7 @@ import {
   describeEachDialect,
   expectOk,
   signUp,
+  TEST_PASSWORD,
   startServer,
   type ApiResponse,
   type TestDb,
@@ -19,7 +20,6 @@ import type { RouteInfo } from '../app.js';
  * new route fails this test until it is added.
  */
 
-const PASSWORD = 'correct horse battery';
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
@@ -51,10 +51,10 @@ interface BodyCase {
 
 /** A valid body per route, and a wrong-typed field; hand-written from the contracts. */
 const bodyCases = (w: World): Record<string, BodyCase> => ({
-  'POST /api/v1/auth/signup': { valid: { email: 'newcomer@example.com', password: PASSWORD, name: 'Newcomer' }, wrong: ['name', 123] },
-  'POST /api/v1/auth/login': { valid: { email: 'owner@example.com', password: PASSWORD }, wrong: ['email', 123] },
+  'POST /api/v1/auth/signup': { valid: { email: 'newcomer@example.com', password: TEST_PASSWORD, name: 'Newcomer' }, wrong: ['name', 123] },
+  'POST /api/v1/auth/login': { valid: { email: 'owner@example.com', password: TEST_PASSWORD }, wrong: ['email', 123] },
   'POST /api/v1/auth/logout': { valid: { everywhere: false }, wrong: ['everywhere', 'yes'] },
-  'POST /api/v1/auth/password': { valid: { current_password: PASSWORD, new_password: 'another long password' }, wrong: ['new_password', 1234567890123] },
+  'POST /api/v1/auth/password': { valid: { current_password: TEST_PASSWORD, new_password: 'another long password' }, wrong: ['new_password', 1234567890123] },
   'POST /api/v1/workspaces': { valid: { name: 'Second brand' }, wrong: ['name', { zh: '品牌' }] },
   'POST /api/v1/workspaces/:workspaceId/communities': { valid: { name: 'Readers', slug: 'readers', type: 'knowledge' }, wrong: ['slug', 42] },
   'PATCH /api/v1/communities/:communityId': { valid: { name: 'Renamed' }, wrong: ['values', 'coffee'] },

@@ -6,6 +6,7 @@ import {
   describeEachDialect,
   expectOk,
   signUp,
+  TEST_PASSWORD,
   startServer,
   type ApiResponse,
   type TestDb,
@@ -20,7 +21,6 @@ import type { RouteInfo } from '../app.js';
  * allowlist below).
  */
 
-const PASSWORD = 'correct horse battery';
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
@@ -434,7 +434,7 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
   it('shows a signed-in B nothing of A on the user-level routes', async () => {
     // A second session of B: logging out must not end the session the other cases use.
     const b2 = new Client(server.url);
-    expectOk(await b2.post('/api/v1/auth/login', { email: B.email, password: PASSWORD }));
+    expectOk(await b2.post('/api/v1/auth/login', { email: B.email, password: TEST_PASSWORD }));
     const steps: [key: string, body: unknown, status: number][] = [
       ['GET /api/v1/auth/me', undefined, 200],
       ['GET /api/v1/workspaces', undefined, 200],

@@ -39,7 +39,17 @@ export async function createTestDb(dialect: Dialect, clock: Clock = systemClock)
     cleanup = async () => {
       const c = new pg.Client({ connectionString: admin });
       await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      // pool.end() resolves before its sockets are closed: wait for the backends to go rather than
+      // killing them (FORCE) while their clients still listen.
+      for (let i = 0; ; i++) {
+        try {
+          await c.query(`DROP DATABASE IF EXISTS ${name}${i >= 50 ? ' WITH (FORCE)' : ''}`);
+          break;
+        } catch (err) {
+          if ((err as { code?: string }).code !== '55006' || i >= 50) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
       await c.end();
     };
   }
@@ -131,10 +141,13 @@ export class Client {
   delete = <T = any>(p: string) => this.request<T>('DELETE', p);
 }
 
+/** The password every test account gets. */
+export const TEST_PASSWORD = 'correct horse battery';
+
 /** Signs up a new account (and its workspace) and returns its browser-like client. */
 export async function signUp(base: string, email: string, name = email.split('@')[0]!) {
   const c = new Client(base);
-  const r = await c.post('/api/v1/auth/signup', { email, password: 'correct horse battery', name });
+  const r = await c.post('/api/v1/auth/signup', { email, password: TEST_PASSWORD, name });
   if (r.status !== 201) throw new Error(`signup failed: ${r.status} ${JSON.stringify(r.body)}`);
   return { client: c, user: r.body.user, workspaceId: r.body.workspaces[0].id as string };
 }
@@ -159,4 +172,16 @@ export function useServer(dialect: Dialect, opts: { clock?: Clock; app?: Partial
     await ctx.db?.close();
   });
   return ctx;
+}
+
+/** Open membership spans per group of a community, straight from the table (seats must agree). */
+export async function openSpansByGroup(db: TestDb, communityId: string): Promise<Map<string, number>> {
+  const rows = await db.handle.db
+    .selectFrom('member_spans')
+    .select(['group_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('community_id', '=', communityId)
+    .where('left_at', 'is', null)
+    .groupBy('group_id')
+    .execute();
+  return new Map(rows.map((r) => [r.group_id, Number(r.n)]));
 }

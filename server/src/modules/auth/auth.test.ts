@@ -7,12 +7,12 @@ import {
   describeEachDialect,
   expectOk,
   signUp,
+  TEST_PASSWORD,
   startServer,
   type ApiResponse,
   type TestDb,
 } from '../../test/harness.js';
 
-const PASSWORD = 'correct horse battery'; // what harness.signUp uses
 const NEW_PASSWORD = 'a brand new passphrase';
 
 /** The yt_session Set-Cookie of a response: its value and its attributes as sent. */
@@ -58,7 +58,7 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
 
   it('sign-up: first account owns the install, each gets its own workspace, emails are unique case-insensitively', async () => {
     const { db, server } = await fresh();
-    const first = await new Client(server.url).post('/api/v1/auth/signup', { email: 'first@example.com', password: PASSWORD, name: 'First' });
+    const first = await new Client(server.url).post('/api/v1/auth/signup', { email: 'first@example.com', password: TEST_PASSWORD, name: 'First' });
     expect(first.status).toBe(201);
     expect(first.body.user.email).toBe('first@example.com');
     expect(first.body.user.is_install_owner).toBe(true);
@@ -67,7 +67,7 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
     expect(typeof first.body.csrf_token).toBe('string');
 
     // Mixed case is stored normalized.
-    const second = await new Client(server.url).post('/api/v1/auth/signup', { email: 'Second@Example.com', password: PASSWORD, name: 'Second' });
+    const second = await new Client(server.url).post('/api/v1/auth/signup', { email: 'Second@Example.com', password: TEST_PASSWORD, name: 'Second' });
     expect(second.status).toBe(201);
     expect(second.body.user.email).toBe('second@example.com');
     expect(second.body.user.is_install_owner).toBe(false);
@@ -75,7 +75,7 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
     expect(second.body.workspaces[0].role).toBe('owner');
     expect(second.body.workspaces[0].id).not.toBe(first.body.workspaces[0].id);
 
-    const dup = await new Client(server.url).post('/api/v1/auth/signup', { email: 'FIRST@example.COM', password: PASSWORD, name: 'Again' });
+    const dup = await new Client(server.url).post('/api/v1/auth/signup', { email: 'FIRST@example.COM', password: TEST_PASSWORD, name: 'Again' });
     expect(dup.status).toBe(409);
     expect(dup.headers.get('content-type')).toContain('application/problem+json');
     expect(dup.body.code).toBe('email_taken');
@@ -93,10 +93,10 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
     const { db, server } = await fresh({
       server: (db) => ({ config: { ...db.deps.config, signup: 'closed', trustProxy: false, logLevel: 'silent' } }),
     });
-    const first = await new Client(server.url).post('/api/v1/auth/signup', { email: 'owner@example.com', password: PASSWORD, name: 'Owner' });
+    const first = await new Client(server.url).post('/api/v1/auth/signup', { email: 'owner@example.com', password: TEST_PASSWORD, name: 'Owner' });
     expect(first.status).toBe(201);
     expect(first.body.user.is_install_owner).toBe(true);
-    const second = await new Client(server.url).post('/api/v1/auth/signup', { email: 'other@example.com', password: PASSWORD, name: 'Other' });
+    const second = await new Client(server.url).post('/api/v1/auth/signup', { email: 'other@example.com', password: TEST_PASSWORD, name: 'Other' });
     expect(second.status).toBe(403);
     expect(second.body.code).toBe('signup_closed');
     const users = await db.handle.db.selectFrom('users').select('email').execute();
@@ -105,7 +105,7 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
 
   it('session cookie: HttpOnly, SameSite=Lax, Path=/, Secure only over https behind a trusted proxy', async () => {
     const { db, server } = await fresh();
-    const su = await new Client(server.url).post('/api/v1/auth/signup', { email: 'c@example.com', password: PASSWORD, name: 'C' });
+    const su = await new Client(server.url).post('/api/v1/auth/signup', { email: 'c@example.com', password: TEST_PASSWORD, name: 'C' });
     const { attrs } = sessionCookie(su);
     expect(attrs).toContain('HttpOnly');
     expect(attrs).toContain('SameSite=Lax');
@@ -113,19 +113,19 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
     expect(attrs.some((a) => /^secure$/i.test(a))).toBe(false);
 
     // Without trustProxy a client-sent X-Forwarded-Proto is ignored.
-    const spoofed = await login(server.url, 'c@example.com', PASSWORD, { 'x-forwarded-proto': 'https' });
+    const spoofed = await login(server.url, 'c@example.com', TEST_PASSWORD, { 'x-forwarded-proto': 'https' });
     expect(spoofed.r.status).toBe(200);
     expect(sessionCookie(spoofed.r).attrs.some((a) => /^secure$/i.test(a))).toBe(false);
 
     const proxied = await startServer(db, { config: { ...db.deps.config, trustProxy: true, logLevel: 'silent' } });
     cleanups.push(() => proxied.close());
-    const https = await login(proxied.url, 'c@example.com', PASSWORD, { 'x-forwarded-proto': 'https' });
+    const https = await login(proxied.url, 'c@example.com', TEST_PASSWORD, { 'x-forwarded-proto': 'https' });
     expect(https.r.status).toBe(200);
     const secure = sessionCookie(https.r).attrs;
     expect(secure).toContain('Secure');
     expect(secure).toContain('HttpOnly');
     expect(secure).toContain('SameSite=Lax');
-    const plain = await login(proxied.url, 'c@example.com', PASSWORD, { 'x-forwarded-proto': 'http' });
+    const plain = await login(proxied.url, 'c@example.com', TEST_PASSWORD, { 'x-forwarded-proto': 'http' });
     expect(sessionCookie(plain.r).attrs.some((a) => /^secure$/i.test(a))).toBe(false);
   });
 
@@ -134,8 +134,8 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
     const { client: signedUp } = await signUp(server.url, 'rot@example.com');
     const signupCookie = signedUp.cookies.get('yt_session')!;
 
-    const one = await login(server.url, 'rot@example.com', PASSWORD);
-    const two = await login(server.url, 'ROT@example.com', PASSWORD);
+    const one = await login(server.url, 'rot@example.com', TEST_PASSWORD);
+    const two = await login(server.url, 'ROT@example.com', TEST_PASSWORD);
     expect([one.r.status, two.r.status]).toEqual([200, 200]);
     const c1 = sessionCookie(one.r).value;
     const c2 = sessionCookie(two.r).value;
@@ -144,7 +144,7 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
 
     // A cookie planted before login is not promoted: logging in from it issues a new one.
     const planted = withCookie(server.url, c1);
-    const again = await planted.post('/api/v1/auth/login', { email: 'rot@example.com', password: PASSWORD });
+    const again = await planted.post('/api/v1/auth/login', { email: 'rot@example.com', password: TEST_PASSWORD });
     expect(again.status).toBe(200);
     expect(sessionCookie(again).value).not.toBe(c1);
 
@@ -173,7 +173,7 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
 
     const user = await db.handle.db.selectFrom('users').select('password_hash').where('email', '=', 'rot@example.com').executeTakeFirstOrThrow();
     expect(user.password_hash.startsWith('$argon2id$')).toBe(true);
-    expect(user.password_hash).not.toContain(PASSWORD);
+    expect(user.password_hash).not.toContain(TEST_PASSWORD);
   });
 
   it('CSRF: cookie writes need X-CSRF-Token of their own session; GETs and bearer keys do not', async () => {
@@ -189,7 +189,7 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
     expect(wrong.status).toBe(403);
     expect(wrong.body.code).toBe('csrf_failed');
     // Another session's token does not fit this session.
-    const other = await login(server.url, 'csrf@example.com', PASSWORD);
+    const other = await login(server.url, 'csrf@example.com', TEST_PASSWORD);
     const foreign = await withCookie(server.url, cookie).request('POST', `/api/v1/workspaces/${workspaceId}/communities`, body, {
       'x-csrf-token': other.r.body.csrf_token,
     });
@@ -218,7 +218,7 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
   it('password change: wrong current password is 400; a change signs out the other sessions only', async () => {
     const { server } = await fresh();
     const { client: c1 } = await signUp(server.url, 'pw@example.com');
-    const { c: c2 } = await login(server.url, 'pw@example.com', PASSWORD);
+    const { c: c2 } = await login(server.url, 'pw@example.com', TEST_PASSWORD);
     expect((await c2.get('/api/v1/auth/me')).status).toBe(200);
 
     const bad = await c1.post('/api/v1/auth/password', { current_password: 'not my password', new_password: NEW_PASSWORD });
@@ -228,13 +228,13 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
     expect((await c2.get('/api/v1/auth/me')).status).toBe(200);
     expect((await login(server.url, 'pw@example.com', NEW_PASSWORD)).r.status).toBe(401);
 
-    expectOk(await c1.post('/api/v1/auth/password', { current_password: PASSWORD, new_password: NEW_PASSWORD }));
+    expectOk(await c1.post('/api/v1/auth/password', { current_password: TEST_PASSWORD, new_password: NEW_PASSWORD }));
     expect((await c2.get('/api/v1/auth/me')).status).toBe(401);
     expect((await c1.get('/api/v1/auth/me')).status).toBe(200);
     // The current session can still write (its CSRF token still holds).
     expect((await c1.post('/api/v1/workspaces', { name: 'Still here' })).status).toBe(201);
 
-    const old = await login(server.url, 'pw@example.com', PASSWORD);
+    const old = await login(server.url, 'pw@example.com', TEST_PASSWORD);
     expect(old.r.status).toBe(401);
     expect(old.r.body.code).toBe('invalid_credentials');
     const renewed = await login(server.url, 'pw@example.com', NEW_PASSWORD);
@@ -263,7 +263,7 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
     // Case variants of the email count against the same lock.
     const sequence = async (local: string) => {
       const out = [];
-      for (const [i, pw] of ['w1', 'w2', 'w3', 'w4', 'w5', PASSWORD].entries()) {
+      for (const [i, pw] of ['w1', 'w2', 'w3', 'w4', 'w5', TEST_PASSWORD].entries()) {
         out.push(await attempt(`${i % 2 ? local.toUpperCase() : local}@example.com`, pw));
       }
       return out;
@@ -283,18 +283,18 @@ describeEachDialect('auth, sessions, CSRF, API keys and roles', (dialect) => {
     expect(missing).toEqual(existing);
 
     clock.advance(10 * 60_000);
-    const stillLocked = await attempt('victim@example.com', PASSWORD);
+    const stillLocked = await attempt('victim@example.com', TEST_PASSWORD);
     expect(stillLocked.status).toBe(429);
     expect(stillLocked.body.retry_after_seconds).toBe(300);
-    expect(await attempt('ghost@example.com', PASSWORD)).toEqual(stillLocked);
+    expect(await attempt('ghost@example.com', TEST_PASSWORD)).toEqual(stillLocked);
 
     clock.advance(6 * 60_000); // 16 minutes after the lock
-    expect((await attempt('victim@example.com', PASSWORD)).status).toBe(200);
-    expect(await attempt('ghost@example.com', PASSWORD)).toEqual(wrongPw);
+    expect((await attempt('victim@example.com', TEST_PASSWORD)).status).toBe(200);
+    expect(await attempt('ghost@example.com', TEST_PASSWORD)).toEqual(wrongPw);
 
     // A successful login clears the count: 4 + 4 failures around it never lock.
     const statuses = [];
-    for (const pw of ['a', 'b', 'c', 'd', PASSWORD, 'e', 'f', 'g', 'h', PASSWORD]) statuses.push((await attempt('victim@example.com', pw)).status);
+    for (const pw of ['a', 'b', 'c', 'd', TEST_PASSWORD, 'e', 'f', 'g', 'h', TEST_PASSWORD]) statuses.push((await attempt('victim@example.com', pw)).status);
     expect(statuses).toEqual([401, 401, 401, 401, 200, 401, 401, 401, 401, 200]);
   });
 

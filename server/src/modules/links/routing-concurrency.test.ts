@@ -1,5 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
-import { Client, describeEachDialect, expectOk, signUp, type ApiResponse, useServer } from '../../test/harness.js';
+import { Client, describeEachDialect, expectOk, signUp, type ApiResponse, useServer, openSpansByGroup } from '../../test/harness.js';
 
 describeEachDialect('entry-link routing under concurrent joins', (dialect) => {
   const ctx = useServer(dialect);
@@ -22,16 +22,7 @@ describeEachDialect('entry-link routing under concurrent joins', (dialect) => {
   const getLink = async (cid: string, id: string) => expectOk(await op.get(`/api/v1/communities/${cid}/links/${id}`));
 
   /** Open spans per group, straight from the database. */
-  async function openSpansByGroup(cid: string): Promise<Map<string, number>> {
-    const rows = await ctx.db.handle.db
-      .selectFrom('member_spans')
-      .select(['group_id', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('community_id', '=', cid)
-      .where('left_at', 'is', null)
-      .groupBy('group_id')
-      .execute();
-    return new Map(rows.map((r) => [r.group_id, Number(r.n)]));
-  }
+  const openSpans = (cid: string) => openSpansByGroup(ctx.db, cid);
 
   const tally = (ids: string[]) => {
     const m = new Map<string, number>();
@@ -67,7 +58,7 @@ describeEachDialect('entry-link routing under concurrent joins', (dialect) => {
     expect(linkAfter.uses).toBe(60);
 
     // The database agrees with the counters: one open span per seated member.
-    const spans = await openSpansByGroup(cid);
+    const spans = await openSpans(cid);
     expect(spans.get(old.id)).toBe(20);
     expect(spans.get(newId)).toBe(40);
     const seatedMembers = await ctx.db.handle.db
@@ -100,7 +91,7 @@ describeEachDialect('entry-link routing under concurrent joins', (dialect) => {
     expect(groups.reduce((s, g) => s + g.seated, 0)).toBe(30);
 
     const landed = tally(results.map((r) => r.body.member.group_id));
-    const spans = await openSpansByGroup(cid);
+    const spans = await openSpans(cid);
     for (const g of groups) {
       expect(landed.get(g.id)).toBe(5);
       expect(spans.get(g.id)).toBe(g.seated);
@@ -123,7 +114,7 @@ describeEachDialect('entry-link routing under concurrent joins', (dialect) => {
     for (const r of refused) expect([r.status, r.body.code]).toEqual([410, 'link_exhausted']);
     expect((await getLink(cid, l.id)).uses).toBe(5);
     expect((await groupsOf(cid))[0].seated).toBe(5);
-    expect((await openSpansByGroup(cid)).get(g.id)).toBe(5);
+    expect((await openSpans(cid)).get(g.id)).toBe(5);
   });
 
   it('expired, exhausted and disabled links refuse joins with 410', async () => {
