@@ -12,6 +12,7 @@ import {
   findLatestApplication,
   findMember,
   listMembersPage,
+  toApplication,
   type MemberFilter,
   type MemberRow,
 } from './members.repo.js';
@@ -46,18 +47,26 @@ export async function latestApplicationView(deps: Deps, memberId: string) {
   });
 }
 
+/** Oldest first, at most 500; the review queue is what waits for a staff decision. */
 export async function listApplications(deps: Deps, communityId: string, status: 'pending' | 'passed' | 'rejected', reviewOnly: boolean) {
-  const rows = await deps.db
-    .selectFrom('applications')
-    .select('id')
-    .where('community_id', '=', communityId)
-    .where('status', '=', status)
-    .orderBy('created_at')
-    .limit(500)
-    .execute();
-  const views = [];
-  for (const r of rows) views.push(await applicationView(deps, communityId, r.id));
-  // The review queue holds what waits on staff; invitation and payment progress waits on the applicant.
+  const now = deps.clock.now().toISOString();
+  const views = await deps.db.transaction().execute(async (trx) => {
+    const rows = await trx
+      .selectFrom('applications')
+      .selectAll()
+      .where('community_id', '=', communityId)
+      .where('status', '=', status)
+      .orderBy('created_at')
+      .limit(500)
+      .execute();
+    const out = [];
+    for (const row of rows) {
+      const a = toApplication(row);
+      out.push(presentApplication(a, await applicantFacts(trx, a, now)));
+    }
+    return out;
+  });
+  // Invitation and payment progress waits on the applicant, not on staff.
   return reviewOnly ? views.filter((v) => v.needs_review) : views;
 }
 
