@@ -108,8 +108,8 @@ export async function communityHealth(db: Db, c: Community, now: Date) {
         : item('threshold', '门槛', 'ok', `Entry requires: ${c.threshold.criteria.map((k) => k.type).join(` ${c.threshold.mode === 'all' ? 'and' : 'or'} `)}.`),
     !r.announcement && !r.nickname_format
       ? item('rules', '规则', 'missing', 'No announcement and no nickname rule: newcomers are told nothing.')
-      : r.banned_topics.length === 0 || !r.introduction_template
-        ? item('rules', '规则', 'weak', r.banned_topics.length === 0 ? 'No banned topics: ads and off-topic posts go unchecked.' : 'No introduction template for newcomers.')
+      : gaps.length > 0
+        ? item('rules', '规则', 'weak', `Newcomers meet no ${gaps.join(', ')}.`)
         : item('rules', '规则', 'ok', 'Rules, banned topics and onboarding are in place.'),
     groups.length === 0 || led === 0
       ? item('kol', 'KOL', 'missing', 'No group has a monitor or leader to lead the conversation.')

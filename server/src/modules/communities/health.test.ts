@@ -99,7 +99,7 @@ describeEachDialect('community health check (five elements, four pillars)', (dia
     expect([half.missing, half.weak]).toEqual([1, 8]);
     expect(reasonOf(half.elements, 'rules')).toBe('Missing: introduction template, nickname format.');
     expect(reasonOf(half.elements, 'organization')).toBe('Only one level below HQ: 1 groups have a monitor, 0 a leader.');
-    expect(reasonOf(half.pillars, 'rules')).toBe('No introduction template for newcomers.');
+    expect(reasonOf(half.pillars, 'rules')).toBe('Newcomers meet no introduction template, nickname format.');
     expect(reasonOf(half.pillars, 'threshold')).toBe('Community entry is free; only 1 groups have their own threshold.');
     expect(reasonOf(half.pillars, 'kol')).toBe('1 of 2 groups have neither a monitor nor a leader.');
 
