@@ -105,20 +105,19 @@ export async function getOrder(deps: Deps, communityId: string, orderId: string)
   return { order, refunds: await listRefunds(deps.db, order.id) };
 }
 
-async function orderForCheckout(deps: Deps, token: string): Promise<OrderRow> {
+/** The test-provider order a checkout token names; 404 for anything else. */
+export async function checkoutOrder(deps: Deps, token: string): Promise<OrderRow> {
   const order = /^ck_[\w-]{43}$/.test(token) ? await findOrderByCheckoutHash(deps.db, sha256(token)) : undefined;
   if (!order || order.provider !== 'test') throw new AppError('checkout_not_found', 404, 'No such checkout');
   return order;
 }
-
-export const checkoutOrder = orderForCheckout;
 
 /**
  * The test provider's checkout: a click pays (or fails) the order. Stock is reserved before the
  * provider charges, in the same transaction: a buyer who misses the last unit is never charged.
  */
 export async function payAtCheckout(deps: Deps, token: string, outcome: 'pay' | 'fail'): Promise<OrderRow> {
-  const order = await orderForCheckout(deps, token);
+  const order = await checkoutOrder(deps, token);
   if (order.status !== 'pending') throw new AppError('order_not_payable', 409, `The order is ${order.status}`);
   const at = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (trx) => {
