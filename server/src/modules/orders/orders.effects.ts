@@ -7,12 +7,14 @@ import {
   addRefundedAmount,
   findLatestMembership,
   findMembership,
+  findMembershipsStartingFrom,
   findOrderById,
   findProduct,
   insertMembership,
   insertRefund,
   lockMemberForMembership,
   markOrderPaid,
+  moveMembership,
   releaseUnit,
   reserveUnit,
   revokeMembership,
@@ -156,16 +158,31 @@ export async function applyRefund(trx: Trx, order: OrderRow, r: RefundInput, at:
   return id;
 }
 
-/** A fully refunded membership ends now (or never starts, if it was a renewal still to come). */
+/**
+ * A fully refunded membership ends now (or never starts, if it was a renewal still to come), and
+ * the renewals chained after it move earlier by the time taken away, so that the member's expiry
+ * stays the sum of the periods they still pay for.
+ */
 async function endMembership(trx: Trx, order: OrderRow, membershipId: string, at: string) {
+  await lockMemberForMembership(trx, order.member_id);
   const m = await findMembership(trx, membershipId);
   if (!m || m.revoked_at) return;
   let end = m.starts_at > at ? m.starts_at : at;
   if (m.expires_at && m.expires_at < end) end = m.expires_at;
   await revokeMembership(trx, m.id, end, at);
+  const removed = m.expires_at ? Date.parse(m.expires_at) - Date.parse(end) : 0;
+  const moved: string[] = [];
+  if (removed > 0) {
+    for (const later of await findMembershipsStartingFrom(trx, order.member_id, m.product_id, m.expires_at!)) {
+      if (later.id === m.id) continue;
+      const shift = (ts: string) => new Date(Date.parse(ts) - removed).toISOString();
+      await moveMembership(trx, later.id, shift(later.starts_at), later.expires_at && shift(later.expires_at));
+      moved.push(later.id);
+    }
+  }
   await insertEvent(
     trx,
-    { community_id: order.community_id, type: 'membership_revoked', occurred_at: at, member_id: order.member_id, props: { membership_id: m.id, order_id: order.id, expires_at: end } },
+    { community_id: order.community_id, type: 'membership_revoked', occurred_at: at, member_id: order.member_id, props: { membership_id: m.id, order_id: order.id, expires_at: end, moved_earlier: moved } },
     at,
   );
 }

@@ -159,5 +159,20 @@ export const insertMembership = (
 
 export const findMembership = (trx: Trx, id: string) => trx.selectFrom('memberships').selectAll().where('id', '=', id).executeTakeFirst();
 
+/** Periods of the same product that were chained after `from` (renewals still to come). */
+export const findMembershipsStartingFrom = (trx: Trx, memberId: string, productId: string, from: string) =>
+  trx
+    .selectFrom('memberships')
+    .selectAll()
+    .where('member_id', '=', memberId)
+    .where('product_id', '=', productId)
+    .where('revoked_at', 'is', null)
+    .where('starts_at', '>=', from)
+    .orderBy('starts_at')
+    .execute();
+
+export const moveMembership = (trx: Trx, id: string, startsAt: string, expiresAt: string | null) =>
+  trx.updateTable('memberships').set({ starts_at: startsAt, expires_at: expiresAt }).where('id', '=', id).execute();
+
 export const revokeMembership = (trx: Trx, id: string, expiresAt: string, at: string) =>
   trx.updateTable('memberships').set({ expires_at: expiresAt, revoked_at: at }).where('id', '=', id).execute();

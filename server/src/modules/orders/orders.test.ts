@@ -24,6 +24,11 @@ describeEachDialect('orders: idempotent creation, server prices, last-unit concu
     expect([reused.status, reused.body.code]).toEqual([409, 'idempotency_key_reused']);
     expect(reused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
 
+    // Ten first attempts at once with a fresh key: one order, created once.
+    const racing = await Promise.all(Array.from({ length: 10 }, () => buy(me.client, trial.id, 'key-race')));
+    expect(new Set(racing.map((r) => r.body.id)).size).toBe(1);
+    expect(racing.map((r) => r.status).sort()).toEqual([...Array.from({ length: 9 }, () => 200), 201]);
+
     // The client never sends a price: a price field is an unknown field.
     const priced = await me.client.request('POST', '/api/v1/member/orders', { product_id: course.id, amount_minor: 1 }, { 'idempotency-key': 'key-2' });
     expect([priced.status, priced.body.errors]).toEqual([400, [{ field: 'amount_minor', message: 'unknown field' }]]);
@@ -36,11 +41,11 @@ describeEachDialect('orders: idempotent creation, server prices, last-unit concu
     expect(theirs.id).not.toBe(first.body.id);
 
     const staff = expectOk(await shop.owner.get(`${shop.base}/orders`));
-    expect(staff.orders.map((o: any) => o.id).sort()).toEqual([first.body.id, theirs.id].sort());
+    expect(staff.orders.map((o: any) => o.id).sort()).toEqual([first.body.id, racing[0]!.body.id, theirs.id].sort());
     const mine = expectOk(await me.client.get('/api/v1/member/orders'));
-    expect(mine.orders.map((o: any) => o.id)).toEqual([first.body.id]);
+    expect(mine.orders.map((o: any) => o.id).sort()).toEqual([first.body.id, racing[0]!.body.id].sort());
     const created = await ctx.db.handle.db.selectFrom('events').select('props').where('type', '=', 'order_created').where('community_id', '=', shop.communityId).execute();
-    expect(created.length).toBe(2);
+    expect(created.length).toBe(3);
   });
 
   it('pays through the checkout: one paid order, balanced ledger entries, an order_paid event; a paid order cannot be paid again', async () => {

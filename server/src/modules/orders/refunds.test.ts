@@ -66,6 +66,39 @@ describeEachDialect('memberships and refunds: renewal from the current expiry, p
     expect((await effectsOf(ctx.db, again.id)).memberships.map((m) => [m.starts_at, m.expires_at])).toEqual([['2027-06-01T00:00:00.000Z', '2028-05-31T00:00:00.000Z']]);
   });
 
+  it('moves the renewals chained after a fully refunded period earlier, so the expiry stays the sum of the periods still paid for', async () => {
+    const shop = await openShop(ctx.server);
+    const plan = await addProduct(shop, { type: 'membership', name: '月卡', price_minor: 3_000, term: 'days', term_days: 30 });
+    const me = await addMember(ctx.server, shop, '小李');
+    const months = [];
+    for (const day of ['01', '02', '03']) {
+      clock.set(at(`2026-08-${day}T00:00:00.000Z`));
+      months.push(await buyAndPay(ctx.server, me.client, plan.id, `m${day}`));
+    }
+    const [aug, sep, oct] = [months[0]!, months[1]!, months[2]!];
+    const span = (orderId: string, starts: string, expires: string, revoked: string | null = null) => ({ order_id: orderId, starts_at: starts, expires_at: expires, revoked_at: revoked });
+    expect(await membershipsOf(me.id)).toEqual([
+      span(aug.id, '2026-08-01T00:00:00.000Z', '2026-08-31T00:00:00.000Z'),
+      span(sep.id, '2026-08-31T00:00:00.000Z', '2026-09-30T00:00:00.000Z'),
+      span(oct.id, '2026-09-30T00:00:00.000Z', '2026-10-30T00:00:00.000Z'),
+    ]);
+
+    clock.set(at('2026-08-10T00:00:00.000Z'));
+    expectOk(await refund(shop, sep.id, { amount_minor: 3_000, reason: 'one month less' }, 'sep'), 201);
+    expect(await membershipsOf(me.id)).toEqual([
+      span(aug.id, '2026-08-01T00:00:00.000Z', '2026-08-31T00:00:00.000Z'),
+      span(sep.id, '2026-08-31T00:00:00.000Z', '2026-08-31T00:00:00.000Z', '2026-08-10T00:00:00.000Z'),
+      span(oct.id, '2026-08-31T00:00:00.000Z', '2026-09-30T00:00:00.000Z'),
+    ]);
+    // Refunding the current month ends it today: the 21 days left of it come off the next one's start.
+    expectOk(await refund(shop, aug.id, { amount_minor: 3_000, reason: 'changed my mind' }, 'aug'), 201);
+    expect(await membershipsOf(me.id)).toEqual([
+      span(aug.id, '2026-08-01T00:00:00.000Z', '2026-08-10T00:00:00.000Z', '2026-08-10T00:00:00.000Z'),
+      span(sep.id, '2026-08-31T00:00:00.000Z', '2026-08-31T00:00:00.000Z', '2026-08-10T00:00:00.000Z'),
+      span(oct.id, '2026-08-10T00:00:00.000Z', '2026-09-09T00:00:00.000Z'),
+    ]);
+  });
+
   it('refunds in parts, never more than is left, once per Idempotency-Key; a partial refund keeps the membership', async () => {
     clock.set(at('2026-07-01T00:00:00.000Z'));
     const shop = await openShop(ctx.server);
@@ -135,7 +168,7 @@ describeEachDialect('memberships and refunds: renewal from the current expiry, p
   it('leaves a ledger that checks clean', async () => {
     const report = await checkLedger(ctx.db.handle.db);
     expect(report.violations).toEqual([]);
-    // Paid 3,000×4 + 36,500×3 + 10,000 + 10,000×2 + 19,900×2; refunded 3,000 + 36,500 + 10,000 + 8,000 + 2,500 + 19,900.
-    expect(report.totals.CNY).toEqual({ paid_minor: 191_300, refunded_minor: 79_900, net_minor: 111_400 });
+    // Paid 3,000×4 + 3,000×3 + 36,500×3 + 10,000 + 10,000×2 + 19,900×2; refunded 3,000 + 3,000×2 + 36,500 + 10,000 + 8,000 + 2,500 + 19,900.
+    expect(report.totals.CNY).toEqual({ paid_minor: 200_300, refunded_minor: 85_900, net_minor: 114_400 });
   });
 });

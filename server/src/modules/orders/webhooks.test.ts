@@ -1,5 +1,6 @@
 import seedrandom from 'seedrandom';
 import { expect, it } from 'vitest';
+import { fixedClock } from '../../lib/clock.js';
 import { describeEachDialect, expectOk, useServer } from '../../test/harness.js';
 import { checkLedger } from './ledger.check.js';
 import { addMember, addProduct, buy, deliver, effectsOf, openShop, paidEvent, pool } from './money.testkit.js';
@@ -7,7 +8,9 @@ import { addMember, addProduct, buy, deliver, effectsOf, openShop, paidEvent, po
 const DAY = 86_400_000;
 
 describeEachDialect('webhooks: signed, idempotent, in any order', (dialect) => {
-  const ctx = useServer(dialect);
+  // A still clock, so that the edges of the 300 s window can be tested to the second.
+  const clock = fixedClock(new Date('2026-11-23T12:00:00.000Z'));
+  const ctx = useServer(dialect, { clock });
 
   async function pendingOrder(price = 9_900) {
     const shop = await openShop(ctx.server);
@@ -23,7 +26,7 @@ describeEachDialect('webhooks: signed, idempotent, in any order', (dialect) => {
   it('accepts only a good signature within 300 s; rejected deliveries are logged and change nothing', async () => {
     const { order } = await pendingOrder();
     const event = paidEvent('evt_sig', order);
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(clock.now().getTime() / 1000);
     const cases: [string, Parameters<typeof deliver>[3], number, string][] = [
       ['wrong secret', { secret: 'not-the-install-secret' }, 401, 'invalid_signature'],
       ['tampered body', { raw: JSON.stringify({ ...event, data: { ...event.data, amount_minor: 1 } }) }, 401, 'invalid_signature'],
@@ -55,8 +58,8 @@ describeEachDialect('webhooks: signed, idempotent, in any order', (dialect) => {
       [null, 'amount_mismatch'],
     ]);
 
-    // Within the window, and the refused deliveries did not block the genuine event.
-    const ok = await deliver(ctx.server, ctx.db, event, { unix: now - 290 });
+    // At the edge of the window, and the refused deliveries did not block the genuine event.
+    const ok = await deliver(ctx.server, ctx.db, event, { unix: now - 300 });
     expect([ok.status, ok.body]).toEqual([200, { received: true, outcome: 'applied' }]);
     fx = await effectsOf(ctx.db, order.id);
     expect([fx.order.status, fx.order.provider_ref, fx.sum, fx.events]).toEqual(['paid', 'tpay_evt_sig', 0, ['order_paid']]);
