@@ -22,6 +22,7 @@ export const EVENT_TYPES = [
   'order_paid',
   'order_payment_failed',
   'order_refunded',
+  'order_expired',
   'membership_revoked',
 ] as const;
 export const EventType = z.enum(EVENT_TYPES);

@@ -75,6 +75,20 @@ export async function markOrderCancelled(trx: Trx, id: string, reason: string, a
   return Number(r.numUpdatedRows) === 1;
 }
 
+/** Pending orders created before `cutoff`, oldest first. */
+export const findStalePendingOrders = (db: Conn, cutoff: string, limit: number) =>
+  db.selectFrom('orders').selectAll().where('status', '=', 'pending').where('created_at', '<', cutoff).orderBy('created_at').limit(limit).execute();
+
+export async function markOrderExpired(trx: Trx, id: string, at: string): Promise<boolean> {
+  const r = await trx
+    .updateTable('orders')
+    .set({ status: 'expired', cancelled_at: at, cancel_reason: 'expired', updated_at: at })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
 export const setOrderEffects = (trx: Trx, id: string, effects: { stock_reserved?: number; membership_id?: string | null }) =>
   trx.updateTable('orders').set(effects).where('id', '=', id).execute();
 

@@ -15,11 +15,13 @@ import {
   findOrderByIdempotencyKey,
   findProduct,
   findRefundByIdempotencyKey,
+  findStalePendingOrders,
   insertOrderOnce,
   listMemberOrders,
   listOrdersPage,
   listRefunds,
   markOrderCancelled,
+  markOrderExpired,
   setRefundProviderRef,
   type OrderRow,
 } from './orders.repo.js';
@@ -103,6 +105,30 @@ export async function getOrder(deps: Deps, communityId: string, orderId: string)
   const order = await findOrder(deps.db, communityId, orderId);
   if (!order) throw notFound('order');
   return { order, refunds: await listRefunds(deps.db, order.id) };
+}
+
+/** How long a pending order waits for its payment by default. */
+export const UNPAID_ORDER_TIMEOUT_MINUTES = 30;
+
+/**
+ * Expires pending orders older than the timeout (`order_expired`); their checkout stops working.
+ * Idempotent and safe to run concurrently with payments: a payment that wins the race keeps its
+ * order paid, and a payment that lands later still pays an expired order. Pending orders hold no
+ * stock, so nothing is released. Meant for a scheduled job; returns how many it expired.
+ */
+export async function expireUnpaidOrders(deps: Deps, timeoutMinutes = UNPAID_ORDER_TIMEOUT_MINUTES, batch = 500): Promise<number> {
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  const cutoff = new Date(now.getTime() - timeoutMinutes * 60_000).toISOString();
+  let expired = 0;
+  for (const order of await findStalePendingOrders(deps.db, cutoff, batch)) {
+    await deps.db.transaction().execute(async (trx) => {
+      if (!(await markOrderExpired(trx, order.id, at))) return;
+      expired++;
+      await insertEvent(trx, { community_id: order.community_id, type: 'order_expired', occurred_at: at, member_id: order.member_id, props: { order_id: order.id } }, at);
+    });
+  }
+  return expired;
 }
 
 /** The test-provider order a checkout token names; 404 for anything else. */

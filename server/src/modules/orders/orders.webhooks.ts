@@ -8,6 +8,8 @@ import { findOrderById, findRefundByProviderRef, markOrderCancelled } from './or
 import { insertPaymentEventOnce, logRejectedPaymentEvent, setPaymentEventOutcome } from './payment-events.repo.js';
 
 const MAX_LOGGED_BODY = 16_384;
+/** Refused deliveries come from anyone: keep little of them. */
+const MAX_LOGGED_REJECTED_BODY = 2_048;
 
 /**
  * Handles one webhook delivery: verify → record the event id → apply, the last two in one
@@ -51,7 +53,7 @@ export async function handleWebhook(deps: Deps, providerName: string, rawBody: s
         type: claimed?.type ?? null,
         community_id: order?.community_id ?? null,
         order_id: order?.id ?? null,
-        payload: JSON.stringify(rawBody.slice(0, MAX_LOGGED_BODY)),
+        payload: JSON.stringify(rawBody.slice(0, MAX_LOGGED_REJECTED_BODY)),
         received_at: at,
         outcome: err.code,
       });
@@ -80,8 +82,8 @@ async function apply(trx: Trx, e: PaymentEvent, at: string): Promise<{ outcome: 
   switch (e.type) {
     case 'payment.succeeded': {
       if (e.amountMinor !== Number(order.amount_minor)) throw new AppError('amount_mismatch', 400, 'The amount paid is not the order total');
-      // A payment can land after the checkout gave up on it: it still pays the order.
-      const paid = await applyPaid(trx, order, e.providerRef, at, ['pending', 'cancelled']);
+      // A payment can land after the checkout gave up on it or the order timed out: it still pays the order.
+      const paid = await applyPaid(trx, order, e.providerRef, at, ['pending', 'cancelled', 'expired']);
       return { outcome: paid ? 'applied' : 'already_paid', communityId };
     }
     case 'payment.failed': {
