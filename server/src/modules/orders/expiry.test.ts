@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { fixedClock } from '../../lib/clock.js';
 import { describeEachDialect, expectOk, useServer } from '../../test/harness.js';
 import { expireUnpaidOrders } from './orders.service.js';
-import { addMember, addProduct, buy, clickPay, deliver, effectsOf, openShop, paidEvent } from './money.testkit.js';
+import { addMember, addProduct, buy, clickPay, deliver, effectsOf, openShop, paidEvent } from '../../test/money.js';
 
 describeEachDialect('unpaid orders expire after the timeout', (dialect) => {
   const clock = fixedClock(new Date('2026-05-01T08:00:00.000Z'));

@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { fixedClock } from '../../lib/clock.js';
 import { describeEachDialect, useServer } from '../../test/harness.js';
 import { checkLedger } from './ledger.check.js';
-import { addMember, addProduct, buy, clickPay, deliver, openShop, paidEvent, refund } from './money.testkit.js';
+import { addMember, addProduct, buy, clickPay, deliver, openShop, paidEvent, refund } from '../../test/money.js';
 
 /**
  * Random sequences of create / pay (checkout or webhook, with duplicate deliveries) / fail / refund

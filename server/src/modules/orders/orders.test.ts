@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { describeEachDialect, expectOk, useServer } from '../../test/harness.js';
 import { checkLedger } from './ledger.check.js';
-import { addMember, addProduct, buy, buyAndPay, clickPay, effectsOf, openShop } from './money.testkit.js';
+import { addMember, addProduct, buy, buyAndPay, clickPay, effectsOf, openShop } from '../../test/money.js';
 
 describeEachDialect('orders: idempotent creation, server prices, last-unit concurrency', (dialect) => {
   const ctx = useServer(dialect);

@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { fixedClock } from '../../lib/clock.js';
 import { describeEachDialect, expectOk, useServer } from '../../test/harness.js';
 import { checkLedger } from './ledger.check.js';
-import { addMember, addProduct, buy, buyAndPay, effectsOf, openShop, refund } from './money.testkit.js';
+import { addMember, addProduct, buy, buyAndPay, effectsOf, openShop, refund } from '../../test/money.js';
 
 const at = (iso: string) => new Date(iso);
 

@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { fixedClock } from '../../lib/clock.js';
 import { describeEachDialect, expectOk, useServer } from '../../test/harness.js';
 import { checkLedger } from './ledger.check.js';
-import { addMember, addProduct, buy, deliver, effectsOf, openShop, paidEvent, pool } from './money.testkit.js';
+import { addMember, addProduct, buy, deliver, effectsOf, openShop, paidEvent, pool } from '../../test/money.js';
 
 const DAY = 86_400_000;
 

@@ -1,8 +1,8 @@
-// Test helpers for the money suites (not a test file itself): a community with a way in, members
+// Test helpers for the money suites: a community with a way in, members
 // who buy through the API, the test provider's checkout and signed webhook deliveries.
 import { expect } from 'vitest';
-import { Client, expectOk, signUp, type TestDb, type TestServer } from '../../test/harness.js';
-import { signTestWebhook, testWebhookSecret } from '../payments/index.js';
+import { Client, expectOk, signUp, type TestDb, type TestServer } from './harness.js';
+import { signTestWebhook, testWebhookSecret } from '../modules/payments/index.js';
 
 export interface Shop {
   owner: Client;
