@@ -408,6 +408,8 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
         failures.push(`${method} ${path} ${JSON.stringify(body)} → ${res.status} ${JSON.stringify(res.body)}`);
       }
     }
+    const orders = expectOk(await B.client.get(`${c}/orders?member_id=${A.memberId}`));
+    if (orders.orders.length !== 0) failures.push(`orders?member_id=A → ${JSON.stringify(orders.orders)}`);
     // Filters naming A's resources find nothing in B's community.
     for (const q of [`members?group_id=${A.groupId}`, `members?entry_link_id=${A.linkId}`, `members?referrer_member_id=${A.memberId}`]) {
       const res = expectOk(await B.client.get(`${c}/${q}`));
@@ -453,6 +455,10 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
     const rejoin = await me.post(`/api/v1/public/links/${A.linkCode}/join`, { name: 'intruder' });
     expect([rejoin.status, rejoin.body.code]).toEqual([404, 'link_not_found']);
     expect(isProblem(rejoin)).toBe(true);
+    // Nor does it buy A's products.
+    const foreign = await me.request('POST', '/api/v1/member/orders', { product_id: A.productId }, { 'idempotency-key': 'foreign-product' });
+    expect([foreign.status, foreign.body.code]).toEqual([404, 'product_not_found']);
+    expect(isProblem(foreign)).toBe(true);
   });
 
   it('shows a signed-in B nothing of A on the user-level routes', async () => {
