@@ -22,7 +22,7 @@ describe('yutang CLI', () => {
   it('migrates once, then reports the database up to date', () => {
     const first = yutang(['migrate']);
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/Applied 3 migrations/);
+    expect(first.out).toMatch(/Applied 8 migrations/);
     const again = yutang(['migrate']);
     expect(again.code).toBe(0);
     expect(again.out).toContain('up to date');
@@ -60,5 +60,26 @@ describe('yutang CLI', () => {
     const missing = yutang(['apikey', 'create', '--community', 'nope']);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain('No community with slug "nope"');
+  });
+
+  it('checks the ledger: clean when every order balances, exit 1 naming the order that does not', () => {
+    const clean = yutang(['ledger', 'check']);
+    expect([clean.code, clean.err]).toEqual([0, '']);
+    expect(clean.out).toContain('Ledger OK');
+
+    // A paid order with no ledger entries at all, written behind the services' back.
+    const db = new SQLite(join(dir, 'cli.db'));
+    const c = db.prepare('select id from communities limit 1').get() as { id: string };
+    const m = db.prepare('select id from members where community_id = ? limit 1').get(c.id) as { id: string };
+    const at = new Date().toISOString();
+    db.prepare(`insert into products (id, community_id, type, name, price_minor, currency, group_ids, status, created_at, updated_at)
+      values ('prd_cli', ?, 'course', 'Course', 500, 'CNY', '[]', 'active', ?, ?)`).run(c.id, at, at);
+    db.prepare(`insert into orders (id, community_id, member_id, product_id, status, amount_minor, currency, idempotency_key, request_hash, provider, provider_ref, checkout_token_hash, paid_at, created_at, updated_at)
+      values ('ord_cli', ?, ?, 'prd_cli', 'paid', 500, 'CNY', 'k', 'h', 'test', 'tpay_1', 'x', ?, ?, ?)`).run(c.id, m.id, at, at, at);
+    db.close();
+    const broken = yutang(['ledger', 'check']);
+    expect(broken.code).toBe(1);
+    expect(broken.out).toContain('Orders: 1 (1 paid or refunded)');
+    expect(broken.out).toContain('order ord_cli (paid): ledger says 0 paid, the order 500');
   });
 });

@@ -8,6 +8,7 @@ import { serve } from '../../server/src/main.js';
 import { createDemo } from '../../server/src/demo/demo.js';
 import { findCommunityBySlug } from '../../server/src/modules/communities/index.js';
 import { createApiKey } from '../../server/src/modules/apikeys/index.js';
+import { checkLedger } from '../../server/src/modules/orders/index.js';
 import { systemClock } from '../../server/src/lib/clock.js';
 import { ApiScope } from '../../contracts/src/index.js';
 
@@ -93,6 +94,27 @@ apikey
       if (!community) throw new Error(`No community with slug "${opts.community}"`);
       const { secret } = await createApiKey({ db: handle.db, clock: systemClock, config }, community.id, opts.name, scopes, null);
       console.log(secret);
+    }),
+  );
+
+const ledger = program.command('ledger').description('The money ledger');
+ledger
+  .command('check')
+  .description('Verify that every order balances and matches its ledger entries and refunds; exit 1 on a violation')
+  .action(async () =>
+    withDatabase(async (handle) => {
+      const r = await checkLedger(handle.db);
+      console.log(`Orders: ${r.orders} (${r.paid_orders} paid or refunded)`);
+      for (const [currency, t] of Object.entries(r.totals).sort()) {
+        console.log(`  ${currency}: paid ${t.paid_minor}, refunded ${t.refunded_minor}, net ${t.net_minor} (minor units)`);
+      }
+      if (r.violations.length) {
+        console.log(`${r.violations.length} violation(s):`);
+        for (const v of r.violations) console.log(`  ${v}`);
+        process.exitCode = 1;
+      } else {
+        console.log('Ledger OK: every order balances.');
+      }
     }),
   );
 

@@ -10,3 +10,4 @@ export * from './schemas/members.js';
 export * from './schemas/products.js';
 export * from './schemas/apikeys.js';
 export * from './schemas/events.js';
+export * from './schemas/orders.js';

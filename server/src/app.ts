@@ -22,6 +22,7 @@ import { memberRoutes, selfRoutes } from './modules/members/index.js';
 import { productRoutes } from './modules/products/index.js';
 import { apiKeyRoutes } from './modules/apikeys/index.js';
 import { eventRoutes } from './modules/events/index.js';
+import { checkoutRoutes, orderRoutes } from './modules/orders/index.js';
 import { publicRoutes } from './modules/public/public.routes.js';
 import { rootPage } from './http/root-page.js';
 
@@ -102,6 +103,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
   await app.register(productRoutes(deps));
   await app.register(apiKeyRoutes(deps));
   await app.register(eventRoutes(deps));
+  await app.register(orderRoutes(deps));
+  await app.register(checkoutRoutes(deps, limits));
   await app.register(publicRoutes(deps, limits));
 
   app.get('/healthz', { config: { access: { kind: 'public' } }, schema: { hide: true } }, async () => {

@@ -18,6 +18,12 @@ export const EVENT_TYPES = [
   'role_changed',
   'membership_granted',
   'group_created',
+  'order_created',
+  'order_paid',
+  'order_payment_failed',
+  'order_refunded',
+  'order_expired',
+  'membership_revoked',
 ] as const;
 export const EventType = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventType>;

@@ -14,6 +14,7 @@ export const CreateProduct = z
     term: MembershipTerm.optional(),
     term_days: z.number().int().min(1).max(36500).optional(),
     group_ids: z.array(Id).max(LIMITS.listItems).default([]),
+    stock: z.number().int().min(0).max(1_000_000_000).optional().describe('Units (goods) or seats (events) for sale; unlimited when absent'),
   })
   .superRefine((p, ctx) => {
     if (p.type === 'membership' && !p.term) ctx.addIssue({ code: 'custom', path: ['term'], message: 'required for memberships' });
@@ -32,6 +33,7 @@ export const ProductOut = z
     term: MembershipTerm.nullable(),
     term_days: z.number().nullable(),
     group_ids: z.array(z.string()),
+    stock: z.number().nullable(),
     status: z.string(),
     created_at: Timestamp,
   })

@@ -178,6 +178,8 @@ export interface ProductsTable {
   term_days: number | null;
   group_ids: JsonColumn;
   status: string;
+  /** Units or seats left; null is unlimited. */
+  stock: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -191,6 +193,69 @@ export interface MembershipsTable {
   granted_by_user_id: string | null;
   starts_at: Timestamp;
   expires_at: Timestamp | null;
+  created_at: Timestamp;
+  order_id: ColumnType<string | null, string | null | undefined, string | null>;
+  revoked_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+}
+
+export interface OrdersTable {
+  id: string;
+  community_id: string;
+  member_id: string;
+  product_id: string;
+  status: string;
+  amount_minor: number;
+  refunded_minor: ColumnType<number, number | undefined, number>;
+  currency: string;
+  idempotency_key: string;
+  request_hash: string;
+  provider: string;
+  provider_ref: string | null;
+  checkout_token_hash: string;
+  stock_reserved: ColumnType<Flag, Flag | undefined, Flag>;
+  membership_id: string | null;
+  paid_at: Timestamp | null;
+  cancelled_at: Timestamp | null;
+  cancel_reason: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RefundsTable {
+  id: string;
+  community_id: string;
+  order_id: string;
+  amount_minor: number;
+  currency: string;
+  reason: string;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  provider_ref: string | null;
+  actor_user_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface PaymentEventsTable {
+  id: string;
+  provider: string;
+  event_id: string | null;
+  type: string | null;
+  community_id: string | null;
+  order_id: string | null;
+  payload: ColumnType<unknown, string | null, string | null>;
+  received_at: Timestamp;
+  processed_at: Timestamp | null;
+  outcome: string;
+}
+
+export interface LedgerEntriesTable {
+  id: Generated<number>;
+  community_id: string;
+  order_id: string;
+  refund_id: string | null;
+  account: string;
+  amount_minor: number;
+  currency: string;
   created_at: Timestamp;
 }
 
@@ -238,6 +303,10 @@ export interface Database {
   applications: ApplicationsTable;
   products: ProductsTable;
   memberships: MembershipsTable;
+  orders: OrdersTable;
+  refunds: RefundsTable;
+  payment_events: PaymentEventsTable;
+  ledger_entries: LedgerEntriesTable;
   api_keys: ApiKeysTable;
   events: EventsTable;
 }

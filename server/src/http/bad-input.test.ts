@@ -27,7 +27,7 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  * sent. The test checks that they really declare none, so a route that gains a body must move to
  * the table.
  */
-const BODYLESS_WRITES: string[] = [];
+const BODYLESS_WRITES: string[] = ['POST /api/v1/public/checkout/:token/pay', 'POST /api/v1/public/checkout/:token/fail'];
 
 interface World {
   owner: Client;
@@ -40,6 +40,8 @@ interface World {
   memberToken: string;
   applicationId: string;
   productId: string;
+  orderId: string;
+  checkoutToken: string;
 }
 
 interface BodyCase {
@@ -75,6 +77,10 @@ const bodyCases = (w: World): Record<string, BodyCase> => ({
   // An empty body is valid here; an unknown field still is not.
   'POST /api/v1/member/leave': { valid: {}, wrong: ['reason', 123] },
   'POST /api/v1/communities/:communityId/products': { valid: { type: 'membership', name: 'VIP', price_minor: 9900, term: 'annual' }, wrong: ['price_minor', '99.00'] },
+  'POST /api/v1/member/orders': { valid: { product_id: w.productId }, wrong: ['product_id', 42] },
+  'POST /api/v1/communities/:communityId/orders/:orderId/refunds': { valid: { amount_minor: 100, reason: 'duplicate' }, wrong: ['amount_minor', '1.00'] },
+  // Validation comes before the signature check: a malformed event is refused without being logged.
+  'POST /api/v1/webhooks/test': { valid: { id: 'evt_1', type: 'payment.succeeded', created: 1, data: { order_id: w.orderId } }, wrong: ['created', 'yesterday'] },
   'POST /api/v1/communities/:communityId/api-keys': { valid: { name: 'crm', scopes: ['read'] }, wrong: ['scopes', 'read'] },
 });
 
@@ -146,6 +152,7 @@ describeEachDialect('bad input: write endpoints reject unknown fields and wrong 
     expect(applied.application.status).toBe('pending');
     const product = expectOk(await owner.post(`${c}/products`, { type: 'membership', name: 'VIP', price_minor: 9900, term: 'annual' }), 201);
     expectOk(await owner.post(`${c}/api-keys`, { name: 'crm', scopes: ['read'] }), 201);
+    const order = expectOk(await new Client(server.url, joined.member_token).request('POST', '/api/v1/member/orders', { product_id: product.id }, { 'idempotency-key': 'k1' }), 201);
     w = {
       owner,
       workspaceId,
@@ -157,14 +164,16 @@ describeEachDialect('bad input: write endpoints reject unknown fields and wrong 
       memberToken: joined.member_token,
       applicationId: applied.application.id,
       productId: product.id,
+      orderId: order.id,
+      checkoutToken: new URL(order.checkout_url).pathname.split('/').pop()!,
     };
     stranger = (await signUp(server.url, 'stranger@example.com')).client;
     routes = server.app.routeTable;
     cases = bodyCases(w);
     beforeDb = await dbDump(db);
     beforeApi = await apiSnapshot(w);
-    // group_created ×2, applied ×2, joined ×1: the baseline holds real data.
-    expect(beforeDb.events!.length).toBe(5);
+    // group_created ×2, applied ×2, joined ×1, order_created ×1: the baseline holds real data.
+    expect(beforeDb.events!.length).toBe(6);
   });
   afterAll(async () => {
     await server?.close();
@@ -180,7 +189,9 @@ describeEachDialect('bad input: write endpoints reject unknown fields and wrong 
       linkId: w.linkId,
       memberId: w.memberId,
       applicationId: w.applicationId,
+      orderId: w.orderId,
       code: w.linkCode,
+      token: w.checkoutToken,
     };
     const path = r.url.replace(/:(\w+)/g, (_, p: string) => {
       if (!ids[p]) throw new Error(`no value for :${p} of ${r.url}`);
@@ -203,8 +214,8 @@ describeEachDialect('bad input: write endpoints reject unknown fields and wrong 
     const without = writeRoutes().filter((r) => !takesBody(r)).map(keyOf).sort();
     expect(withBody).toEqual(Object.keys(cases).sort());
     expect(without).toEqual([...BODYLESS_WRITES].sort());
-    // 22 body-taking write routes when this was written: the table cannot be silently empty.
-    expect(withBody.length).toBeGreaterThanOrEqual(22);
+    // 25 body-taking write routes when this was written: the table cannot be silently empty.
+    expect(withBody.length).toBeGreaterThanOrEqual(25);
   });
 
   it('rejects an unknown field next to a valid body, naming only that field', async () => {

@@ -44,10 +44,16 @@ const PUBLIC_ROUTES = [
   'POST /api/v1/public/links/:code/join',
   'GET /j/:code',
   'GET /j/:code/qr.svg',
+  // The test provider's checkout: reached by the order's unguessable token, never by its id.
+  'GET /pay/:token',
+  'POST /api/v1/public/checkout/:token/pay',
+  'POST /api/v1/public/checkout/:token/fail',
+  // Authenticated by the provider's signature, not by a caller.
+  'POST /api/v1/webhooks/test',
 ];
 
 /** Number of non-public routes when this test was written; the walk must reach at least these. */
-const MIN_PROTECTED_ROUTES = 44;
+const MIN_PROTECTED_ROUTES = 49;
 
 interface Tenant {
   name: string;
@@ -66,6 +72,8 @@ interface Tenant {
   memberToken: string;
   applicantId: string;
   applicationId: string;
+  orderId: string;
+  orderKey: string;
   productId: string;
   keyId: string;
   apiKey: string;
@@ -84,6 +92,7 @@ const idsOf = (t: Tenant): Record<string, string> => ({
   memberId: t.memberId,
   applicationId: t.applicationId,
   keyId: t.keyId,
+  orderId: t.orderId,
   userId: t.staffUserId,
   code: t.linkCode,
 });
@@ -96,8 +105,9 @@ function fill(url: string, ids: Record<string, string>): string {
   });
 }
 
+/** Writes carry an Idempotency-Key, so that only the tenancy check can refuse the ones that need one. */
 const call = (c: Client, method: string, path: string, body?: unknown) =>
-  c.request(method, path, body === undefined && WRITE_METHODS.has(method) ? {} : body);
+  c.request(method, path, body === undefined && WRITE_METHODS.has(method) ? {} : body, WRITE_METHODS.has(method) ? { 'idempotency-key': 'tenancy-walk' } : {});
 
 /** A community with everything a route can name: staff, groups, links, members, an application, a product, a key. */
 async function buildTenant(base: string, name: string): Promise<Tenant> {
@@ -129,6 +139,11 @@ async function buildTenant(base: string, name: string): Promise<Tenant> {
 
   const product = expectOk(await client.post(`${c}/products`, { type: 'membership', name: 'VIP', price_minor: 9900, term: 'annual' }), 201);
   expectOk(await client.post(`${c}/members/${joined.member.id}/memberships`, { product_id: product.id }), 201);
+  // A paid order: the member's own purchase, with its ledger entries and membership.
+  const orderKey = `${name}-order-1`;
+  const order = expectOk(await me.request('POST', '/api/v1/member/orders', { product_id: product.id }, { 'idempotency-key': orderKey }), 201);
+  const token = new URL(order.checkout_url).pathname.split('/').pop()!;
+  expect(expectOk(await new Client(base).post(`/api/v1/public/checkout/${token}/pay`)).status).toBe('paid');
   const key = expectOk(await client.post(`${c}/api-keys`, { name: 'integration', scopes: ['read', 'write', 'events:write'] }), 201);
 
   return {
@@ -149,6 +164,8 @@ async function buildTenant(base: string, name: string): Promise<Tenant> {
     applicantId: applied.member.id,
     applicationId: applied.application.id,
     productId: product.id,
+    orderId: order.id,
+    orderKey,
     keyId: key.key.id,
     apiKey: key.secret,
   };
@@ -170,6 +187,7 @@ const secretsOf = (t: Tenant) => [
   t.applicantId,
   t.applicationId,
   t.productId,
+  t.orderId,
   t.keyId,
 ];
 
@@ -196,6 +214,8 @@ async function apiSnapshot(t: Tenant) {
     `${c}/applications?status=rejected`,
     `${c}/applications/${t.applicationId}`,
     `${c}/products`,
+    `${c}/orders`,
+    `${c}/orders/${t.orderId}`,
     `${c}/api-keys`,
     `${c}/events?limit=1000`,
   ];
@@ -315,6 +335,7 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
       'POST /api/v1/communities/:communityId/members/:memberId/remove': { reason: 'spam' },
       'POST /api/v1/communities/:communityId/members/:memberId/memberships': { product_id: B.productId },
       'POST /api/v1/communities/:communityId/applications/:applicationId/review': { decision: 'approve' },
+      'POST /api/v1/communities/:communityId/orders/:orderId/refunds': { amount_minor: 1, reason: 'wrong tenant' },
     };
     const mixed = { ...idsOf(A), communityId: B.communityId };
     const callers = [
@@ -387,6 +408,8 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
         failures.push(`${method} ${path} ${JSON.stringify(body)} → ${res.status} ${JSON.stringify(res.body)}`);
       }
     }
+    const orders = expectOk(await B.client.get(`${c}/orders?member_id=${A.memberId}`));
+    if (orders.orders.length !== 0) failures.push(`orders?member_id=A → ${JSON.stringify(orders.orders)}`);
     // Filters naming A's resources find nothing in B's community.
     for (const q of [`members?group_id=${A.groupId}`, `members?entry_link_id=${A.linkId}`, `members?referrer_member_id=${A.memberId}`]) {
       const res = expectOk(await B.client.get(`${c}/${q}`));
@@ -410,6 +433,9 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
       ['POST /api/v1/member/onboarding/rules', { accepted: true }, (b) => expect(b.member.onboarding.rules_accepted).toBe(true)],
       ['POST /api/v1/member/onboarding/nickname', { nickname: 'bravo-一号' }, (b) => expect(b.member.nickname).toBe('bravo-一号')],
       ['POST /api/v1/member/onboarding/introduction', { text: '我是 bravo 社区的成员，很高兴认识大家' }, (b) => expect(b.member.status).toBe('active')],
+      // The retry of B's own first order: the same order back, nothing new.
+      ['POST /api/v1/member/orders', { product_id: B.productId }, (b) => expect([b.id, b.status]).toEqual([B.orderId, 'paid'])],
+      ['GET /api/v1/member/orders', undefined, (b) => expect(b.orders.map((o: any) => o.id)).toEqual([B.orderId])],
       ['GET /api/v1/member/invite-link', undefined, (b) => expect([b.community_id, b.owner_member_id]).toEqual([B.communityId, B.memberId])],
       ['POST /api/v1/member/leave', { reason: 'moving' }, (b) => expect(b.member.status).toBe('left')],
     ];
@@ -417,7 +443,7 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
     expect(memberRoutes.filter((k) => !steps.some(([s]) => s === k)), 'member routes without a step here').toEqual([]);
     for (const [k, body, check] of steps) {
       const [method, url] = k.split(' ') as [string, string];
-      const res = await me.request(method, url, body);
+      const res = await me.request(method, url, body, method === 'POST' ? { 'idempotency-key': B.orderKey } : {});
       expect(res.status, `${k}: ${JSON.stringify(res.body)}`).toBe(200);
       check(res.body);
       const member = (res.body as { member?: { id: string; community_id: string } }).member;
@@ -429,6 +455,10 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
     const rejoin = await me.post(`/api/v1/public/links/${A.linkCode}/join`, { name: 'intruder' });
     expect([rejoin.status, rejoin.body.code]).toEqual([404, 'link_not_found']);
     expect(isProblem(rejoin)).toBe(true);
+    // Nor does it buy A's products.
+    const foreign = await me.request('POST', '/api/v1/member/orders', { product_id: A.productId }, { 'idempotency-key': 'foreign-product' });
+    expect([foreign.status, foreign.body.code]).toEqual([404, 'product_not_found']);
+    expect(isProblem(foreign)).toBe(true);
   });
 
   it('shows a signed-in B nothing of A on the user-level routes', async () => {

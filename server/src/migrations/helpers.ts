@@ -17,3 +17,9 @@ export const emptyJsonArray = (db: Kysely<any>): Expression<unknown> =>
   isPg(db) ? sql`'[]'::jsonb` : sql`'[]'`;
 export const emptyJsonObject = (db: Kysely<any>): Expression<unknown> =>
   isPg(db) ? sql`'{}'::jsonb` : sql`'{}'`;
+
+/** Whether a table has a column, so that ADD COLUMN can be re-run safely on SQLite. */
+export async function hasColumn(db: Kysely<any>, table: string, column: string): Promise<boolean> {
+  const tables = await db.introspection.getTables();
+  return !!tables.find((t) => t.name === table)?.columns.some((c) => c.name === column);
+}

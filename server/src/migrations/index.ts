@@ -2,10 +2,20 @@ import type { Migration } from 'kysely';
 import * as accounts from './2026-11-23T1500_create_accounts.js';
 import * as communities from './2026-11-23T1510_create_communities.js';
 import * as events from './2026-11-23T1520_create_events.js';
+import * as productStock from './2026-11-23T1600_add_product_stock.js';
+import * as orders from './2026-11-23T1610_create_orders.js';
+import * as paymentEvents from './2026-11-23T1620_create_payment_events.js';
+import * as ledger from './2026-11-23T1630_create_ledger.js';
+import * as membershipOrder from './2026-11-23T1640_add_membership_order.js';
 
 /** Every migration, in order. Files are frozen once merged; add new ones at the end. */
 export const migrations: Record<string, Migration> = {
   '2026-11-23T1500_create_accounts': accounts,
   '2026-11-23T1510_create_communities': communities,
   '2026-11-23T1520_create_events': events,
+  '2026-11-23T1600_add_product_stock': productStock,
+  '2026-11-23T1610_create_orders': orders,
+  '2026-11-23T1620_create_payment_events': paymentEvents,
+  '2026-11-23T1630_create_ledger': ledger,
+  '2026-11-23T1640_add_membership_order': membershipOrder,
 };

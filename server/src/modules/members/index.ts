@@ -4,3 +4,4 @@ export { joinThroughLink } from './join.service.js';
 export { onboardingStep, leave, removeMember, grantMembership, reviewApplication, memberInviteLink } from './members.service.js';
 export { presentMember } from './members.present.js';
 export { nicknameRule } from './nickname.js';
+export { findMember } from './members.repo.js';

@@ -18,6 +18,7 @@ export const presentProduct = (p: Selectable<ProductsTable>) => ({
   term: p.term as z.infer<typeof ProductOut>['term'],
   term_days: p.term_days,
   group_ids: json<string[]>(p.group_ids),
+  stock: p.stock === null ? null : Number(p.stock),
   status: p.status,
   created_at: p.created_at,
 });

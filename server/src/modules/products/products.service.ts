@@ -24,6 +24,7 @@ export async function createProduct(deps: Deps, communityId: string, input: Crea
       term: input.type === 'membership' ? (input.term ?? null) : null,
       term_days: input.term === 'days' ? (input.term_days ?? null) : null,
       group_ids: encodeJson(input.group_ids),
+      stock: input.stock ?? null,
       status: 'active',
       created_at: now,
       updated_at: now,

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { Id, ShortText, Timestamp } from './common.js';
+
+export const OrderStatus = z.enum(['pending', 'paid', 'partially_refunded', 'refunded', 'cancelled', 'expired']);
+export type OrderStatus = z.infer<typeof OrderStatus>;
+
+/** Every request that creates money movements names itself, so that a retry finds its first result. */
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z.string().min(1).max(200).describe('Unique per request; a retry with the same key returns the first result'),
+});
+
+/** A member buys one unit of a product; the price is the product's, never the client's. */
+export const CreateOrder = z.strictObject({
+  product_id: Id,
+});
+export type CreateOrder = z.infer<typeof CreateOrder>;
+
+export const CreateRefund = z.strictObject({
+  amount_minor: z.number().int().min(1).describe('Amount to refund in minor units; at most what is left of the order'),
+  reason: ShortText.min(1),
+});
+export type CreateRefund = z.infer<typeof CreateRefund>;
+
+export const RefundOut = z
+  .object({
+    id: z.string(),
+    order_id: z.string(),
+    amount_minor: z.number(),
+    currency: z.string(),
+    reason: z.string(),
+    created_at: Timestamp,
+  })
+  .meta({ id: 'Refund' });
+
+export const OrderOut = z
+  .object({
+    id: z.string(),
+    community_id: z.string(),
+    member_id: z.string(),
+    product_id: z.string(),
+    status: OrderStatus,
+    amount_minor: z.number(),
+    refunded_minor: z.number(),
+    currency: z.string(),
+    provider: z.string(),
+    provider_ref: z.string().nullable(),
+    membership_id: z.string().nullable(),
+    paid_at: Timestamp.nullable(),
+    cancelled_at: Timestamp.nullable(),
+    created_at: Timestamp,
+    checkout_url: z.string().nullable().describe('Where the member pays; null once the order is no longer pending'),
+  })
+  .meta({ id: 'Order' });
+
+export const ListOrdersQuery = z.strictObject({
+  status: OrderStatus.optional(),
+  member_id: Id.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+/**
+ * The `test` provider's webhook body. Signed in the `Yutang-Signature: t=<unix seconds>,v1=<hex>`
+ * header: HMAC-SHA256 over `${t}.${raw body}` with the install's test-provider secret.
+ */
+export const TestWebhookEvent = z.strictObject({
+  id: z.string().min(1).max(200),
+  type: z.string().min(1).max(100),
+  created: z.number().int(),
+  data: z.strictObject({
+    order_id: Id,
+    provider_ref: z.string().min(1).max(200).optional(),
+    refund_ref: z.string().min(1).max(200).optional(),
+    amount_minor: z.number().int().min(0).optional(),
+    currency: z.string().regex(/^[A-Z]{3}$/).optional(),
+  }),
+});
+export type TestWebhookEvent = z.infer<typeof TestWebhookEvent>;
+
+export const WebhookResult = z.object({ received: z.literal(true), outcome: z.string() });

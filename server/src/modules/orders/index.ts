@@ -1,0 +1,6 @@
+export { orderRoutes } from './orders.routes.js';
+export { checkoutRoutes } from './checkout.routes.js';
+export { createOrder, payAtCheckout, refundOrder, checkoutToken, expireUnpaidOrders, UNPAID_ORDER_TIMEOUT_MINUTES } from './orders.service.js';
+export { handleWebhook } from './orders.webhooks.js';
+export { RENEWAL_GRACE_DAYS } from './orders.effects.js';
+export { checkLedger, type LedgerReport } from './ledger.check.js';

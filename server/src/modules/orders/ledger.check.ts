@@ -1,0 +1,42 @@
+import type { Db } from '../../db/kysely.js';
+import { countOrphanEntries, orderBalances } from './ledger.repo.js';
+
+export interface LedgerReport {
+  orders: number;
+  paid_orders: number;
+  /** Per currency: money in, money refunded, net. */
+  totals: Record<string, { paid_minor: number; refunded_minor: number; net_minor: number }>;
+  violations: string[];
+}
+
+const PAID = new Set(['paid', 'partially_refunded', 'refunded']);
+
+/**
+ * The ledger's invariants: every order's entries sum to zero, in the order's currency; what the
+ * ledger says was paid and refunded is what the order and its refund rows say; no entry is orphaned.
+ */
+export async function checkLedger(db: Db): Promise<LedgerReport> {
+  const report: LedgerReport = { orders: 0, paid_orders: 0, totals: {}, violations: [] };
+  for (const b of await orderBalances(db)) {
+    report.orders++;
+    const v = (msg: string) => report.violations.push(`order ${b.order_id} (${b.status}): ${msg}`);
+    const paid = PAID.has(b.status);
+    if (b.ledger_sum !== 0) v(`entries sum to ${b.ledger_sum}, not 0`);
+    if (b.entry_currencies > 1) v('entries in more than one currency');
+    if (b.paid_in !== (paid ? b.amount_minor : 0)) v(`ledger says ${b.paid_in} paid, the order ${paid ? b.amount_minor : 0}`);
+    if (b.refunded_out !== b.refunded_minor) v(`ledger says ${b.refunded_out} refunded, the order ${b.refunded_minor}`);
+    if (b.refunds_total !== b.refunded_minor) v(`refunds add up to ${b.refunds_total}, the order says ${b.refunded_minor}`);
+    const expected = b.refunded_minor === 0 ? 'paid' : b.refunded_minor === b.amount_minor ? 'refunded' : 'partially_refunded';
+    if (paid && b.status !== expected) v(`status should be ${expected}`);
+    if (!paid && b.refunded_minor !== 0) v('refunded without being paid');
+    if (!paid) continue;
+    report.paid_orders++;
+    const t = (report.totals[b.currency] ??= { paid_minor: 0, refunded_minor: 0, net_minor: 0 });
+    t.paid_minor += b.amount_minor;
+    t.refunded_minor += b.refunded_minor;
+    t.net_minor += b.amount_minor - b.refunded_minor;
+  }
+  const orphans = await countOrphanEntries(db);
+  if (orphans) report.violations.push(`${orphans} ledger entries name no order`);
+  return report;
+}

@@ -1,0 +1,34 @@
+import type { z } from 'zod';
+import type { OrderOut, OrderStatus } from '../../../../contracts/src/index.js';
+import type { Deps } from '../../lib/deps.js';
+import { checkoutToken } from './orders.service.js';
+import type { OrderRow, RefundRow } from './orders.repo.js';
+
+export const checkoutUrl = (deps: Deps, orderId: string) => `${deps.config.publicUrl.replace(/\/$/, '')}/pay/${checkoutToken(deps.config.secret, orderId)}`;
+
+export const presentOrder = (deps: Deps, o: OrderRow): z.infer<typeof OrderOut> => ({
+  id: o.id,
+  community_id: o.community_id,
+  member_id: o.member_id,
+  product_id: o.product_id,
+  status: o.status as OrderStatus,
+  amount_minor: Number(o.amount_minor),
+  refunded_minor: Number(o.refunded_minor),
+  currency: o.currency,
+  provider: o.provider,
+  provider_ref: o.provider_ref,
+  membership_id: o.membership_id,
+  paid_at: o.paid_at,
+  cancelled_at: o.cancelled_at,
+  created_at: o.created_at,
+  checkout_url: o.status === 'pending' ? checkoutUrl(deps, o.id) : null,
+});
+
+export const presentRefund = (r: RefundRow) => ({
+  id: r.id,
+  order_id: r.order_id,
+  amount_minor: Number(r.amount_minor),
+  currency: r.currency,
+  reason: r.reason,
+  created_at: r.created_at,
+});

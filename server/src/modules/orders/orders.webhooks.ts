@@ -1,0 +1,104 @@
+import type { Deps } from '../../lib/deps.js';
+import { AppError } from '../../lib/errors.js';
+import type { Trx } from '../../db/kysely.js';
+import { insertEvent } from '../events/index.js';
+import { paymentProviders, providerOf, type PaymentEvent } from '../payments/index.js';
+import { applyPaid, applyRefund } from './orders.effects.js';
+import { findOrderById, findRefundByProviderRef, markOrderCancelled } from './orders.repo.js';
+import { insertPaymentEventOnce, logRejectedPaymentEvent, setPaymentEventOutcome } from './payment-events.repo.js';
+
+const MAX_LOGGED_BODY = 16_384;
+/** Refused deliveries come from anyone: keep little of them. */
+const MAX_LOGGED_REJECTED_BODY = 2_048;
+
+/**
+ * Handles one webhook delivery: verify → record the event id → apply, the last two in one
+ * transaction. A redelivered event finds its id recorded and changes nothing (`duplicate`).
+ * A refused delivery (bad signature, stale, unknown type, amount mismatch, refund of an order
+ * that is not paid yet) is logged without its event id and answered with a problem, so the
+ * provider redelivers it; a refund that arrives before its payment applies on a later delivery.
+ */
+export async function handleWebhook(deps: Deps, providerName: string, rawBody: string, headers: Record<string, string | string[] | undefined>) {
+  const provider = providerOf(paymentProviders(deps.config.secret), providerName);
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  let event: PaymentEvent | null = null;
+  try {
+    event = provider.verifyWebhook(rawBody, headers, now);
+    const e = event;
+    const outcome = await deps.db.transaction().execute(async (trx) => {
+      const logId = await insertPaymentEventOnce(trx, {
+        provider: provider.name,
+        event_id: e.id,
+        type: e.type,
+        community_id: null,
+        order_id: e.orderId,
+        payload: rawBody.slice(0, MAX_LOGGED_BODY),
+        received_at: at,
+        processed_at: null,
+        outcome: 'processing',
+      });
+      if (!logId) return 'duplicate';
+      const { outcome, communityId } = await apply(trx, e, at);
+      await setPaymentEventOutcome(trx, logId, outcome, communityId, at);
+      return outcome;
+    });
+    return { received: true as const, outcome };
+  } catch (err) {
+    if (err instanceof AppError) {
+      const claimed = event ?? claimedEvent(rawBody);
+      const order = claimed?.orderId ? await findOrderById(deps.db, claimed.orderId) : undefined;
+      await logRejectedPaymentEvent(deps.db, {
+        provider: provider.name,
+        type: claimed?.type ?? null,
+        community_id: order?.community_id ?? null,
+        order_id: order?.id ?? null,
+        payload: JSON.stringify(rawBody.slice(0, MAX_LOGGED_REJECTED_BODY)),
+        received_at: at,
+        outcome: err.code,
+      });
+    }
+    throw err;
+  }
+}
+
+/** What an unverified body claims to be, for the log only. */
+function claimedEvent(rawBody: string): { type: string | null; orderId: string | null } | null {
+  try {
+    const b = JSON.parse(rawBody) as { type?: unknown; data?: { order_id?: unknown } };
+    return { type: typeof b.type === 'string' ? b.type.slice(0, 100) : null, orderId: typeof b.data?.order_id === 'string' ? b.data.order_id.slice(0, 64) : null };
+  } catch {
+    return null;
+  }
+}
+
+async function apply(trx: Trx, e: PaymentEvent, at: string): Promise<{ outcome: string; communityId: string }> {
+  const order = await findOrderById(trx, e.orderId);
+  if (!order) throw new AppError('order_not_found', 404, 'The event names no order of this install');
+  const communityId = order.community_id;
+  if (e.type !== 'payment.failed' && (e.amountMinor > Number(order.amount_minor) || e.currency !== order.currency)) {
+    throw new AppError('amount_mismatch', 400, 'The event amount or currency does not match the order');
+  }
+  switch (e.type) {
+    case 'payment.succeeded': {
+      if (e.amountMinor !== Number(order.amount_minor)) throw new AppError('amount_mismatch', 400, 'The amount paid is not the order total');
+      // A payment can land after the checkout gave up on it or the order timed out: it still pays the order.
+      const paid = await applyPaid(trx, order, e.providerRef, at, ['pending', 'cancelled', 'expired']);
+      return { outcome: paid ? 'applied' : 'already_paid', communityId };
+    }
+    case 'payment.failed': {
+      if (!(await markOrderCancelled(trx, order.id, 'payment_failed', at))) return { outcome: 'ignored', communityId };
+      await insertEvent(trx, { community_id: communityId, type: 'order_payment_failed', occurred_at: at, member_id: order.member_id, props: { order_id: order.id } }, at);
+      return { outcome: 'applied', communityId };
+    }
+    case 'refund.succeeded': {
+      // Refunds we asked for are recorded already; only refunds made at the provider are new.
+      if (await findRefundByProviderRef(trx, order.id, e.refundRef)) return { outcome: 'already_applied', communityId };
+      if (order.status === 'pending' || order.status === 'cancelled' || order.status === 'expired') {
+        throw new AppError('order_not_paid', 409, 'The order is not paid yet; deliver this refund again later');
+      }
+      await applyRefund(trx, order, { amountMinor: e.amountMinor, reason: 'refunded at the provider', idempotencyKey: null, requestHash: null, providerRef: e.refundRef, actorUserId: null }, at);
+      return { outcome: 'applied', communityId };
+    }
+  }
+}

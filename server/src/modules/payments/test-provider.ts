@@ -1,0 +1,77 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { TestWebhookEvent } from '../../../../contracts/src/index.js';
+import { AppError } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import type { PaymentEvent, PaymentProvider, RefundRequest } from './provider.js';
+
+/** Deliveries older or newer than this are refused, so that a captured one cannot be replayed later. */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+export const SIGNATURE_HEADER = 'yutang-signature';
+
+/** The install's test-provider webhook secret: derived from the configured secret, never stored. */
+export const testWebhookSecret = (configSecret: string) => createHmac('sha256', configSecret).update('yutang/payments/test/webhook').digest('hex');
+
+/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "${t}.${body}">`, as Stripe signs its webhooks. */
+export function signTestWebhook(secret: string, rawBody: string, unixSeconds: number): string {
+  const mac = createHmac('sha256', secret).update(`${unixSeconds}.${rawBody}`).digest('hex');
+  return `t=${unixSeconds},v1=${mac}`;
+}
+
+const invalidSignature = (detail: string) => new AppError('invalid_signature', 401, detail);
+
+function parseHeader(value: string | string[] | undefined): { t: number; v1: string[] } {
+  const text = Array.isArray(value) ? value.join(',') : value;
+  if (!text) throw invalidSignature(`Missing ${SIGNATURE_HEADER} header`);
+  let t = NaN;
+  const v1: string[] = [];
+  for (const part of text.split(',')) {
+    const [k, v] = part.trim().split('=', 2);
+    if (k === 't' && v && /^\d{1,12}$/.test(v)) t = Number(v);
+    if (k === 'v1' && v && /^[0-9a-f]{64}$/.test(v)) v1.push(v);
+  }
+  if (!Number.isFinite(t) || !v1.length) throw invalidSignature(`Malformed ${SIGNATURE_HEADER} header`);
+  return { t, v1 };
+}
+
+/**
+ * The provider the demo and the tests pay with: a checkout page that pays or fails on a click,
+ * refunds that succeed at once, and webhooks signed like Stripe's.
+ */
+export function testProvider(configSecret: string): PaymentProvider {
+  const secret = testWebhookSecret(configSecret);
+  return {
+    name: 'test',
+    verifyWebhook(rawBody, headers, now) {
+      const { t, v1 } = parseHeader(headers[SIGNATURE_HEADER]);
+      const expected = Buffer.from(createHmac('sha256', secret).update(`${t}.${rawBody}`).digest('hex'));
+      if (!v1.some((sig) => timingSafeEqual(Buffer.from(sig), expected))) throw invalidSignature('The signature does not match the body');
+      if (Math.abs(now.getTime() / 1000 - t) > SIGNATURE_TOLERANCE_SECONDS) {
+        throw new AppError('stale_signature', 401, `The signature timestamp is more than ${SIGNATURE_TOLERANCE_SECONDS} s from now`);
+      }
+      const parsed = TestWebhookEvent.safeParse(JSON.parse(rawBody));
+      if (!parsed.success) throw new AppError('validation_failed', 400, 'The event does not match the test provider format');
+      return normalize(parsed.data);
+    },
+    async refund(_req: RefundRequest) {
+      return { refundRef: newId('tref') };
+    },
+  };
+}
+
+function normalize(e: TestWebhookEvent): PaymentEvent {
+  const d = e.data;
+  const need = <T>(v: T | undefined, field: string): T => {
+    if (v === undefined) throw new AppError('validation_failed', 400, `${e.type} needs data.${field}`, [{ field: `data.${field}`, message: 'required' }]);
+    return v;
+  };
+  switch (e.type) {
+    case 'payment.succeeded':
+      return { id: e.id, type: e.type, orderId: d.order_id, providerRef: need(d.provider_ref, 'provider_ref'), amountMinor: need(d.amount_minor, 'amount_minor'), currency: need(d.currency, 'currency') };
+    case 'payment.failed':
+      return { id: e.id, type: e.type, orderId: d.order_id };
+    case 'refund.succeeded':
+      return { id: e.id, type: e.type, orderId: d.order_id, refundRef: need(d.refund_ref, 'refund_ref'), amountMinor: need(d.amount_minor, 'amount_minor'), currency: need(d.currency, 'currency') };
+    default:
+      throw new AppError('unknown_event_type', 400, `Unknown event type ${JSON.stringify(e.type).slice(0, 100)}`);
+  }
+}
