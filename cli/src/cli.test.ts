@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../server/src/db/kysely.js';
+import { communityMetrics } from '../../server/src/modules/metrics/index.js';
+import { systemClock } from '../../server/src/lib/clock.js';
+import { MetricsOut } from '../../contracts/src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'yutang-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -81,5 +85,35 @@ describe('yutang CLI', () => {
     expect(broken.code).toBe(1);
     expect(broken.out).toContain('Orders: 1 (1 paid or refunded)');
     expect(broken.out).toContain('order ord_cli (paid): ledger says 0 paid, the order 500');
+  });
+  it('prints metrics as a table or as the API body, creating a missing community and saying so', async () => {
+    const json = yutang(['metrics', '--community', 'demo-reading-club', '--from', '2026-01-01', '--to', '2027-01-01', '--json']);
+    expect([json.code, json.err]).toEqual([0, '']);
+    const body = JSON.parse(json.out);
+    const handle = openDatabase(join(dir, 'cli.db'));
+    try {
+      const c = await handle.db.selectFrom('communities').select('id').where('slug', '=', 'demo-reading-club').executeTakeFirstOrThrow();
+      const config = { publicUrl: '', signup: 'open' as const, secret: '' };
+      const direct = await communityMetrics({ db: handle.db, clock: systemClock, config }, c.id, { from: '2026-01-01', to: '2027-01-01' });
+      expect(body).toEqual(JSON.parse(JSON.stringify(MetricsOut.parse(direct))));
+    } finally {
+      await handle.close();
+    }
+    expect(body.members_t1).toBe(body.members_t0 + body.joins - body.leaves);
+
+    const table = yutang(['metrics', '--community', 'demo-reading-club', '--from', '2026-01-01', '--to', '2027-01-01']);
+    expect(table.code).toBe(0);
+    expect(table.out).toMatch(/leave rate 退群率\s+\S+/);
+    expect(table.out).toContain(`members at t1`);
+
+    const fresh = yutang(['metrics', '--community', 'new-club', '--from', '2026-01-01', '--to', '2026-02-01', '--json']);
+    expect(fresh.code).toBe(0);
+    expect(fresh.err).toContain('Created community "new-club" with defaults');
+    expect(JSON.parse(fresh.out)).toMatchObject({ members_t0: 0, time_zone: 'Asia/Shanghai', gmv: { amount_minor: 0, currency: 'CNY' } });
+    expect(yutang(['metrics', '--community', 'new-club', '--from', '2026-01-01', '--to', '2026-02-01']).err).toBe('');
+
+    const bad = yutang(['metrics', '--community', 'new-club', '--from', '2026-02-01', '--to', '2026-01-01']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('--to');
   });
 });

@@ -6,11 +6,13 @@ import { ConfigError, loadConfig } from '../../server/src/config.js';
 import { migrateToLatest, openDatabase } from '../../server/src/db/kysely.js';
 import { serve } from '../../server/src/main.js';
 import { createDemo } from '../../server/src/demo/demo.js';
-import { findCommunityBySlug } from '../../server/src/modules/communities/index.js';
+import { ensureCommunityBySlug, findCommunityBySlug } from '../../server/src/modules/communities/index.js';
+import { communityMetrics } from '../../server/src/modules/metrics/index.js';
+import { AppError } from '../../server/src/lib/errors.js';
 import { createApiKey } from '../../server/src/modules/apikeys/index.js';
 import { checkLedger } from '../../server/src/modules/orders/index.js';
 import { systemClock } from '../../server/src/lib/clock.js';
-import { ApiScope } from '../../contracts/src/index.js';
+import { ApiScope, MetricsQuery, type MetricsOut } from '../../contracts/src/index.js';
 
 const program = new Command();
 program.name('yutang').description('Yutang (鱼塘): run an online community as a business').showHelpAfterError();
@@ -94,6 +96,63 @@ apikey
       if (!community) throw new Error(`No community with slug "${opts.community}"`);
       const { secret } = await createApiKey({ db: handle.db, clock: systemClock, config }, community.id, opts.name, scopes, null);
       console.log(secret);
+    }),
+  );
+
+/** The metrics as a readable table: one line per figure, rates with their numerator and denominator. */
+function metricsTable(m: MetricsOut): string {
+  const pct = (r: { value: number | null; numerator: number; denominator: number; reason?: string | undefined }) =>
+    r.value === null ? `—  (${r.reason ?? `${r.numerator}/${r.denominator}`})` : `${(r.value * 100).toFixed(1)}%  (${r.numerator}/${r.denominator})`;
+  const money = (minor: number) => `${(minor / 100).toFixed(2)} ${m.currency}`;
+  const perPerson = (r: { value: number | null; numerator: number; denominator: number }) =>
+    r.value === null ? `—  (${money(r.numerator)} / ${r.denominator})` : `${money(r.value)}  (${money(r.numerator)} / ${r.denominator})`;
+  const rows: [string, string][] = [
+    ['members at t0', String(m.members_t0)],
+    ['members at t1', String(m.members_t1)],
+    ['period members', String(m.period_members)],
+    ['joins', String(m.joins)],
+    ['leaves', String(m.leaves)],
+    ['leave rate 退群率', pct(m.leave_rate)],
+    ['active members', String(m.active_members)],
+    ['active rate 活跃率', pct(m.active_rate)],
+    ['paying members', String(m.paying_members)],
+    ['paid rate 付费率', pct(m.paid_rate)],
+    ['repurchase rate 复购率', pct(m.repurchase_rate)],
+    ['renewal rate 续费率', pct(m.renewal_rate)],
+    ['trial renewal rate 续班率', pct(m.trial_renewal_rate)],
+    ['GMV', money(m.gmv.amount_minor)],
+    ['refunds', money(m.refunds.amount_minor)],
+    ['net revenue', money(m.net_revenue.amount_minor)],
+    ['ARPU', perPerson(m.arpu)],
+    ['ARPPU', perPerson(m.arppu)],
+    ['K-factor', m.k_factor.value === null ? `—  (${m.k_factor.numerator}/${m.k_factor.denominator})` : `${m.k_factor.value.toFixed(3)}  (${m.k_factor.numerator}/${m.k_factor.denominator})`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const head = `Metrics ${m.period.from} → ${m.period.to} (to exclusive), ${m.time_zone}, definitions ${m.metrics_version}`;
+  return [head, ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join('\n');
+}
+
+program
+  .command('metrics')
+  .description('Core KPIs of a community for [from, to) in its time zone (see docs/metrics.md)')
+  .requiredOption('--community <slug>', 'community slug (created with defaults if it does not exist)')
+  .requiredOption('--from <date>', 'first day, YYYY-MM-DD')
+  .requiredOption('--to <date>', 'day after the last, YYYY-MM-DD')
+  .option('--json', 'print one JSON object, identical to the API response body')
+  .action(async (opts: { community: string; from: string; to: string; json?: boolean }) =>
+    withDatabase(async (handle, config) => {
+      const deps = { db: handle.db, clock: systemClock, config };
+      const query = MetricsQuery.safeParse({ from: opts.from, to: opts.to });
+      if (!query.success) throw new Error(query.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; '));
+      const { community, created } = await ensureCommunityBySlug(deps, opts.community);
+      if (created) console.error(`Created community "${community.slug}" with defaults (time zone ${community.time_zone}, currency ${community.currency}).`);
+      try {
+        const m = await communityMetrics(deps, community.id, query.data);
+        console.log(opts.json ? JSON.stringify(m) : metricsTable(m));
+      } catch (err) {
+        if (err instanceof AppError && err.errors?.length) throw new Error(err.errors.map((e) => `--${e.field.replace(/^query\./, '')}: ${e.message}`).join('; '));
+        throw err;
+      }
     }),
   );
 

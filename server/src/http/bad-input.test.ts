@@ -258,6 +258,8 @@ describeEachDialect('bad input: write endpoints reject unknown fields and wrong 
     expect(isProblem(query)).toBe(true);
     const limit = await w.owner.get(`${c}/events?limit=abc`);
     expect([limit.status, fieldsOf(limit)]).toEqual([400, ['query.limit']]);
+    const metrics = await w.owner.get(`${c}/metrics?from=2026-01-01&to=2026-13-01`);
+    expect([metrics.status, metrics.body.code, fieldsOf(metrics)]).toEqual([400, 'validation_failed', ['query.to']]);
   });
 
   it('checks access before input: a stranger learns nothing about the body schema', async () => {

@@ -97,12 +97,18 @@ const idsOf = (t: Tenant): Record<string, string> => ({
   code: t.linkCode,
 });
 
+/** Routes whose query string is required: the walk sends a valid one, so only tenancy can refuse. */
+const REQUIRED_QUERIES: Record<string, string> = {
+  '/api/v1/communities/:communityId/metrics': '?from=2026-01-01&to=2026-02-01',
+};
+
 function fill(url: string, ids: Record<string, string>): string {
-  return url.replace(/:(\w+)/g, (_, p: string) => {
+  const path = url.replace(/:(\w+)/g, (_, p: string) => {
     const v = ids[p];
     if (!v) throw new Error(`no value for path parameter :${p} of ${url}; add it to idsOf()`);
     return encodeURIComponent(v);
   });
+  return path + (REQUIRED_QUERIES[url] ?? '');
 }
 
 /** Writes carry an Idempotency-Key, so that only the tenancy check can refuse the ones that need one. */
@@ -216,6 +222,7 @@ async function apiSnapshot(t: Tenant) {
     `${c}/products`,
     `${c}/orders`,
     `${c}/orders/${t.orderId}`,
+    `${c}/metrics?from=2026-01-01&to=2027-01-01`,
     `${c}/api-keys`,
     `${c}/events?limit=1000`,
   ];

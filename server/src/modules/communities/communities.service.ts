@@ -1,4 +1,4 @@
-import type { AssignStaff, CreateCommunity, Threshold, UpdateCommunity } from '../../../../contracts/src/index.js';
+import { CreateCommunity as CreateCommunitySchema, type AssignStaff, type CreateCommunity, type Threshold, type UpdateCommunity } from '../../../../contracts/src/index.js';
 import { encodeJson } from '../../db/codecs.js';
 import type { Deps } from '../../lib/deps.js';
 import { AppError, forbidden, invalid, notFound } from '../../lib/errors.js';
@@ -9,6 +9,7 @@ import { findUserByEmail, normalizeEmail } from '../auth/index.js';
 import { findCommunityById, findCommunityBySlug, findCommunityRole, listCommunitiesOfWorkspace, type Community } from './communities.repo.js';
 import { communityHealth } from './communities.health.js';
 import { assertThresholdRefs } from '../thresholds/index.js';
+import { findOrCreateDefaultWorkspace } from '../workspaces/index.js';
 import type { Trx } from '../../db/kysely.js';
 
 export async function createCommunity(
@@ -146,4 +147,16 @@ const recordRoleChange = (trx: Trx, communityId: string, userId: string, role: s
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The community a CLI command names by `--community <slug>`; when there is none yet it is created
+ * with defaults (name = slug, type interest, Asia/Shanghai, CNY) in the default workspace.
+ */
+export async function ensureCommunityBySlug(deps: Deps, slug: string): Promise<{ community: Community; created: boolean }> {
+  const existing = await findCommunityBySlug(deps.db, slug);
+  if (existing) return { community: existing, created: false };
+  const input = CreateCommunitySchema.parse({ name: slug, slug, type: 'interest' });
+  const workspaceId = await findOrCreateDefaultWorkspace(deps.db, deps.clock.now().toISOString());
+  return { community: await createCommunity(deps, workspaceId, input), created: true };
 }

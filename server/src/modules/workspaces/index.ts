@@ -1,2 +1,2 @@
 export { workspaceRoutes } from './workspaces.routes.js';
-export { createWorkspaceForUser, findWorkspaceRole, listWorkspacesForUser } from './workspaces.service.js';
+export { createWorkspaceForUser, findOrCreateDefaultWorkspace, findWorkspaceRole, listWorkspacesForUser } from './workspaces.service.js';

@@ -48,3 +48,15 @@ export async function findWorkspaceRole(db: Db | Trx, userId: string, workspaceI
     .executeTakeFirst();
   return (row?.role as WorkspaceRole | undefined) ?? null;
 }
+
+/**
+ * The workspace CLI commands put new communities in: the oldest non-demo workspace, or a new
+ * ownerless one (the install owner claims it on sign-up).
+ */
+export async function findOrCreateDefaultWorkspace(db: Db, now: string): Promise<string> {
+  const first = await db.selectFrom('workspaces').select('id').where('is_demo', '=', 0).orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
+  if (first) return first.id;
+  const id = newId('ws');
+  await db.insertInto('workspaces').values({ id, name: 'Default workspace', is_demo: 0, created_at: now }).execute();
+  return id;
+}

@@ -1,0 +1,3 @@
+export { metricsRoutes } from './metrics.routes.js';
+export { communityMetrics } from './metrics.service.js';
+export { METRICS_VERSION } from './metrics.definitions.js';

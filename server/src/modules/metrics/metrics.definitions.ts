@@ -1,0 +1,199 @@
+/**
+ * The metric definitions of PRODUCT.md ("Metric definitions"), each defined once, here, as a pure
+ * function of raw rows. The service loads the rows; nothing else computes a metric.
+ *
+ * Period: [t0, t1), t0 and t1 local midnight of `from` and `to` in the community's time zone.
+ * All comparisons are on instants (milliseconds since the epoch).
+ *
+ * Bump METRICS_VERSION whenever a definition below changes meaning, so scripts can tell.
+ */
+import type { MetricsOut } from '../../../../contracts/src/index.js';
+
+export const METRICS_VERSION = '2026-11-23.1';
+
+/** One row of member_spans (a stay in one group). */
+export interface SpanFact {
+  member_id: string;
+  joined_at: number;
+  left_at: number | null;
+  referrer_member_id: string | null;
+}
+
+/** An order that was paid (paid_at set), whatever happened to it afterwards. */
+export interface PaidOrderFact {
+  id: string;
+  member_id: string;
+  amount_minor: number;
+  currency: string;
+  paid_at: number;
+}
+
+export interface RefundFact {
+  amount_minor: number;
+  currency: string;
+  created_at: number;
+}
+
+/** An engagement event (ENGAGEMENT_TYPES) by a member. */
+export interface EngagementFact {
+  member_id: string;
+  occurred_at: number;
+}
+
+/** A membership bought by an order (memberships.source = 'order'). */
+export interface MembershipFact {
+  id: string;
+  member_id: string;
+  product_id: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface MetricsFacts {
+  t0: number;
+  t1: number;
+  currency: string;
+  /** Grace window of a renewal, in days (RENEWAL_GRACE_DAYS of the orders module). */
+  graceDays: number;
+  spans: SpanFact[];
+  paidOrders: PaidOrderFact[];
+  /** Refunds created in [t0, t1) (others are ignored). */
+  refunds: RefundFact[];
+  /** Engagement events in [t0, t1) (others are ignored). */
+  engagement: EngagementFact[];
+  memberships: MembershipFact[];
+  /** Number of trial products; there is no way to mark a product as a trial yet, so 0. */
+  trialProducts: number;
+}
+
+export type MetricsValues = Omit<MetricsOut, 'metrics_version' | 'community_id' | 'time_zone' | 'currency' | 'period'>;
+
+const DAY = 86_400_000;
+
+/**
+ * A community-level stay of one person: their group spans merged where one starts no later than
+ * the previous one ends (a move between groups is not a leave and a join). A person with a paid
+ * order and no span at all has one open stay from their first paid order.
+ * `referred`: the stay's first span came through another member's link (span referrer set).
+ */
+export interface Stay {
+  member_id: string;
+  start: number;
+  end: number | null;
+  referred: boolean;
+}
+
+export function staysOf(spans: SpanFact[], paidOrders: PaidOrderFact[]): Stay[] {
+  const byMember = new Map<string, SpanFact[]>();
+  for (const s of spans) byMember.set(s.member_id, [...(byMember.get(s.member_id) ?? []), s]);
+  const stays: Stay[] = [];
+  for (const [memberId, list] of byMember) {
+    list.sort((a, b) => a.joined_at - b.joined_at);
+    let cur: Stay | null = null;
+    for (const s of list) {
+      if (cur && (cur.end === null || s.joined_at <= cur.end)) {
+        if (cur.end !== null) cur.end = s.left_at === null ? null : Math.max(cur.end, s.left_at);
+        continue;
+      }
+      cur = { member_id: memberId, start: s.joined_at, end: s.left_at, referred: s.referrer_member_id !== null };
+      stays.push(cur);
+    }
+  }
+  const firstPaid = new Map<string, number>();
+  for (const o of paidOrders) {
+    if (byMember.has(o.member_id)) continue;
+    firstPaid.set(o.member_id, Math.min(firstPaid.get(o.member_id) ?? Infinity, o.paid_at));
+  }
+  for (const [memberId, at] of firstPaid) stays.push({ member_id: memberId, start: at, end: null, referred: false });
+  return stays;
+}
+
+/** Member at t (the state just before t): start < t and (end is null or end ≥ t). */
+const coversInstant = (s: Stay, t: number) => s.start < t && (s.end === null || s.end >= t);
+
+const rate = (numerator: number, denominator: number, reason?: string) => ({
+  value: denominator === 0 ? null : numerator / denominator,
+  numerator,
+  denominator,
+  ...(reason ? { reason } : {}),
+});
+
+/**
+ * Computes every metric of one period:
+ *
+ * - members_t0 / members_t1: distinct people with a stay covering t0 / t1.
+ * - joins: stays starting in [t0, t1) (so a rejoin counts again; a group move does not).
+ *   leaves: stays ending in [t0, t1) (left or removed). Hence members_t1 = members_t0 + joins − leaves.
+ * - period_members: distinct people a member at t0 or with a stay starting in [t0, t1).
+ * - leave_rate = leaves ÷ (members_t0 + joins).
+ * - active_members: period members with ≥1 engagement event in [t0, t1); active_rate = ÷ period_members.
+ * - paying_members: period members with ≥1 order paid in [t0, t1); paid_rate = ÷ period_members.
+ * - repurchase_rate: people with ≥2 orders paid before t1 ÷ people with ≥1 (all people of the
+ *   community, members now or not; refunded orders still count as paid).
+ * - renewal_rate: order memberships expiring in [t0, t1) (not revoked) that were renewed — another
+ *   unrevoked order membership of the same member and product created after them and no later
+ *   than expiry + grace — ÷ those memberships.
+ * - trial_renewal_rate: null with a reason while no product can be a trial.
+ * - gmv: amounts of orders paid in [t0, t1) (community currency); refunds: refunds made in
+ *   [t0, t1), whichever period their order was paid in; net_revenue = gmv − refunds.
+ * - arpu = net_revenue ÷ period_members; arppu = gmv ÷ paying_members (minor units, unrounded).
+ * - k_factor: distinct people with a stay starting in [t0, t1) through a referral ÷ members_t0.
+ */
+export function computeMetrics(f: MetricsFacts): MetricsValues {
+  const { t0, t1 } = f;
+  const inPeriod = (t: number) => t >= t0 && t < t1;
+  const stays = staysOf(f.spans, f.paidOrders);
+
+  const atT0 = new Set(stays.filter((s) => coversInstant(s, t0)).map((s) => s.member_id));
+  const atT1 = new Set(stays.filter((s) => coversInstant(s, t1)).map((s) => s.member_id));
+  const joined = stays.filter((s) => inPeriod(s.start));
+  const left = stays.filter((s) => s.end !== null && inPeriod(s.end));
+  const periodMembers = new Set([...atT0, ...joined.map((s) => s.member_id)]);
+
+  const engaged = new Set(f.engagement.filter((e) => inPeriod(e.occurred_at)).map((e) => e.member_id));
+  const active = [...periodMembers].filter((m) => engaged.has(m)).length;
+
+  const paidInPeriod = f.paidOrders.filter((o) => inPeriod(o.paid_at));
+  const payers = new Set(paidInPeriod.map((o) => o.member_id));
+  const paying = [...periodMembers].filter((m) => payers.has(m)).length;
+
+  const ordersByT1 = new Map<string, number>();
+  for (const o of f.paidOrders) if (o.paid_at < t1) ordersByT1.set(o.member_id, (ordersByT1.get(o.member_id) ?? 0) + 1);
+  const repeat = [...ordersByT1.values()].filter((n) => n >= 2).length;
+
+  const live = f.memberships.filter((m) => m.revoked_at === null);
+  const expiring = live.filter((m) => m.expires_at !== null && inPeriod(m.expires_at));
+  const renewed = expiring.filter((m) =>
+    live.some((n) => n.id !== m.id && n.member_id === m.member_id && n.product_id === m.product_id && n.created_at > m.created_at && n.created_at <= m.expires_at! + f.graceDays * DAY),
+  ).length;
+
+  const gmv = paidInPeriod.filter((o) => o.currency === f.currency).reduce((s, o) => s + o.amount_minor, 0);
+  const refunded = f.refunds.filter((r) => r.currency === f.currency && inPeriod(r.created_at)).reduce((s, r) => s + r.amount_minor, 0);
+  const net = gmv - refunded;
+  const referred = new Set(joined.filter((s) => s.referred).map((s) => s.member_id)).size;
+  const money = (amount_minor: number) => ({ amount_minor, currency: f.currency });
+  const perPerson = (numerator: number, denominator: number) => ({ ...rate(numerator, denominator), currency: f.currency });
+
+  return {
+    members_t0: atT0.size,
+    members_t1: atT1.size,
+    period_members: periodMembers.size,
+    joins: joined.length,
+    leaves: left.length,
+    leave_rate: rate(left.length, atT0.size + joined.length),
+    active_members: active,
+    active_rate: rate(active, periodMembers.size),
+    paying_members: paying,
+    paid_rate: rate(paying, periodMembers.size),
+    repurchase_rate: rate(repeat, ordersByT1.size),
+    renewal_rate: rate(renewed, expiring.length),
+    trial_renewal_rate: f.trialProducts === 0 ? rate(0, 0, 'No trial products: products cannot be marked as trials yet') : rate(0, 0, 'Trial renewals are not measured yet'),
+    gmv: money(gmv),
+    refunds: money(refunded),
+    net_revenue: money(net),
+    arpu: perPerson(net, periodMembers.size),
+    arppu: perPerson(gmv, paying),
+    k_factor: rate(referred, atT0.size),
+  };
+}

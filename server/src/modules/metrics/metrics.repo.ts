@@ -1,0 +1,44 @@
+import type { Db } from '../../db/kysely.js';
+
+/** Raw rows the metric definitions read. Time filtering beyond the period bounds happens in TypeScript. */
+
+export const findCommunitySpans = (db: Db, communityId: string) =>
+  db.selectFrom('member_spans').select(['member_id', 'joined_at', 'left_at', 'referrer_member_id']).where('community_id', '=', communityId).execute();
+
+/** Orders that were paid, including those refunded since. */
+export const findPaidOrders = (db: Db, communityId: string) =>
+  db
+    .selectFrom('orders')
+    .select(['id', 'member_id', 'amount_minor', 'currency', 'paid_at'])
+    .where('community_id', '=', communityId)
+    .where('paid_at', 'is not', null)
+    .where('status', 'in', ['paid', 'partially_refunded', 'refunded'])
+    .execute();
+
+export const findRefundsBetween = (db: Db, communityId: string, from: string, to: string) =>
+  db
+    .selectFrom('refunds')
+    .select(['amount_minor', 'currency', 'created_at'])
+    .where('community_id', '=', communityId)
+    .where('created_at', '>=', from)
+    .where('created_at', '<', to)
+    .execute();
+
+export const findMemberEventsBetween = (db: Db, communityId: string, types: readonly string[], from: string, to: string) =>
+  db
+    .selectFrom('events')
+    .select(['member_id', 'occurred_at'])
+    .where('community_id', '=', communityId)
+    .where('type', 'in', [...types])
+    .where('member_id', 'is not', null)
+    .where('occurred_at', '>=', from)
+    .where('occurred_at', '<', to)
+    .execute();
+
+export const findOrderMemberships = (db: Db, communityId: string) =>
+  db
+    .selectFrom('memberships')
+    .select(['id', 'member_id', 'product_id', 'created_at', 'expires_at', 'revoked_at'])
+    .where('community_id', '=', communityId)
+    .where('source', '=', 'order')
+    .execute();

@@ -1,0 +1,58 @@
+import { DateTime } from 'luxon';
+import { ENGAGEMENT_TYPES, type MetricsOut, type MetricsQuery } from '../../../../contracts/src/index.js';
+import type { Deps } from '../../lib/deps.js';
+import { invalid, notFound } from '../../lib/errors.js';
+import { findCommunityById } from '../communities/index.js';
+import { RENEWAL_GRACE_DAYS } from '../orders/index.js';
+import { computeMetrics, METRICS_VERSION } from './metrics.definitions.js';
+import { findCommunitySpans, findMemberEventsBetween, findOrderMemberships, findPaidOrders, findRefundsBetween } from './metrics.repo.js';
+
+const ms = (iso: string) => Date.parse(iso);
+const msOrNull = (iso: string | null) => (iso === null ? null : Date.parse(iso));
+
+/** Local midnight of a YYYY-MM-DD date in a time zone, or a field error naming `field`. */
+export function localMidnight(date: string, zone: string, field: string): DateTime {
+  const d = DateTime.fromISO(date, { zone });
+  if (!d.isValid) throw invalid(field, `${date} is not a calendar date`);
+  return d.startOf('day');
+}
+
+/** The metrics of one community over [from, to) in its time zone (see metrics.definitions.ts). */
+export async function communityMetrics(deps: Deps, communityId: string, q: MetricsQuery): Promise<MetricsOut> {
+  const community = await findCommunityById(deps.db, communityId);
+  if (!community) throw notFound('community');
+  const zone = community.time_zone;
+  const t0 = localMidnight(q.from, zone, 'query.from');
+  const t1 = localMidnight(q.to, zone, 'query.to');
+  if (t1 <= t0) throw invalid('query.to', 'to must be a later date than from');
+  const from = t0.toUTC().toISO()!;
+  const to = t1.toUTC().toISO()!;
+
+  const [spans, orders, refunds, engagement, memberships] = await Promise.all([
+    findCommunitySpans(deps.db, communityId),
+    findPaidOrders(deps.db, communityId),
+    findRefundsBetween(deps.db, communityId, from, to),
+    findMemberEventsBetween(deps.db, communityId, ENGAGEMENT_TYPES, from, to),
+    findOrderMemberships(deps.db, communityId),
+  ]);
+  const values = computeMetrics({
+    t0: t0.toMillis(),
+    t1: t1.toMillis(),
+    currency: community.currency,
+    graceDays: RENEWAL_GRACE_DAYS,
+    spans: spans.map((s) => ({ member_id: s.member_id, joined_at: ms(s.joined_at), left_at: msOrNull(s.left_at), referrer_member_id: s.referrer_member_id })),
+    paidOrders: orders.map((o) => ({ id: o.id, member_id: o.member_id, amount_minor: Number(o.amount_minor), currency: o.currency, paid_at: ms(o.paid_at!) })),
+    refunds: refunds.map((r) => ({ amount_minor: Number(r.amount_minor), currency: r.currency, created_at: ms(r.created_at) })),
+    engagement: engagement.map((e) => ({ member_id: e.member_id!, occurred_at: ms(e.occurred_at) })),
+    memberships: memberships.map((m) => ({ id: m.id, member_id: m.member_id, product_id: m.product_id, created_at: ms(m.created_at), expires_at: msOrNull(m.expires_at), revoked_at: msOrNull(m.revoked_at) })),
+    trialProducts: 0,
+  });
+  return {
+    metrics_version: METRICS_VERSION,
+    community_id: communityId,
+    time_zone: zone,
+    currency: community.currency,
+    period: { from: q.from, to: q.to, t0: from, t1: to },
+    ...values,
+  };
+}
