@@ -11,3 +11,4 @@ export * from './schemas/products.js';
 export * from './schemas/apikeys.js';
 export * from './schemas/events.js';
 export * from './schemas/orders.js';
+export * from './schemas/memberships.js';
