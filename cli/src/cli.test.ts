@@ -26,6 +26,9 @@ describe('yutang CLI', () => {
     const again = yutang(['migrate']);
     expect(again.code).toBe(0);
     expect(again.out).toContain('up to date');
+    const jobs = yutang(['jobs', 'run']);
+    expect(jobs.code).toBe(0);
+    expect(jobs.out).toMatch(/Unpaid orders expired: 0\nMemberships expired: 0 \(members removed from paid groups: 0\)\nExpiry reminders recorded: 0/);
   });
 
   it('refuses a bad configuration listing every problem', () => {
