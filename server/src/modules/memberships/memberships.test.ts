@@ -186,6 +186,23 @@ describeEachDialect('membership expiry, reminders, cancellation and pause', (dia
     expect(await seated(p.shop, p.groupId)).toBe(0);
   });
 
+  it('concurrent runs have one effect: one reminder, one expiry, one removal, one seat released', async () => {
+    clock.set(new Date('2027-05-01T08:00:00.000Z'));
+    const p = await paidShop();
+    const a = await seatedMember(p, '小甲');
+    const b = await seatedMember(p, '小乙');
+    expect(await seated(p.shop, p.groupId)).toBe(2);
+    clock.set(new Date('2027-05-28T08:00:00.000Z')); // 3 days before 2027-05-31T08:00Z
+    await Promise.all([run(), run(), run(), run()]);
+    const reminded = (await events(p.shop.communityId, 'membership_expiring')).map((e) => `${e.member_id}:${e.props.days_before}`);
+    expect(reminded.sort()).toEqual([`${a.id}:3`, `${b.id}:3`].sort());
+    clock.set(new Date('2027-06-07T08:00:00.000Z'));
+    await Promise.all([run(), run(), run(), run()]);
+    expect((await events(p.shop.communityId, 'membership_expired')).map((e) => e.member_id).sort()).toEqual([a.id, b.id].sort());
+    expect((await events(p.shop.communityId, 'removed')).map((e) => e.member_id).sort()).toEqual([a.id, b.id].sort());
+    expect(await seated(p.shop, p.groupId)).toBe(0);
+  });
+
   it('runMembershipJobs also times out unpaid orders', async () => {
     clock.set(new Date('2027-06-01T08:00:00.000Z'));
     const p = await paidShop();
