@@ -11,6 +11,7 @@ import { communityMetrics } from '../../server/src/modules/metrics/index.js';
 import { AppError } from '../../server/src/lib/errors.js';
 import { createApiKey } from '../../server/src/modules/apikeys/index.js';
 import { checkLedger } from '../../server/src/modules/orders/index.js';
+import { runMembershipJobs } from '../../server/src/modules/memberships/index.js';
 import { systemClock } from '../../server/src/lib/clock.js';
 import { ApiScope, MetricsQuery, type MetricsOut } from '../../contracts/src/index.js';
 
@@ -174,6 +175,19 @@ ledger
       } else {
         console.log('Ledger OK: every order balances.');
       }
+    }),
+  );
+
+const jobs = program.command('jobs').description('Scheduled work (yutang serve runs it every minute)');
+jobs
+  .command('run')
+  .description('Run the membership jobs once: time out unpaid orders, end memberships past expiry and grace, send expiry reminders')
+  .action(async () =>
+    withDatabase(async (handle, config) => {
+      const r = await runMembershipJobs({ db: handle.db, clock: systemClock, config });
+      console.log(`Unpaid orders expired: ${r.expired_orders}`);
+      console.log(`Memberships expired: ${r.expired_memberships} (members removed from paid groups: ${r.removed_from_groups})`);
+      console.log(`Expiry reminders recorded: ${r.reminders}`);
     }),
   );
 

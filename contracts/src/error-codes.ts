@@ -49,6 +49,9 @@ export const ERROR_CODES = [
   'unknown_event_type',
   'amount_mismatch',
   'order_not_paid',
+  'membership_not_found',
+  'membership_not_active',
+  'membership_paused',
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -12,3 +12,4 @@ export * from './schemas/apikeys.js';
 export * from './schemas/events.js';
 export * from './schemas/orders.js';
 export * from './schemas/metrics.js';
+export * from './schemas/memberships.js';

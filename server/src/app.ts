@@ -25,6 +25,7 @@ import { eventRoutes } from './modules/events/index.js';
 import { checkoutRoutes, orderRoutes } from './modules/orders/index.js';
 import { publicRoutes } from './modules/public/public.routes.js';
 import { metricsRoutes } from './modules/metrics/index.js';
+import { membershipRoutes } from './modules/memberships/index.js';
 import { rootPage } from './http/root-page.js';
 
 export const VERSION = '0.1.0';
@@ -107,6 +108,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
   await app.register(orderRoutes(deps));
   await app.register(metricsRoutes(deps));
   await app.register(checkoutRoutes(deps, limits));
+  await app.register(membershipRoutes(deps));
   await app.register(publicRoutes(deps, limits));
 
   app.get('/healthz', { config: { access: { kind: 'public' } }, schema: { hide: true } }, async () => {

@@ -2,6 +2,7 @@ import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './db/kysely.js';
 import { ensureDemoOnFirstStart } from './demo/demo.js';
+import { scheduleMembershipJobs } from './jobs/scheduler.js';
 
 export async function openAndMigrate(config: Config): Promise<DatabaseHandle> {
   const database = openDatabase(config.databaseUrl);
@@ -9,13 +10,19 @@ export async function openAndMigrate(config: Config): Promise<DatabaseHandle> {
   return database;
 }
 
-/** `yutang serve`: migrate, seed the demo on first start, listen, and shut down cleanly on signals. */
+/**
+ * `yutang serve`: migrate, seed the demo on first start, listen, run the membership jobs every
+ * minute, and shut down cleanly on signals.
+ */
 export async function serve(options: { demo: boolean }) {
   const config = loadConfig();
   const database = await openAndMigrate(config);
   const seeded = await ensureDemoOnFirstStart(database, { demo: options.demo, log: (m) => console.log(m) });
   const app = await buildApp({ database, config });
+  // Order timeouts, membership expiry and reminders, every minute; failures are logged, never fatal.
+  const jobs = scheduleMembershipJobs(app.deps, app.log);
   const close = async () => {
+    await jobs.stop();
     await app.close();
     await database.close();
     process.exit(0);

@@ -196,6 +196,17 @@ export interface MembershipsTable {
   created_at: Timestamp;
   order_id: ColumnType<string | null, string | null | undefined, string | null>;
   revoked_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  ended_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  cancelled_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  cancel_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  paused_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  paused_until: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+}
+
+export interface MembershipRemindersTable {
+  membership_id: string;
+  days_before: number;
+  sent_at: Timestamp;
 }
 
 export interface OrdersTable {
@@ -303,6 +314,7 @@ export interface Database {
   applications: ApplicationsTable;
   products: ProductsTable;
   memberships: MembershipsTable;
+  membership_reminders: MembershipRemindersTable;
   orders: OrdersTable;
   refunds: RefundsTable;
   payment_events: PaymentEventsTable;

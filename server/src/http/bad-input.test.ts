@@ -79,6 +79,9 @@ const bodyCases = (w: World): Record<string, BodyCase> => ({
   'POST /api/v1/communities/:communityId/products': { valid: { type: 'membership', name: 'VIP', price_minor: 9900, term: 'annual' }, wrong: ['price_minor', '99.00'] },
   'POST /api/v1/member/orders': { valid: { product_id: w.productId }, wrong: ['product_id', 42] },
   'POST /api/v1/communities/:communityId/orders/:orderId/refunds': { valid: { amount_minor: 100, reason: 'duplicate' }, wrong: ['amount_minor', '1.00'] },
+  'POST /api/v1/member/memberships/:membershipId/cancel': { valid: { reason: 'too busy' }, wrong: ['reason', 42] },
+  'POST /api/v1/member/memberships/:membershipId/pause': { valid: { until: '2030-01-01T00:00:00Z' }, wrong: ['until', 'next month'] },
+  'POST /api/v1/communities/:communityId/memberships/:membershipId/pause': { valid: { until: '2030-01-01T00:00:00Z' }, wrong: ['until', 1893456000] },
   // Validation comes before the signature check: a malformed event is refused without being logged.
   'POST /api/v1/webhooks/test': { valid: { id: 'evt_1', type: 'payment.succeeded', created: 1, data: { order_id: w.orderId } }, wrong: ['created', 'yesterday'] },
   'POST /api/v1/communities/:communityId/api-keys': { valid: { name: 'crm', scopes: ['read'] }, wrong: ['scopes', 'read'] },
@@ -192,6 +195,8 @@ describeEachDialect('bad input: write endpoints reject unknown fields and wrong 
       orderId: w.orderId,
       code: w.linkCode,
       token: w.checkoutToken,
+      // Bodies are validated before any lookup, so no membership needs to exist.
+      membershipId: 'msp_none',
     };
     const path = r.url.replace(/:(\w+)/g, (_, p: string) => {
       if (!ids[p]) throw new Error(`no value for :${p} of ${r.url}`);

@@ -75,6 +75,7 @@ interface Tenant {
   orderId: string;
   orderKey: string;
   productId: string;
+  membershipId: string;
   keyId: string;
   apiKey: string;
 }
@@ -93,6 +94,7 @@ const idsOf = (t: Tenant): Record<string, string> => ({
   applicationId: t.applicationId,
   keyId: t.keyId,
   orderId: t.orderId,
+  membershipId: t.membershipId,
   userId: t.staffUserId,
   code: t.linkCode,
 });
@@ -144,7 +146,7 @@ async function buildTenant(base: string, name: string): Promise<Tenant> {
   expectOk(await me.post('/api/v1/member/onboarding/rules', { accepted: true }));
 
   const product = expectOk(await client.post(`${c}/products`, { type: 'membership', name: 'VIP', price_minor: 9900, term: 'annual' }), 201);
-  expectOk(await client.post(`${c}/members/${joined.member.id}/memberships`, { product_id: product.id }), 201);
+  const membership = expectOk(await client.post(`${c}/members/${joined.member.id}/memberships`, { product_id: product.id }), 201);
   // A paid order: the member's own purchase, with its ledger entries and membership.
   const orderKey = `${name}-order-1`;
   const order = expectOk(await me.request('POST', '/api/v1/member/orders', { product_id: product.id }, { 'idempotency-key': orderKey }), 201);
@@ -170,6 +172,7 @@ async function buildTenant(base: string, name: string): Promise<Tenant> {
     applicantId: applied.member.id,
     applicationId: applied.application.id,
     productId: product.id,
+    membershipId: membership.id,
     orderId: order.id,
     orderKey,
     keyId: key.key.id,
@@ -193,6 +196,7 @@ const secretsOf = (t: Tenant) => [
   t.applicantId,
   t.applicationId,
   t.productId,
+  t.membershipId,
   t.orderId,
   t.keyId,
 ];
@@ -287,8 +291,10 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
     for (const r of routes) {
       const params = paramsOf(r.url);
       const k = keyOf(r);
-      // User-level and member routes act on the caller; they must not name a tenant's resources.
-      if (r.access.kind === 'user' || r.access.kind === 'member') expect(params, `${k} (${r.access.kind} route) takes ids`).toEqual([]);
+      // User-level and member routes act on the caller; they must not name a tenant's resources,
+      // except a membership id, which the service looks up among the calling member's own (below).
+      if (r.access.kind === 'user') expect(params, `${k} (user route) takes ids`).toEqual([]);
+      if (r.access.kind === 'member') expect(params.filter((p) => p !== 'membershipId'), `${k} (member route) takes ids`).toEqual([]);
       // The guard resolves the caller's role from these; without them every call would be refused.
       if (r.access.kind === 'workspace') expect(params[0], k).toBe('workspaceId');
       if (r.access.kind === 'community') expect(params[0], k).toBe('communityId');
@@ -343,6 +349,7 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
       'POST /api/v1/communities/:communityId/members/:memberId/memberships': { product_id: B.productId },
       'POST /api/v1/communities/:communityId/applications/:applicationId/review': { decision: 'approve' },
       'POST /api/v1/communities/:communityId/orders/:orderId/refunds': { amount_minor: 1, reason: 'wrong tenant' },
+      'POST /api/v1/communities/:communityId/memberships/:membershipId/pause': { until: new Date(Date.now() + 10 * 86_400_000).toISOString() },
     };
     const mixed = { ...idsOf(A), communityId: B.communityId };
     const callers = [
@@ -444,12 +451,16 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
       ['POST /api/v1/member/orders', { product_id: B.productId }, (b) => expect([b.id, b.status]).toEqual([B.orderId, 'paid'])],
       ['GET /api/v1/member/orders', undefined, (b) => expect(b.orders.map((o: any) => o.id)).toEqual([B.orderId])],
       ['GET /api/v1/member/invite-link', undefined, (b) => expect([b.community_id, b.owner_member_id]).toEqual([B.communityId, B.memberId])],
+      // Pause and cancel act on the last period of B's own membership chain.
+      ['POST /api/v1/member/memberships/:membershipId/pause', { until: new Date(Date.now() + 10 * 86_400_000).toISOString() }, (b) => expect([b.member_id, b.active]).toEqual([B.memberId, false])],
+      ['POST /api/v1/member/memberships/:membershipId/cancel', { reason: 'moving' }, (b) => expect([b.member_id, b.cancel_reason]).toEqual([B.memberId, 'moving'])],
       ['POST /api/v1/member/leave', { reason: 'moving' }, (b) => expect(b.member.status).toBe('left')],
     ];
     const memberRoutes = routes.filter((r) => r.access.kind === 'member').map(keyOf);
     expect(memberRoutes.filter((k) => !steps.some(([s]) => s === k)), 'member routes without a step here').toEqual([]);
     for (const [k, body, check] of steps) {
-      const [method, url] = k.split(' ') as [string, string];
+      const [method, pattern] = k.split(' ') as [string, string];
+      const url = pattern.replace(':membershipId', B.membershipId);
       const res = await me.request(method, url, body, method === 'POST' ? { 'idempotency-key': B.orderKey } : {});
       expect(res.status, `${k}: ${JSON.stringify(res.body)}`).toBe(200);
       check(res.body);
@@ -462,6 +473,12 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
     const rejoin = await me.post(`/api/v1/public/links/${A.linkCode}/join`, { name: 'intruder' });
     expect([rejoin.status, rejoin.body.code]).toEqual([404, 'link_not_found']);
     expect(isProblem(rejoin)).toBe(true);
+    // Nor does it cancel or pause A's memberships.
+    for (const action of ['cancel', 'pause']) {
+      const body = action === 'cancel' ? { reason: 'x' } : { until: new Date(Date.now() + 86_400_000).toISOString() };
+      const res = await me.post(`/api/v1/member/memberships/${A.membershipId}/${action}`, body);
+      expect([res.status, res.body.code, isProblem(res)], action).toEqual([404, 'membership_not_found', true]);
+    }
     // Nor does it buy A's products.
     const foreign = await me.request('POST', '/api/v1/member/orders', { product_id: A.productId }, { 'idempotency-key': 'foreign-product' });
     expect([foreign.status, foreign.body.code]).toEqual([404, 'product_not_found']);

@@ -7,6 +7,7 @@ import * as orders from './2026-11-23T1610_create_orders.js';
 import * as paymentEvents from './2026-11-23T1620_create_payment_events.js';
 import * as ledger from './2026-11-23T1630_create_ledger.js';
 import * as membershipOrder from './2026-11-23T1640_add_membership_order.js';
+import * as membershipLifecycle from './2026-11-23T1700_membership_lifecycle.js';
 
 /** Every migration, in order. Files are frozen once merged; add new ones at the end. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1620_create_payment_events': paymentEvents,
   '2026-11-23T1630_create_ledger': ledger,
   '2026-11-23T1640_add_membership_order': membershipOrder,
+  '2026-11-23T1700_membership_lifecycle': membershipLifecycle,
 };

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { ShortText, Timestamp } from './common.js';
+
+/** Cancel at period end: access stays until the current expiry; the reason is kept. */
+export const CancelMembership = z.strictObject({ reason: ShortText.min(1) });
+export type CancelMembership = z.infer<typeof CancelMembership>;
+
+/** Pause until an instant (at most 90 days ahead); the paused time is added to the expiry. */
+export const PauseMembership = z.strictObject({ until: z.iso.datetime({ offset: true }) });
+export type PauseMembership = z.infer<typeof PauseMembership>;
+
+export const MembershipStateOut = z
+  .object({
+    id: z.string(),
+    member_id: z.string(),
+    product_id: z.string(),
+    source: z.string(),
+    starts_at: Timestamp,
+    expires_at: Timestamp.nullable(),
+    active: z.boolean(),
+    cancelled_at: Timestamp.nullable(),
+    cancel_reason: z.string().nullable(),
+    paused_until: Timestamp.nullable(),
+    ended_at: Timestamp.nullable(),
+  })
+  .meta({ id: 'MembershipState' });

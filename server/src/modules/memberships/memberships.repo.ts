@@ -1,0 +1,153 @@
+import { sql, type Selectable } from 'kysely';
+import { isPostgres, type Db, type Trx } from '../../db/kysely.js';
+import type { MembershipsTable } from '../../db/types.js';
+import { json } from '../../db/codecs.js';
+
+export type MembershipRow = Selectable<MembershipsTable>;
+type Conn = Db | Trx;
+
+/**
+ * The last period of its chain: no other unrevoked membership of the same member and product ends
+ * later (or never). Renewals add such a period, so a renewed membership is never "the last".
+ */
+const isLastOfChain = sql<boolean>`not exists (
+  select 1 from memberships later
+  where later.member_id = memberships.member_id and later.product_id = memberships.product_id
+    and later.id <> memberships.id and later.revoked_at is null
+    and (later.expires_at is null or later.expires_at > memberships.expires_at)
+)`;
+
+/**
+ * Memberships due to end: not yet ended or revoked, the last of their chain, and past their expiry
+ * plus grace (`graceCutoff` = now − grace) — or, once cancelled, past their expiry (`now`).
+ */
+export const findMembershipsToExpire = (db: Conn, now: string, graceCutoff: string, limit: number) =>
+  db
+    .selectFrom('memberships')
+    .selectAll()
+    .where('ended_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', 'is not', null)
+    .where((eb) => eb.or([eb('expires_at', '<=', graceCutoff), eb.and([eb('cancelled_at', 'is not', null), eb('expires_at', '<=', now)])]))
+    .where(isLastOfChain)
+    .orderBy('expires_at')
+    .limit(limit)
+    .execute();
+
+/** Memberships that expire within (now, until]: live, not cancelled, the last of their chain. */
+export const findMembershipsExpiringBetween = (db: Conn, now: string, until: string, limit: number) =>
+  db
+    .selectFrom('memberships')
+    .selectAll()
+    .where('ended_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('cancelled_at', 'is', null)
+    .where('expires_at', '>', now)
+    .where('expires_at', '<=', until)
+    .where(isLastOfChain)
+    .orderBy('expires_at')
+    .limit(limit)
+    .execute();
+
+/** Marks the membership ended unless something already did; true for the one caller that did. */
+export async function markMembershipEnded(trx: Trx, id: string, at: string): Promise<boolean> {
+  const r = await trx.updateTable('memberships').set({ ended_at: at }).where('id', '=', id).where('ended_at', 'is', null).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Records a reminder as sent; false when it had been (the unique key decides, not a prior read). */
+export async function insertReminderOnce(trx: Trx, membershipId: string, daysBefore: number, at: string): Promise<boolean> {
+  const r = await trx
+    .insertInto('membership_reminders')
+    .values({ membership_id: membershipId, days_before: daysBefore, sent_at: at })
+    .onConflict((oc) => oc.columns(['membership_id', 'days_before']).doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+export const findMembershipOf = (db: Conn, communityId: string, id: string) =>
+  db.selectFrom('memberships').selectAll().where('community_id', '=', communityId).where('id', '=', id).executeTakeFirst();
+
+/** The period that ends last in the chain of this member and product (permanent first). */
+export const findLastOfChain = (db: Conn, memberId: string, productId: string) =>
+  db
+    .selectFrom('memberships')
+    .selectAll()
+    .where('member_id', '=', memberId)
+    .where('product_id', '=', productId)
+    .where('revoked_at', 'is', null)
+    .orderBy(sql`case when expires_at is null then 0 else 1 end`)
+    .orderBy('expires_at', 'desc')
+    .executeTakeFirst();
+
+export async function markMembershipCancelled(trx: Trx, id: string, reason: string, at: string): Promise<boolean> {
+  const r = await trx
+    .updateTable('memberships')
+    .set({ cancelled_at: at, cancel_reason: reason })
+    .where('id', '=', id)
+    .where('cancelled_at', 'is', null)
+    .where('ended_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Starts a pause and pushes the expiry by its length in one conditional write. */
+export async function markMembershipPaused(trx: Trx, id: string, at: string, until: string, expiresAt: string): Promise<boolean> {
+  const r = await trx
+    .updateTable('memberships')
+    .set({ paused_at: at, paused_until: until, expires_at: expiresAt })
+    .where('id', '=', id)
+    .where('ended_at', 'is', null)
+    .where((eb) => eb.or([eb('paused_until', 'is', null), eb('paused_until', '<=', at)]))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Serializes lifecycle changes of one member's memberships on PostgreSQL (SQLite has one writer). */
+export async function lockMember(trx: Trx, memberId: string): Promise<void> {
+  if (isPostgres(trx)) await trx.selectFrom('members').select('id').where('id', '=', memberId).forUpdate().execute();
+}
+
+/**
+ * The groups the member's live memberships (other than `exceptId`) give access to: unrevoked, not
+ * ended, started, and not past expiry plus grace (or past expiry once cancelled), not paused.
+ */
+export async function groupsCoveredByOtherMemberships(trx: Trx, memberId: string, exceptId: string, now: string, graceCutoff: string): Promise<Set<string>> {
+  const rows = await trx
+    .selectFrom('memberships')
+    .innerJoin('products', 'products.id', 'memberships.product_id')
+    .select(['products.group_ids', 'memberships.expires_at', 'memberships.cancelled_at', 'memberships.paused_at', 'memberships.paused_until'])
+    .where('memberships.member_id', '=', memberId)
+    .where('memberships.id', '<>', exceptId)
+    .where('memberships.revoked_at', 'is', null)
+    .where('memberships.ended_at', 'is', null)
+    .where('memberships.starts_at', '<=', now)
+    .execute();
+  const out = new Set<string>();
+  for (const r of rows) {
+    const live = r.expires_at === null || r.expires_at > (r.cancelled_at ? now : graceCutoff);
+    const paused = !!r.paused_at && !!r.paused_until && r.paused_at <= now && now < r.paused_until;
+    if (!live || paused) continue;
+    for (const g of json<string[]>(r.group_ids)) out.add(g);
+  }
+  return out;
+}
+
+export const findProductGroups = async (db: Conn, productId: string): Promise<string[]> => {
+  const p = await db.selectFrom('products').select('group_ids').where('id', '=', productId).executeTakeFirst();
+  return p ? json<string[]>(p.group_ids) : [];
+};
+
+/** Closes the member's open stay in the group and takes them out of it; true when there was one. */
+export async function removeFromGroup(trx: Trx, memberId: string, groupId: string, reason: string, at: string): Promise<boolean> {
+  const r = await trx
+    .updateTable('members')
+    .set({ status: 'removed', left_at: at, current_group_id: null, removal_reason: reason, updated_at: at })
+    .where('id', '=', memberId)
+    .where('current_group_id', '=', groupId)
+    .where('status', 'in', ['active', 'onboarding'])
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1) return false;
+  await trx.updateTable('member_spans').set({ left_at: at, left_kind: 'expired' }).where('member_id', '=', memberId).where('group_id', '=', groupId).where('left_at', 'is', null).execute();
+  return true;
+}
