@@ -21,6 +21,8 @@ export const ImportOrdersOptions = z.object({
   strict: z.boolean().default(false),
   /** Rows per transaction. */
   batchSize: z.number().int().min(1).max(10_000).default(500),
+  /** Lines between two progress reports. */
+  progressEvery: z.number().int().min(1).default(10_000),
 });
 export type ImportOrdersOptions = z.input<typeof ImportOrdersOptions>;
 
@@ -145,7 +147,7 @@ export async function importOrdersCsv(
     for await (const r of readLines(file, opts.columns, community.time_zone)) {
       dataLines++;
       await check(r);
-      if (onProgress && dataLines % 10_000 === 0) onProgress(dataLines);
+      if (onProgress && dataLines % opts.progressEvery === 0) onProgress(dataLines);
     }
     if (summary.errors.length) return { ...summary, skipped: dataLines };
     summary.errors = [];
@@ -225,7 +227,7 @@ export async function importOrdersCsv(
     const row = await check(r);
     if (row) batch.push(row);
     if (batch.length >= opts.batchSize) await flush();
-    if (onProgress && seen % 10_000 === 0) onProgress(seen);
+    if (onProgress && seen % opts.progressEvery === 0) onProgress(seen);
   }
   await flush();
   summary.skipped = summary.errors.length;

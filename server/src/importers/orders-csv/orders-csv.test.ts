@@ -145,6 +145,18 @@ describeEachDialect('orders CSV import', (dialect) => {
     expect((await checkLedger(t.handle.db)).violations).toEqual([]);
   });
 
+  it('streams a larger file in batches, reporting progress', async () => {
+    const lines = Array.from({ length: 1200 }, (_, i) => `p${i % 300},2026-04-01T00:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z,${(i % 50) + 1}.05,CNY,批量课`);
+    const progress: number[] = [];
+    const r = await importOrdersCsv(t.deps, communityId, csvFile(HEADER + lines.join('\r\n') + '\r\n'), { batchSize: 250, progressEvery: 500 }, (n) => progress.push(n));
+    expect(r).toEqual({ imported: 1200, duplicates: 0, skipped: 0, errors: [] });
+    expect(progress).toEqual([500, 1000]);
+    const sum = lines.reduce((s, _, i) => s + ((i % 50) + 1) * 100 + 5, 0);
+    expect((await checkLedger(t.handle.db)).totals.CNY).toMatchObject({ paid_minor: sum });
+    const members = await t.handle.db.selectFrom('members').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(members.n)).toBe(300);
+  });
+
   it('refuses a file without the needed columns', async () => {
     await expect(importOrdersCsv(t.deps, communityId, csvFile('member,paid_at\nu1,2026-01-01\n'))).rejects.toThrow(/no column member_external_id, amount, currency, product/);
   });
