@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -26,7 +26,7 @@ describe('yutang CLI', () => {
   it('migrates once, then reports the database up to date', () => {
     const first = yutang(['migrate']);
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/Applied 9 migrations/);
+    expect(first.out).toMatch(/Applied 10 migrations/);
     const again = yutang(['migrate']);
     expect(again.code).toBe(0);
     expect(again.out).toContain('up to date');
@@ -65,8 +65,10 @@ describe('yutang CLI', () => {
     expect(key.code).toBe(0);
     expect(key.out.trim()).toMatch(/^yk_[\w-]{20,}$/);
     const missing = yutang(['apikey', 'create', '--community', 'nope']);
-    expect(missing.code).toBe(1);
-    expect(missing.err).toContain('No community with slug "nope"');
+    expect(missing.code).toBe(0);
+    expect(missing.err).toContain('Created community "nope" with defaults');
+    expect(missing.out.trim()).toMatch(/^yk_[\w-]{20,}$/);
+    expect(yutang(['apikey', 'create', '--community', 'nope']).err).toBe('');
   });
 
   it('checks the ledger: clean when every order balances, exit 1 naming the order that does not', () => {
@@ -118,5 +120,38 @@ describe('yutang CLI', () => {
     const bad = yutang(['metrics', '--community', 'new-club', '--from', '2026-02-01', '--to', '2026-01-01']);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('--to');
+  });
+
+  it('imports orders from CSV into a new community, once, reporting bad lines', () => {
+    const file = join(dir, 'orders.csv');
+    writeFileSync(
+      file,
+      '\uFEFF会员,paid_at,金额,currency,product\n' +
+        'u1,2026-03-01T20:15:00+08:00,29.33,CNY,年度会员\n' +
+        'u2,2026-03-02 09:00,"1,000.00",CNY,年度会员\n' +
+        'u3,2026-03-03,12.345,CNY,年度会员\n',
+    );
+    const cols = ['--col-member-external-id', '会员', '--col-amount', '金额'];
+    const strict = yutang(['import', 'orders', file, '--community', 'csv-club', '--json', '--strict', ...cols]);
+    expect(strict.code).toBe(1);
+    expect(strict.err).toContain('Created community "csv-club" with defaults');
+    expect(strict.err).toContain('line 4: amount 12.345 has more decimals than CNY allows (2)');
+    expect(JSON.parse(strict.out.trim().split('\n').at(-1)!)).toEqual({ imported: 0, duplicates: 0, skipped: 3, errors: [{ line: 4, reason: 'amount 12.345 has more decimals than CNY allows (2)' }] });
+
+    const first = yutang(['import', 'orders', file, '--community', 'csv-club', '--json', ...cols]);
+    expect(first.code).toBe(1);
+    expect(first.err).not.toContain('Created community');
+    expect(JSON.parse(first.out.trim().split('\n').at(-1)!)).toMatchObject({ imported: 2, duplicates: 0, skipped: 1 });
+    const again = yutang(['import', 'orders', file, '--community', 'csv-club', ...cols]);
+    expect(again.out).toContain('Imported 0 orders into "csv-club"; 2 already imported; 1 lines skipped.');
+
+    const db = new SQLite(join(dir, 'cli.db'), { readonly: true });
+    const rows = db.prepare(`select o.amount_minor from orders o join communities c on c.id = o.community_id where c.slug = 'csv-club' order by o.paid_at`).all();
+    db.close();
+    expect(rows).toEqual([{ amount_minor: 2933 }, { amount_minor: 100000 }]);
+
+    const missingCol = yutang(['import', 'orders', file, '--community', 'csv-club']);
+    expect(missingCol.code).toBe(1);
+    expect(missingCol.err).toContain('the header line has no column member_external_id, amount');
   });
 });

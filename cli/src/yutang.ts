@@ -6,7 +6,9 @@ import { ConfigError, loadConfig } from '../../server/src/config.js';
 import { migrateToLatest, openDatabase } from '../../server/src/db/kysely.js';
 import { serve } from '../../server/src/main.js';
 import { createDemo } from '../../server/src/demo/demo.js';
-import { ensureCommunityBySlug, findCommunityBySlug } from '../../server/src/modules/communities/index.js';
+import { ensureCommunityBySlug } from '../../server/src/modules/communities/index.js';
+import { importOrdersCsv, ImportFileError, IMPORT_COLUMNS, type ImportColumn } from '../../server/src/importers/orders-csv/index.js';
+import type { Deps } from '../../server/src/lib/deps.js';
 import { communityMetrics } from '../../server/src/modules/metrics/index.js';
 import { AppError } from '../../server/src/lib/errors.js';
 import { createApiKey } from '../../server/src/modules/apikeys/index.js';
@@ -17,6 +19,13 @@ import { ApiScope, MetricsQuery, type MetricsOut } from '../../contracts/src/ind
 
 const program = new Command();
 program.name('yutang').description('Yutang (鱼塘): run an online community as a business').showHelpAfterError();
+
+/** The community named by `--community`, created with defaults when missing (said on stderr). */
+async function communityFor(deps: Deps, slug: string) {
+  const { community, created } = await ensureCommunityBySlug(deps, slug);
+  if (created) console.error(`Created community "${community.slug}" with defaults (time zone ${community.time_zone}, currency ${community.currency}).`);
+  return community;
+}
 
 async function withDatabase<T>(fn: (h: ReturnType<typeof openDatabase>, config: ReturnType<typeof loadConfig>) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -87,15 +96,15 @@ const apikey = program.command('apikey').description('Manage API keys');
 apikey
   .command('create')
   .description('Create an API key for a community and print its secret once')
-  .requiredOption('--community <slug>', 'community slug')
+  .requiredOption('--community <slug>', 'community slug (created with defaults if it does not exist)')
   .option('--scopes <list>', 'comma-separated scopes: read, write, events:write', 'read')
   .option('--name <name>', 'key name', 'cli')
   .action(async (opts: { community: string; scopes: string; name: string }) =>
     withDatabase(async (handle, config) => {
       const scopes = ApiScope.array().parse(opts.scopes.split(',').map((s) => s.trim()));
-      const community = await findCommunityBySlug(handle.db, opts.community);
-      if (!community) throw new Error(`No community with slug "${opts.community}"`);
-      const { secret } = await createApiKey({ db: handle.db, clock: systemClock, config }, community.id, opts.name, scopes, null);
+      const deps = { db: handle.db, clock: systemClock, config };
+      const community = await communityFor(deps, opts.community);
+      const { secret } = await createApiKey(deps, community.id, opts.name, scopes, null);
       console.log(secret);
     }),
   );
@@ -145,8 +154,7 @@ program
       const deps = { db: handle.db, clock: systemClock, config };
       const query = MetricsQuery.safeParse({ from: opts.from, to: opts.to });
       if (!query.success) throw new Error(query.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; '));
-      const { community, created } = await ensureCommunityBySlug(deps, opts.community);
-      if (created) console.error(`Created community "${community.slug}" with defaults (time zone ${community.time_zone}, currency ${community.currency}).`);
+      const community = await communityFor(deps, opts.community);
       try {
         const m = await communityMetrics(deps, community.id, query.data);
         console.log(opts.json ? JSON.stringify(m) : metricsTable(m));
@@ -156,6 +164,50 @@ program
       }
     }),
   );
+
+const importCmd = program.command('import').description('Import data from elsewhere');
+const orderImport = importCmd
+  .command('orders <file>')
+  .description('Import paid orders made elsewhere from a CSV file (see docs/import.md); re-importing a file adds nothing')
+  .requiredOption('--community <slug>', 'community slug (created with defaults if it does not exist)')
+  .option('--json', 'print one summary JSON object as the last line')
+  .option('--strict', 'import nothing if any line is bad');
+for (const col of IMPORT_COLUMNS) orderImport.option(`--col-${col.replace(/_/g, '-')} <header>`, `header of the ${col} column`);
+orderImport.action(async (file: string, opts: Record<string, string | boolean | undefined>) =>
+  withDatabase(async (handle, config) => {
+    const deps = { db: handle.db, clock: systemClock, config };
+    const columns: Partial<Record<ImportColumn, string>> = {};
+    for (const col of IMPORT_COLUMNS) {
+      const v = opts[`col${col.replace(/(^|_)(\w)/g, (_m, _u: string, c: string) => c.toUpperCase())}`];
+      if (typeof v === 'string') columns[col] = v;
+    }
+    if (!existsSync(file)) throw new Error(`${file}: no such file`);
+    const community = await communityFor(deps, String(opts.community));
+    let summary;
+    let progress = false;
+    try {
+      summary = await importOrdersCsv(deps, community.id, resolve(file), { columns, strict: !!opts.strict }, (n) => {
+        progress = true;
+        process.stderr.write(`\rRead ${n} lines…`);
+      });
+    } catch (err) {
+      if (err instanceof ImportFileError) throw new Error(`${file}: ${err.message}`);
+      throw err;
+    } finally {
+      if (progress) process.stderr.write('\n');
+    }
+    if (summary.errors.length) {
+      for (const e of summary.errors.slice(0, 100)) console.error(`line ${e.line}: ${e.reason}`);
+      if (summary.errors.length > 100) console.error(`… and ${summary.errors.length - 100} more bad lines`);
+    }
+    if (opts.json) console.log(JSON.stringify(summary));
+    else {
+      console.log(`Imported ${summary.imported} orders into "${community.slug}"; ${summary.duplicates} already imported; ${summary.skipped} lines skipped.`);
+      if (opts.strict && summary.errors.length) console.log('Nothing was imported (--strict): fix the bad lines and run again.');
+    }
+    if (summary.errors.length) process.exitCode = 1;
+  }),
+);
 
 const ledger = program.command('ledger').description('The money ledger');
 ledger

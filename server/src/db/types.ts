@@ -228,6 +228,10 @@ export interface OrdersTable {
   paid_at: Timestamp | null;
   cancelled_at: Timestamp | null;
   cancel_reason: string | null;
+  /** `checkout` (bought here) or `import` (CSV import). */
+  source: ColumnType<string, string | undefined, string>;
+  /** Hash of the normalized CSV row of an imported order; unique per community. */
+  import_key: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

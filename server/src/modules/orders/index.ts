@@ -4,3 +4,4 @@ export { createOrder, payAtCheckout, refundOrder, checkoutToken, expireUnpaidOrd
 export { handleWebhook } from './orders.webhooks.js';
 export { RENEWAL_GRACE_DAYS } from './orders.effects.js';
 export { checkLedger, type LedgerReport } from './ledger.check.js';
+export { postEntries, type LedgerLine } from './ledger.repo.js';

@@ -25,7 +25,7 @@ export const findOrderByIdempotencyKey = (db: Conn, communityId: string, memberI
     .executeTakeFirst();
 
 /** Inserts the order unless the member already used this idempotency key; true when inserted. */
-export async function insertOrderOnce(trx: Conn, row: Omit<OrderRow, 'refunded_minor' | 'stock_reserved'>): Promise<boolean> {
+export async function insertOrderOnce(trx: Conn, row: Omit<OrderRow, 'refunded_minor' | 'stock_reserved' | 'source' | 'import_key'>): Promise<boolean> {
   const r = await trx
     .insertInto('orders')
     .values(row)
