@@ -8,6 +8,7 @@ import * as paymentEvents from './2026-11-23T1620_create_payment_events.js';
 import * as ledger from './2026-11-23T1630_create_ledger.js';
 import * as membershipOrder from './2026-11-23T1640_add_membership_order.js';
 import * as membershipLifecycle from './2026-11-23T1700_membership_lifecycle.js';
+import * as productTrialOf from './2026-11-23T1710_add_product_trial_of.js';
 
 /** Every migration, in order. Files are frozen once merged; add new ones at the end. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1630_create_ledger': ledger,
   '2026-11-23T1640_add_membership_order': membershipOrder,
   '2026-11-23T1700_membership_lifecycle': membershipLifecycle,
+  '2026-11-23T1710_add_product_trial_of': productTrialOf,
 };
