@@ -15,6 +15,7 @@ export const CreateProduct = z
     term_days: z.number().int().min(1).max(36500).optional(),
     group_ids: z.array(Id).max(LIMITS.listItems).default([]),
     stock: z.number().int().min(0).max(1_000_000_000).optional().describe('Units (goods) or seats (events) for sale; unlimited when absent'),
+    trial_of_product_id: Id.optional().describe('Marks this product as a trial of a full product of the same community (trial → renewal rate, 续班率)'),
   })
   .superRefine((p, ctx) => {
     if (p.type === 'membership' && !p.term) ctx.addIssue({ code: 'custom', path: ['term'], message: 'required for memberships' });
@@ -34,6 +35,7 @@ export const ProductOut = z
     term_days: z.number().nullable(),
     group_ids: z.array(z.string()),
     stock: z.number().nullable(),
+    trial_of_product_id: z.string().nullable(),
     status: z.string(),
     created_at: Timestamp,
   })

@@ -180,6 +180,8 @@ export interface ProductsTable {
   status: string;
   /** Units or seats left; null is unlimited. */
   stock: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The full product this product is a trial of (续班 target); null when not a trial. */
+  trial_of_product_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

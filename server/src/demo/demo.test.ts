@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDb, describeEachDialect, openSpansByGroup, type TestDb } from '../test/harness.js';
 import { createDemo, DEMO_SLUG } from './demo.js';
+import { checkLedger } from '../modules/orders/index.js';
 
 /** What a demo looks like, without ids, so two runs can be compared. */
 async function shape(db: TestDb) {
@@ -10,8 +11,17 @@ async function shape(db: TestDb) {
   const statuses = await q.selectFrom('members').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).where('community_id', '=', community.id).groupBy('status').orderBy('status').execute();
   const channels = await q.selectFrom('members').select(['channel', (eb) => eb.fn.countAll<number>().as('n')]).where('community_id', '=', community.id).groupBy('channel').orderBy('channel').execute();
   const events = await q.selectFrom('events').select(['type', (eb) => eb.fn.countAll<number>().as('n')]).where('community_id', '=', community.id).groupBy('type').orderBy('type').execute();
+  const orders = await q
+    .selectFrom('orders')
+    .innerJoin('products', 'products.id', 'orders.product_id')
+    .select(['products.name', 'orders.status', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.sum<number>('orders.refunded_minor').as('refunded')])
+    .where('orders.community_id', '=', community.id)
+    .groupBy(['products.name', 'orders.status'])
+    .orderBy('products.name')
+    .orderBy('orders.status')
+    .execute();
   const num = <T extends { n: number }>(rows: T[]) => rows.map((r) => ({ ...r, n: Number(r.n) }));
-  return { community, groups, statuses: num(statuses), channels: num(channels), events: num(events) };
+  return { community, groups, statuses: num(statuses), channels: num(channels), events: num(events), orders: num(orders).map((o) => ({ ...o, refunded: Number(o.refunded) })) };
 }
 
 describeEachDialect('demo community', (dialect) => {
@@ -38,6 +48,7 @@ describeEachDialect('demo community', (dialect) => {
     expect(x.statuses).toEqual(y.statuses);
     expect(x.channels).toEqual(y.channels);
     expect(JSON.stringify(x.events)).toEqual(JSON.stringify(y.events));
+    expect(x.orders).toEqual(y.orders);
 
     expect(x.community.is_demo).toBe(1);
     expect(x.community.name).toContain('演示');
@@ -58,5 +69,22 @@ describeEachDialect('demo community', (dialect) => {
     expect(inGroups).toBe(count('joined') - count('left'));
     const members = x.statuses.filter((s) => s.status === 'active' || s.status === 'onboarding').reduce((s, r) => s + r.n, 0);
     expect(members).toBe(inGroups);
+
+    // Money: paid orders of every product, a few refunds, trial buyers who went on to the full course,
+    // and a ledger that checks clean.
+    const paid = (name: string) => x.orders.filter((o) => o.name === name && o.status !== 'pending' && o.status !== 'cancelled').reduce((s, o) => s + o.n, 0);
+    for (const name of ['年度会员', '月度会员', '深度阅读体验课', '21天深度阅读训练营']) expect(paid(name), name).toBeGreaterThan(0);
+    expect(x.orders.some((o) => o.refunded > 0)).toBe(true);
+    const products = await q.selectFrom('products').select(['id', 'name', 'price_minor', 'trial_of_product_id']).where('community_id', '=', cid).execute();
+    const trial = products.find((p) => p.trial_of_product_id !== null)!;
+    expect([trial.price_minor, products.find((p) => p.id === trial.trial_of_product_id)?.price_minor].map(Number)).toEqual([990, 69900]);
+    const buyersOf = async (productId: string) =>
+      new Set((await q.selectFrom('orders').select('member_id').where('product_id', '=', productId).where('paid_at', 'is not', null).execute()).map((o) => o.member_id));
+    const trialBuyers = await buyersOf(trial.id);
+    const fullBuyers = await buyersOf(trial.trial_of_product_id!);
+    expect([...trialBuyers].filter((m) => fullBuyers.has(m)).length).toBeGreaterThan(0);
+    const ledger = await checkLedger(q);
+    expect(ledger.violations).toEqual([]);
+    expect(ledger.paid_orders).toBeGreaterThan(0);
   });
 });

@@ -12,6 +12,7 @@ import { createGroup } from '../modules/groups/index.js';
 import { createLink, type EntryLink } from '../modules/links/index.js';
 import { joinThroughLink, leave, memberInviteLink, onboardingStep, reviewApplication } from '../modules/members/index.js';
 import { createProduct } from '../modules/products/index.js';
+import { checkoutToken, createOrder, payAtCheckout, refundOrder } from '../modules/orders/index.js';
 import { createWorkspaceForUser } from '../modules/workspaces/index.js';
 
 export const DEMO_SLUG = 'demo-reading-club';
@@ -150,7 +151,53 @@ export async function createDemo(
     }
     const shanghai = await createGroup(deps, community.id, actor, { name: '上海分会', tags: { city: '上海', theme: '线下读书会' }, capacity: 400, monitor_user_id: staff[0]! });
     const beijing = await createGroup(deps, community.id, actor, { name: '北京分会', tags: { city: '北京', theme: '线下读书会' }, capacity: 400, monitor_user_id: staff[1]! });
-    await createProduct(deps, community.id, { type: 'membership', name: '年度会员', price_minor: 19900, term: 'annual', group_ids: [] });
+    const annual = await createProduct(deps, community.id, { type: 'membership', name: '年度会员', price_minor: 19900, term: 'annual', group_ids: [] });
+    const monthly = await createProduct(deps, community.id, { type: 'membership', name: '月度会员', price_minor: 2990, term: 'days', term_days: 30, group_ids: [] });
+    const fullCourse = await createProduct(deps, community.id, { type: 'course', name: '21天深度阅读训练营', price_minor: 69900, group_ids: [] });
+    const trialCourse = await createProduct(deps, community.id, { type: 'course', name: '深度阅读体验课', price_minor: 990, group_ids: [], trial_of_product_id: fullCourse.id });
+    // Orders go through the orders module and the test provider's checkout, on the simulated clock.
+    let orders = 0;
+    const buy = async (memberId: string, productId: string, key: string) => {
+      const { order } = await createOrder(deps, community.id, memberId, { product_id: productId }, key);
+      orders++;
+      return payAtCheckout(deps, checkoutToken(deps.config.secret, order.id), 'pay');
+    };
+    const refundLater = (orderId: string, amount: number, at0: number, key: string) =>
+      timeline.add(at0 + (1 + Math.floor(rng() * 5)) * DAY, async () => {
+        await refundOrder(deps, community.id, actor, orderId, { amount_minor: amount, reason: pick(['不想学了', '买错了', '时间安排不开']) }, key);
+      });
+    /** A member's purchases over the demo: annual or monthly memberships (renewed or lapsing), and the 引流课 → 续班 path. */
+    const shop = (memberId: string, p: number, at0: number) => {
+      const r = rng();
+      if (r < 0.07) {
+        timeline.add(at0 + Math.floor(rng() * 10 * DAY), async () => {
+          const o = await buy(memberId, annual.id, `demo-${p}-annual`);
+          if (rng() < 0.08) refundLater(o.id, o.amount_minor, clock.now().getTime(), `demo-${p}-annual-refund`);
+        });
+      } else if (r < 0.13) {
+        const month = (k: number, t: number) =>
+          timeline.add(t, async () => {
+            await buy(memberId, monthly.id, `demo-${p}-month-${k}`);
+            // Most renew within a few days of expiry; some lapse.
+            if (rng() < 0.75) month(k + 1, clock.now().getTime() + (27 + Math.floor(rng() * 8)) * DAY);
+          });
+        month(1, at0 + Math.floor(rng() * 5 * DAY));
+      }
+      if (rng() < 0.1) {
+        timeline.add(at0 + Math.floor(rng() * 14 * DAY) + HOUR, async () => {
+          await buy(memberId, trialCourse.id, `demo-${p}-trial`);
+          const now = clock.now().getTime();
+          const c = rng();
+          const after = c < 0.45 ? (1 + Math.floor(rng() * 25)) * DAY : c < 0.55 ? (35 + Math.floor(rng() * 20)) * DAY : null;
+          if (after !== null) {
+            timeline.add(now + after, async () => {
+              const o = await buy(memberId, fullCourse.id, `demo-${p}-full`);
+              if (rng() < 0.1) refundLater(o.id, 20000, clock.now().getTime(), `demo-${p}-full-refund`);
+            });
+          }
+        });
+      }
+    };
 
     const links: EntryLink[] = [];
     for (const c of CHANNELS) {
@@ -191,6 +238,7 @@ export async function createDemo(
         const onJoined = (at0: number) => {
           joined++;
           active.push(out.memberId);
+          shop(out.memberId, p, at0);
           if (rng() < 0.88) {
             const steps = at0 + Math.floor(rng() * 6 * HOUR) + 10 * 60_000;
             timeline.add(steps, async () => {
@@ -272,7 +320,7 @@ export async function createDemo(
     for (let i = 0; i < rows.length; i += 500) {
       await handle.db.transaction().execute((trx) => trx.insertInto('events').values(rows.slice(i, i + 500)).execute());
     }
-    log(`Demo: 100% (${joined} joined, ${rows.length} reading events, ${done} steps)`);
+    log(`Demo: 100% (${joined} joined, ${orders} orders, ${rows.length} reading events, ${done} steps)`);
     return { slug: DEMO_SLUG, members: joined };
   } finally {
     handle.sqlite?.pragma('synchronous = FULL');

@@ -405,6 +405,7 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
       ['PUT', `${c}/threshold`, { criteria: [{ type: 'invitation', count: 1, invitee_group_ids: [A.groupId] }] }, 400, 'criteria.0.invitee_group_ids'],
       ['PUT', `${c}/threshold`, { criteria: [{ type: 'paid', product_ids: [A.productId] }] }, 400, 'criteria.0.product_ids'],
       ['POST', `${c}/products`, { type: 'course', name: 'c', price_minor: 100, group_ids: [A.groupId] }, 400, 'group_ids'],
+      ['POST', `${c}/products`, { type: 'course', name: 'c', price_minor: 100, trial_of_product_id: A.productId }, 400, 'trial_of_product_id'],
       ['POST', `${c}/members/${B.memberId}/memberships`, { product_id: A.productId }, 404, 'product_id'],
       [
         'POST',

@@ -9,6 +9,7 @@ import * as ledger from './2026-11-23T1630_create_ledger.js';
 import * as membershipOrder from './2026-11-23T1640_add_membership_order.js';
 import * as membershipLifecycle from './2026-11-23T1700_membership_lifecycle.js';
 import * as orderImport from './2026-11-23T1710_add_order_import.js';
+import * as productTrialOf from './2026-11-23T1720_add_product_trial_of.js';
 
 /** Every migration, in order. Files are frozen once merged; add new ones at the end. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1640_add_membership_order': membershipOrder,
   '2026-11-23T1700_membership_lifecycle': membershipLifecycle,
   '2026-11-23T1710_add_order_import': orderImport,
+  '2026-11-23T1720_add_product_trial_of': productTrialOf,
 };

@@ -13,7 +13,8 @@ const facts = (over: Partial<MetricsFacts>): MetricsFacts => ({
   refunds: [],
   engagement: [],
   memberships: [],
-  trialProducts: 0,
+  trialOf: new Map(),
+  trialWindowDays: 30,
   ...over,
 });
 
@@ -34,8 +35,8 @@ describe('metric definitions', () => {
       { member_id: 'm1', joined_at: t('2026-02-07T00:00:00Z'), left_at: null, referrer_member_id: 'm0' },
     ];
     const paidOrders = [
-      { id: 'o1', member_id: 'buyer', amount_minor: 500, currency: 'CNY', paid_at: t('2026-02-20T00:00:00Z') },
-      { id: 'o2', member_id: 'buyer', amount_minor: 700, currency: 'USD', paid_at: t('2026-02-21T00:00:00Z') },
+      { id: 'o1', member_id: 'buyer', product_id: 'p1', amount_minor: 500, currency: 'CNY', paid_at: t('2026-02-20T00:00:00Z') },
+      { id: 'o2', member_id: 'buyer', product_id: 'p1', amount_minor: 700, currency: 'USD', paid_at: t('2026-02-21T00:00:00Z') },
     ];
     const m = computeMetrics(facts({ spans, paidOrders }));
     expect([m.members_t0, m.members_t1, m.joins, m.leaves, m.period_members]).toEqual([1, 2, 2, 1, 2]);

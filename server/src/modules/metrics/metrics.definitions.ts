@@ -9,7 +9,10 @@
  */
 import type { MetricsOut } from '../../../../contracts/src/index.js';
 
-export const METRICS_VERSION = '2026-11-23.1';
+export const METRICS_VERSION = '2026-11-23.2';
+
+/** Days after a trial purchase within which buying the full product counts as a conversion (续班). */
+export const TRIAL_CONVERSION_DAYS = 30;
 
 /** One row of member_spans (a stay in one group). */
 export interface SpanFact {
@@ -23,6 +26,7 @@ export interface SpanFact {
 export interface PaidOrderFact {
   id: string;
   member_id: string;
+  product_id: string;
   amount_minor: number;
   currency: string;
   paid_at: number;
@@ -63,8 +67,10 @@ export interface MetricsFacts {
   /** Engagement events in [t0, t1) (others are ignored). */
   engagement: EngagementFact[];
   memberships: MembershipFact[];
-  /** Number of trial products; there is no way to mark a product as a trial yet, so 0. */
-  trialProducts: number;
+  /** Trial products of the community: trial product id → the full product it leads to. */
+  trialOf: Map<string, string>;
+  /** Conversion window of a trial, in days (TRIAL_CONVERSION_DAYS). */
+  trialWindowDays: number;
 }
 
 export type MetricsValues = Omit<MetricsOut, 'metrics_version' | 'community_id' | 'time_zone' | 'currency' | 'period'>;
@@ -134,7 +140,11 @@ const rate = (numerator: number, denominator: number, reason?: string) => ({
  * - renewal_rate: order memberships expiring in [t0, t1) (not revoked) that were renewed — another
  *   unrevoked order membership of the same member and product created after them and no later
  *   than expiry + grace — ÷ those memberships.
- * - trial_renewal_rate: null with a reason while no product can be a trial.
+ * - trial_renewal_rate (续班率): trial buyers — distinct (member, trial product) pairs with an order
+ *   for the trial product paid in [t0, t1), at their earliest such payment p — that paid an order
+ *   for the linked full product at or after p and no later than p + trialWindowDays, ÷ those trial
+ *   buyers. A trial whose window has not ended yet counts as not converted until it converts.
+ *   null with a reason when the community has no trial products.
  * - gmv: amounts of orders paid in [t0, t1) (community currency); refunds: refunds made in
  *   [t0, t1), whichever period their order was paid in; net_revenue = gmv − refunds.
  * - arpu = net_revenue ÷ period_members; arppu = gmv ÷ paying_members (minor units, unrounded).
@@ -168,6 +178,18 @@ export function computeMetrics(f: MetricsFacts): MetricsValues {
     live.some((n) => n.id !== m.id && n.member_id === m.member_id && n.product_id === m.product_id && n.created_at > m.created_at && n.created_at <= m.expires_at! + f.graceDays * DAY),
   ).length;
 
+  const trialStarts = new Map<string, { member_id: string; full: string; at: number }>();
+  for (const o of paidInPeriod) {
+    const full = f.trialOf.get(o.product_id);
+    if (full === undefined) continue;
+    const key = `${o.member_id} ${o.product_id}`;
+    const prev = trialStarts.get(key);
+    if (!prev || o.paid_at < prev.at) trialStarts.set(key, { member_id: o.member_id, full, at: o.paid_at });
+  }
+  const converted = [...trialStarts.values()].filter((t) =>
+    f.paidOrders.some((o) => o.member_id === t.member_id && o.product_id === t.full && o.paid_at >= t.at && o.paid_at <= t.at + f.trialWindowDays * DAY),
+  ).length;
+
   const gmv = paidInPeriod.filter((o) => o.currency === f.currency).reduce((s, o) => s + o.amount_minor, 0);
   const refunded = f.refunds.filter((r) => r.currency === f.currency && inPeriod(r.created_at)).reduce((s, r) => s + r.amount_minor, 0);
   const net = gmv - refunded;
@@ -188,7 +210,7 @@ export function computeMetrics(f: MetricsFacts): MetricsValues {
     paid_rate: rate(paying, periodMembers.size),
     repurchase_rate: rate(repeat, ordersByT1.size),
     renewal_rate: rate(renewed, expiring.length),
-    trial_renewal_rate: f.trialProducts === 0 ? rate(0, 0, 'No trial products: products cannot be marked as trials yet') : rate(0, 0, 'Trial renewals are not measured yet'),
+    trial_renewal_rate: f.trialOf.size === 0 ? rate(0, 0, 'No trial products: mark a product as the trial of a full product (trial_of_product_id)') : rate(converted, trialStarts.size),
     gmv: money(gmv),
     refunds: money(refunded),
     net_revenue: money(net),

@@ -18,6 +18,7 @@ interface Raw {
   events: { type: string; member_id: string | null; occurred_at: string; referrer_member_id: string | null }[];
   orders: { id: string; member_id: string; product_id: string; amount_minor: number; currency: string; paid_at: string | null }[];
   refunds: { amount_minor: number; created_at: string }[];
+  products: { id: string; trial_of_product_id: string | null }[];
   memberships: { member_id: string; product_id: string; order_id: string | null; source: string; expires_at: string | null; revoked_at: string | null }[];
 }
 
@@ -65,6 +66,20 @@ function reference(raw: Raw, zone: string, from: string, to: string) {
     orderMemberships.some((n) => n !== m && n.member_id === m.member_id && n.product_id === m.product_id && paidAtOf(n.order_id) > paidAtOf(m.order_id) && paidAtOf(n.order_id) <= at(m.expires_at!) + 7 * DAY),
   ).length;
 
+  // 续班率: each person who paid for a trial product in the period, from their first such payment p,
+  // converted if they paid for the full product the trial leads to within [p, p + 30 days].
+  let trialBuyers = 0;
+  let trialConverted = 0;
+  for (const trial of raw.products.filter((p) => p.trial_of_product_id !== null)) {
+    for (const p of people) {
+      const times = paid.filter((o) => o.member_id === p && o.product_id === trial.id && within(o.paid_at!)).map((o) => at(o.paid_at!));
+      if (!times.length) continue;
+      trialBuyers++;
+      const first = Math.min(...times);
+      if (paid.some((o) => o.member_id === p && o.product_id === trial.trial_of_product_id && at(o.paid_at!) >= first && at(o.paid_at!) <= first + 30 * DAY)) trialConverted++;
+    }
+  }
+
   const gmv = paid.filter((o) => within(o.paid_at!)).reduce((s, o) => s + o.amount_minor, 0);
   const refunded = raw.refunds.filter((r) => within(r.created_at)).reduce((s, r) => s + r.amount_minor, 0);
   const referred = new Set(joinEvents.filter((e) => e.referrer_member_id !== null).map((e) => e.member_id)).size;
@@ -83,6 +98,7 @@ function reference(raw: Raw, zone: string, from: string, to: string) {
     paid_rate: ratio(paying, periodMembers.size),
     repurchase_rate: ratio(buyers.filter((p) => countBy(p) >= 2).length, buyers.length),
     renewal_rate: ratio(renewed, expiring.length),
+    trial_renewal_rate: ratio(trialConverted, trialBuyers),
     gmv: money(gmv),
     refunds: money(refunded),
     net_revenue: money(gmv - refunded),
@@ -102,6 +118,7 @@ async function readRaw(k: any, communityId: string): Promise<Raw> {
     events: await where('events'),
     orders: orders.map((o) => ({ ...o, amount_minor: Number(o.amount_minor) })),
     refunds: ((await where('refunds')) as Raw['refunds']).map((r) => ({ ...r, amount_minor: Number(r.amount_minor) })),
+    products: await where('products'),
     memberships: await where('memberships'),
   };
 }
@@ -130,6 +147,10 @@ describeEachDialect('metrics match a reference implementation of the definitions
     const annual = await addProduct(shop, { type: 'membership', name: '年度会员', price_minor: 9900, term: 'annual' });
     const monthly = await addProduct(shop, { type: 'membership', name: '月度会员', price_minor: 3000, term: 'days', term_days: 30 });
     const course = await addProduct(shop, { type: 'course', name: '写作课', price_minor: 990 });
+    const full = await addProduct(shop, { type: 'course', name: '写作正课', price_minor: 69_900 });
+    const trial = await addProduct(shop, { type: 'course', name: '写作体验课', price_minor: 990, trial_of_product_id: full.id });
+    const none = expectOk(await shop.staff.get(`${shop.base}/metrics?from=2026-01-01&to=2026-02-01`));
+    expect(none.trial_renewal_rate).toEqual({ value: null, numerator: 0, denominator: 0 }); // trial products exist, no trial buyers yet
     readKey = expectOk(await shop.owner.post(`${shop.base}/api-keys`, { name: 'reader', scopes: ['read'] }), 201).secret;
     const engage = async (memberId: string, type: string, occurred: string) => {
       await insertEvent(ctx.db.handle.db, { community_id: shop.communityId, type, occurred_at: occurred, member_id: memberId }, occurred);
@@ -148,26 +169,35 @@ describeEachDialect('metrics match a reference implementation of the definitions
     at('2026-01-10T10:00:00Z');
     const aAnnual = await buyAndPay(server, a.client, annual.id, 'a-annual');
     const bCourse = await buyAndPay(server, b.client, course.id, 'b-course');
+    await buyAndPay(server, a.client, trial.id, 'a-trial');
     at('2026-01-12T10:00:00Z');
     await engage(a.id, 'message', '2026-01-12T10:00:00.000Z');
     await engage(c.id, 'reply', '2026-01-12T11:00:00.000Z');
     await engage(a.id, 'link_visited', '2026-01-13T11:00:00.000Z'); // not engagement
+    at('2026-01-13T10:00:00Z');
+    await buyAndPay(server, a.client, full.id, 'a-full'); // converts 3 days after the trial
     at('2026-01-15T10:00:00Z');
     await buyAndPay(server, c.client, monthly.id, 'c-month-1'); // expires 2026-02-14
     at('2026-01-20T10:00:00Z');
     expectOk(await b.client.post('/api/v1/member/leave', { reason: '太忙' }));
+    at('2026-01-25T10:00:00Z');
+    await buyAndPay(server, c.client, trial.id, 'c-trial');
     // 16:30 UTC on 31 January is 00:30 on 1 February in Shanghai.
     at('2026-01-31T16:30:00Z');
     const d = await addMember(server, shop, '阿德');
     await engage(b.id, 'message', '2026-01-31T17:00:00.000Z'); // B is not a member then
     await engage(d.id, 'check_in', '2026-01-31T16:45:00.000Z');
+    at('2026-02-02T10:00:00Z');
+    await buyAndPay(server, d.client, trial.id, 'd-trial');
     at('2026-02-03T10:00:00Z');
     expectOk(await new Client(server.url, null).request('POST', `/api/v1/public/links/${shop.linkCode}/join`, { name: '阿博' }, { authorization: `Bearer ${b.client.bearer}` }));
     at('2026-02-10T10:00:00Z');
     await buyAndPay(server, a.client, course.id, 'a-course');
     await engage(b.id, 'reaction', '2026-02-10T12:00:00.000Z');
+    await buyAndPay(server, b.client, trial.id, 'b-trial'); // never converts
     at('2026-02-16T10:00:00Z');
     await buyAndPay(server, c.client, monthly.id, 'c-month-2'); // inside grace: renews to 2026-03-16
+    await buyAndPay(server, c.client, full.id, 'c-full'); // converts 22 days after a January trial, in February
     at('2026-02-20T10:00:00Z');
     expectOk(await refund(shop, aAnnual.id, { amount_minor: 9900, reason: '退款' }, 'r-a'), 201); // a January order, refunded in February
     at('2026-02-21T10:00:00Z');
@@ -179,6 +209,8 @@ describeEachDialect('metrics match a reference implementation of the definitions
     at('2026-03-05T10:00:00Z');
     expectOk(await shop.staff.post(`${shop.base}/members/${c.id}/remove`, { reason: '发广告' }));
     await engage(d.id, 'post', '2026-03-20T10:00:00.000Z');
+    at('2026-03-20T10:00:00Z');
+    await buyAndPay(server, d.client, full.id, 'd-full'); // 46 days after the trial: outside the window
     at('2026-04-10T10:00:00Z');
     await buyAndPay(server, d.client, monthly.id, 'd-month-2'); // after grace (2026-04-03): not a renewal
     at('2026-04-11T10:00:00Z');
@@ -192,11 +224,10 @@ describeEachDialect('metrics match a reference implementation of the definitions
       for (const [from, to] of PERIODS) {
         const got = expectOk(await shop.staff.get(`${shop.base}/metrics?from=${from}&to=${to}`));
         const want = reference(raw, zone, from, to);
-        const { metrics_version, community_id, time_zone, currency, period, trial_renewal_rate, ...values } = got;
+        const { metrics_version, community_id, time_zone, currency, period, ...values } = got;
         expect(values, `${zone} ${from}..${to}`).toEqual(want);
         expect([typeof metrics_version, community_id, time_zone, currency]).toEqual(['string', shop.communityId, zone, 'CNY']);
         expect(period).toEqual({ from, to, t0: DateTime.fromISO(from, { zone }).toUTC().toISO(), t1: DateTime.fromISO(to, { zone }).toUTC().toISO() });
-        expect(trial_renewal_rate).toMatchObject({ value: null, numerator: 0, denominator: 0, reason: expect.any(String) });
         if (want.joins && want.leaves && want.gmv.amount_minor) nonTrivial++;
       }
     }
@@ -210,9 +241,25 @@ describeEachDialect('metrics match a reference implementation of the definitions
     const feb = expectOk(await shop.staff.get(`${shop.base}/metrics?from=2026-02-01&to=2026-03-01`));
     expect(feb.renewal_rate).toEqual({ value: 1, numerator: 1, denominator: 1 });
     expect(feb.refunds).toEqual({ amount_minor: 10_400, currency: 'CNY' });
+    expect(feb.trial_renewal_rate).toEqual({ value: 0, numerator: 0, denominator: 2 }); // D after the window, B never
+    const jan = expectOk(await shop.staff.get(`${shop.base}/metrics?from=2026-01-01&to=2026-02-01`));
+    expect(jan.trial_renewal_rate).toEqual({ value: 1, numerator: 2, denominator: 2 }); // A in January, C in February
     expectOk(await shop.staff.patch(shop.base, { time_zone: 'UTC' }));
     const jan31 = expectOk(await shop.staff.get(`${shop.base}/metrics?from=2026-01-31&to=2026-02-01`));
     expect([jan31.joins, jan31.active_members]).toEqual([1, 1]);
+  });
+
+  it('links a trial only to a full product of the same community', async () => {
+    const full = expectOk(await shop.staff.post(`${shop.base}/products`, { type: 'course', name: '正课', price_minor: 69_900 }), 201);
+    const trial = expectOk(await shop.staff.post(`${shop.base}/products`, { type: 'course', name: '体验课', price_minor: 990, trial_of_product_id: full.id }), 201);
+    const other = await openShop(ctx.server);
+    const foreign = await addProduct(other, { type: 'course', name: '别家正课', price_minor: 100 });
+    for (const target of [trial.id, foreign.id, 'prd_nope']) {
+      const r = await shop.staff.post(`${shop.base}/products`, { type: 'course', name: '坏体验课', price_minor: 990, trial_of_product_id: target });
+      expect([r.status, r.body.code, r.body.errors?.map((e: { field: string }) => e.field)], target).toEqual([400, 'validation_failed', ['trial_of_product_id']]);
+    }
+    const listed = expectOk(await shop.staff.get(`${shop.base}/products`)).products.find((p: { id: string }) => p.id === trial.id);
+    expect(listed.trial_of_product_id).toBe(full.id);
   });
 
   it('refuses bad periods naming the field, and answers read-scoped API keys', async () => {

@@ -9,7 +9,7 @@ export const findCommunitySpans = (db: Db, communityId: string) =>
 export const findPaidOrders = (db: Db, communityId: string) =>
   db
     .selectFrom('orders')
-    .select(['id', 'member_id', 'amount_minor', 'currency', 'paid_at'])
+    .select(['id', 'member_id', 'product_id', 'amount_minor', 'currency', 'paid_at'])
     .where('community_id', '=', communityId)
     .where('paid_at', 'is not', null)
     .where('status', 'in', ['paid', 'partially_refunded', 'refunded'])
@@ -42,3 +42,7 @@ export const findOrderMemberships = (db: Db, communityId: string) =>
     .where('community_id', '=', communityId)
     .where('source', '=', 'order')
     .execute();
+
+/** Trial products of a community and the full products they lead to. */
+export const findTrialProducts = (db: Db, communityId: string) =>
+  db.selectFrom('products').select(['id', 'trial_of_product_id']).where('community_id', '=', communityId).where('trial_of_product_id', 'is not', null).execute();

@@ -4,8 +4,8 @@ import type { Deps } from '../../lib/deps.js';
 import { invalid, notFound } from '../../lib/errors.js';
 import { findCommunityById } from '../communities/index.js';
 import { RENEWAL_GRACE_DAYS } from '../orders/index.js';
-import { computeMetrics, METRICS_VERSION } from './metrics.definitions.js';
-import { findCommunitySpans, findMemberEventsBetween, findOrderMemberships, findPaidOrders, findRefundsBetween } from './metrics.repo.js';
+import { computeMetrics, METRICS_VERSION, TRIAL_CONVERSION_DAYS } from './metrics.definitions.js';
+import { findCommunitySpans, findMemberEventsBetween, findOrderMemberships, findPaidOrders, findRefundsBetween, findTrialProducts } from './metrics.repo.js';
 
 const ms = (iso: string) => Date.parse(iso);
 const msOrNull = (iso: string | null) => (iso === null ? null : Date.parse(iso));
@@ -28,12 +28,13 @@ export async function communityMetrics(deps: Deps, communityId: string, q: Metri
   const from = t0.toUTC().toISO()!;
   const to = t1.toUTC().toISO()!;
 
-  const [spans, orders, refunds, engagement, memberships] = await Promise.all([
+  const [spans, orders, refunds, engagement, memberships, trials] = await Promise.all([
     findCommunitySpans(deps.db, communityId),
     findPaidOrders(deps.db, communityId),
     findRefundsBetween(deps.db, communityId, from, to),
     findMemberEventsBetween(deps.db, communityId, ENGAGEMENT_TYPES, from, to),
     findOrderMemberships(deps.db, communityId),
+    findTrialProducts(deps.db, communityId),
   ]);
   const values = computeMetrics({
     t0: t0.toMillis(),
@@ -41,11 +42,12 @@ export async function communityMetrics(deps: Deps, communityId: string, q: Metri
     currency: community.currency,
     graceDays: RENEWAL_GRACE_DAYS,
     spans: spans.map((s) => ({ member_id: s.member_id, joined_at: ms(s.joined_at), left_at: msOrNull(s.left_at), referrer_member_id: s.referrer_member_id })),
-    paidOrders: orders.map((o) => ({ id: o.id, member_id: o.member_id, amount_minor: Number(o.amount_minor), currency: o.currency, paid_at: ms(o.paid_at!) })),
+    paidOrders: orders.map((o) => ({ id: o.id, member_id: o.member_id, product_id: o.product_id, amount_minor: Number(o.amount_minor), currency: o.currency, paid_at: ms(o.paid_at!) })),
     refunds: refunds.map((r) => ({ amount_minor: Number(r.amount_minor), currency: r.currency, created_at: ms(r.created_at) })),
     engagement: engagement.map((e) => ({ member_id: e.member_id!, occurred_at: ms(e.occurred_at) })),
     memberships: memberships.map((m) => ({ id: m.id, member_id: m.member_id, product_id: m.product_id, created_at: ms(m.created_at), expires_at: msOrNull(m.expires_at), revoked_at: msOrNull(m.revoked_at) })),
-    trialProducts: 0,
+    trialOf: new Map(trials.map((t) => [t.id, t.trial_of_product_id!])),
+    trialWindowDays: TRIAL_CONVERSION_DAYS,
   });
   return {
     metrics_version: METRICS_VERSION,

@@ -19,6 +19,7 @@ export const presentProduct = (p: Selectable<ProductsTable>) => ({
   term_days: p.term_days,
   group_ids: json<string[]>(p.group_ids),
   stock: p.stock === null ? null : Number(p.stock),
+  trial_of_product_id: p.trial_of_product_id ?? null,
   status: p.status,
   created_at: p.created_at,
 });
