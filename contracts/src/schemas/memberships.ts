@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ShortText, Timestamp } from './common.js';
+import { MembershipOut } from './products.js';
 
 /** Cancel at period end: access stays until the current expiry; the reason is kept. */
 export const CancelMembership = z.strictObject({ reason: ShortText.min(1) });
@@ -9,18 +10,9 @@ export type CancelMembership = z.infer<typeof CancelMembership>;
 export const PauseMembership = z.strictObject({ until: z.iso.datetime({ offset: true }) });
 export type PauseMembership = z.infer<typeof PauseMembership>;
 
-export const MembershipStateOut = z
-  .object({
-    id: z.string(),
-    member_id: z.string(),
-    product_id: z.string(),
-    source: z.string(),
-    starts_at: Timestamp,
-    expires_at: Timestamp.nullable(),
-    active: z.boolean(),
-    cancelled_at: Timestamp.nullable(),
-    cancel_reason: z.string().nullable(),
-    paused_until: Timestamp.nullable(),
-    ended_at: Timestamp.nullable(),
-  })
-  .meta({ id: 'MembershipState' });
+export const MembershipStateOut = MembershipOut.extend({
+  cancelled_at: Timestamp.nullable(),
+  cancel_reason: z.string().nullable(),
+  paused_until: Timestamp.nullable(),
+  ended_at: Timestamp.nullable(),
+}).meta({ id: 'MembershipState' });

@@ -3,6 +3,7 @@ import type { Db, Trx } from '../../db/kysely.js';
 import type { OrdersTable } from '../../db/types.js';
 import { sha256 } from '../../lib/hash.js';
 import { newId, secretToken } from '../../lib/ids.js';
+import { UNSTARTED_MEMBER } from '../../modules/members/index.js';
 
 type Conn = Db | Trx;
 
@@ -15,7 +16,6 @@ export async function ensureImportedMember(trx: Trx, communityId: string, extern
       community_id: communityId,
       external_id: externalId,
       display_name: externalId,
-      nickname: null,
       status: 'left',
       profile: '{}',
       // Nobody holds this token: an imported buyer signs in only after joining through a link.
@@ -23,15 +23,7 @@ export async function ensureImportedMember(trx: Trx, communityId: string, extern
       entry_link_id: null,
       channel: 'import',
       referrer_member_id: null,
-      current_group_id: null,
-      introduction: null,
-      rules_accepted_at: null,
-      introduced_at: null,
-      onboarded_at: null,
-      first_joined_at: null,
-      last_joined_at: null,
-      left_at: null,
-      removal_reason: null,
+      ...UNSTARTED_MEMBER,
       created_at: at,
       updated_at: at,
     })

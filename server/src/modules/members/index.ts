@@ -5,3 +5,4 @@ export { onboardingStep, leave, removeMember, grantMembership, reviewApplication
 export { presentMember } from './members.present.js';
 export { nicknameRule } from './nickname.js';
 export { findMember } from './members.repo.js';
+export { UNSTARTED_MEMBER } from './members.repo.js';

@@ -19,6 +19,7 @@ import {
   findPendingApplications,
   type Application,
   type MemberRow,
+  UNSTARTED_MEMBER,
 } from './members.repo.js';
 
 /**
@@ -100,22 +101,13 @@ export async function joinThroughLink(
           community_id: link.community_id,
           external_id: input.external_id ?? null,
           display_name: input.name,
-          nickname: null,
           status: 'applicant',
           profile: encodeJson(input.profile ?? {}),
           token_hash: sha256(token),
           entry_link_id: link.id,
           channel: link.channel,
           referrer_member_id: referrer,
-          current_group_id: null,
-          introduction: null,
-          rules_accepted_at: null,
-          introduced_at: null,
-          onboarded_at: null,
-          first_joined_at: null,
-          last_joined_at: null,
-          left_at: null,
-          removal_reason: null,
+          ...UNSTARTED_MEMBER,
           created_at: at,
           updated_at: at,
         })

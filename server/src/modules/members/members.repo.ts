@@ -38,6 +38,20 @@ export const toApplication = (r: ApplicationRow): Application => ({
 const memberById = prepared((db, communityId: string, id: string) =>
   db.selectFrom('members').selectAll().where('community_id', '=', communityId).where('id', '=', id),
 );
+/** A new member has not joined, been onboarded or left yet: the columns those steps fill. */
+export const UNSTARTED_MEMBER = {
+  nickname: null,
+  current_group_id: null,
+  introduction: null,
+  rules_accepted_at: null,
+  introduced_at: null,
+  onboarded_at: null,
+  first_joined_at: null,
+  last_joined_at: null,
+  left_at: null,
+  removal_reason: null,
+} as const;
+
 export const findMember = async (db: Db | Trx, communityId: string, id: string): Promise<MemberRow | undefined> =>
   (await memberById(db, communityId, id))[0];
 

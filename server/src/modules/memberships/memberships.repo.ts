@@ -68,18 +68,6 @@ export async function insertReminderOnce(trx: Trx, membershipId: string, daysBef
 export const findMembershipOf = (db: Conn, communityId: string, id: string) =>
   db.selectFrom('memberships').selectAll().where('community_id', '=', communityId).where('id', '=', id).executeTakeFirst();
 
-/** The period that ends last in the chain of this member and product (permanent first). */
-export const findLastOfChain = (db: Conn, memberId: string, productId: string) =>
-  db
-    .selectFrom('memberships')
-    .selectAll()
-    .where('member_id', '=', memberId)
-    .where('product_id', '=', productId)
-    .where('revoked_at', 'is', null)
-    .orderBy(sql`case when expires_at is null then 0 else 1 end`)
-    .orderBy('expires_at', 'desc')
-    .executeTakeFirst();
-
 export async function markMembershipCancelled(trx: Trx, id: string, reason: string, at: string): Promise<boolean> {
   const r = await trx
     .updateTable('memberships')

@@ -2,9 +2,8 @@ import type { Deps } from '../../lib/deps.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { insertEvent } from '../events/index.js';
 import { releaseSeat } from '../groups/index.js';
-import { RENEWAL_GRACE_DAYS } from '../orders/index.js';
+import { RENEWAL_GRACE_DAYS, findLatestMembership } from '../orders/index.js';
 import {
-  findLastOfChain,
   findMembershipOf,
   findMembershipsExpiringBetween,
   findMembershipsToExpire,
@@ -107,7 +106,7 @@ export async function sendExpiryReminders(deps: Deps, days: readonly number[] = 
 async function lastPeriod(deps: Deps, communityId: string, membershipId: string, memberId?: string): Promise<MembershipRow> {
   const m = await findMembershipOf(deps.db, communityId, membershipId);
   if (!m || (memberId && m.member_id !== memberId)) throw notFound('membership');
-  const last = (await findLastOfChain(deps.db, m.member_id, m.product_id)) ?? m;
+  const last = (await findLatestMembership(deps.db, m.member_id, m.product_id)) ?? m;
   if (last.ended_at || last.revoked_at) throw new AppError('membership_not_active', 409, 'The membership has already ended');
   if (last.expires_at === null) throw new AppError('membership_not_active', 409, 'A permanent membership has no period to cancel or pause');
   return last;

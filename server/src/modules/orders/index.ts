@@ -5,3 +5,4 @@ export { handleWebhook } from './orders.webhooks.js';
 export { RENEWAL_GRACE_DAYS } from './orders.effects.js';
 export { checkLedger, type LedgerReport } from './ledger.check.js';
 export { postEntries, type LedgerLine } from './ledger.repo.js';
+export { findLatestMembership } from './orders.repo.js';

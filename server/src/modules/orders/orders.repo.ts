@@ -155,7 +155,7 @@ export async function lockMemberForMembership(trx: Trx, memberId: string): Promi
 }
 
 /** The member's membership of this product that ends last (permanent ones first), revoked ones aside. */
-export const findLatestMembership = (trx: Trx, memberId: string, productId: string) =>
+export const findLatestMembership = (trx: Db | Trx, memberId: string, productId: string) =>
   trx
     .selectFrom('memberships')
     .selectAll()
