@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 import type { OrderOut, OrderStatus } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
-import { checkoutToken } from './orders.service.js';
+import { testCheckoutUrl } from '../payments/index.js';
 import type { OrderRow, RefundRow } from './orders.repo.js';
 
-export const checkoutUrl = (deps: Deps, orderId: string) => `${deps.config.publicUrl.replace(/\/$/, '')}/pay/${checkoutToken(deps.config.secret, orderId)}`;
+export const checkoutUrl = (deps: Deps, orderId: string) => testCheckoutUrl(deps.config.publicUrl, deps.config.secret, orderId);
 
 export const presentOrder = (deps: Deps, o: OrderRow): z.infer<typeof OrderOut> => ({
   id: o.id,

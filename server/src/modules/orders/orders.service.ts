@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { CreateOrder, CreateRefund } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
 import type { Actor } from '../../http/access.js';
@@ -7,7 +6,9 @@ import { sha256 } from '../../lib/hash.js';
 import { newId } from '../../lib/ids.js';
 import { insertEvent } from '../events/index.js';
 import { findMember } from '../members/index.js';
-import { paymentProviders, providerOf } from '../payments/index.js';
+import { checkoutToken, paymentProviders, providerOf } from '../payments/index.js';
+
+export { checkoutToken };
 import { applyPaid, applyRefund, outOfStock } from './orders.effects.js';
 import {
   findOrder,
@@ -29,9 +30,6 @@ import {
 /** The provider new orders are paid through until a community configures a real one. */
 const DEFAULT_PROVIDER = 'test';
 
-/** The order's checkout token: derived from the install secret, so it is unguessable and never stored. */
-export const checkoutToken = (secret: string, orderId: string) =>
-  'ck_' + createHmac('sha256', secret).update(`yutang/checkout/${orderId}`).digest('base64url');
 
 const requestHash = (body: unknown) => sha256(JSON.stringify(body));
 const keyReused = () => conflict('idempotency_key_reused', 'This Idempotency-Key was used for a different request');
@@ -176,7 +174,7 @@ export async function refundOrder(deps: Deps, communityId: string, actor: Actor,
   if (first) return { refund: first, created: false };
   if (!order.provider_ref) throw new AppError('order_not_refundable', 409, `The order is ${order.status}; only paid orders can be refunded`);
 
-  const provider = providerOf(paymentProviders(deps.config.secret), order.provider);
+  const provider = providerOf(paymentProviders(deps.config), order.provider);
   const at = deps.clock.now().toISOString();
   try {
     const id = await deps.db.transaction().execute(async (trx) => {
@@ -185,7 +183,7 @@ export async function refundOrder(deps: Deps, communityId: string, actor: Actor,
       // provider error rolls the claim back. The test provider refunds at once; real providers
       // refund asynchronously and will need a pending refund state here instead.
       await applyRefund(trx, order, { amountMinor: input.amount_minor, reason: input.reason, refundId, idempotencyKey: key, requestHash: hash, providerRef: null, actorUserId: actor.userId }, at);
-      const { refundRef } = await provider.refund({ orderId: order.id, providerRef: order.provider_ref!, amountMinor: input.amount_minor, currency: order.currency, idempotencyKey: `${order.id}:${key}` });
+      const { refundRef } = await provider.refund({ refundId, orderId: order.id, providerRef: order.provider_ref!, amountMinor: input.amount_minor, totalMinor: Number(order.amount_minor), currency: order.currency, reason: input.reason, idempotencyKey: `${order.id}:${key}` });
       await setRefundProviderRef(trx, refundId, refundRef);
       return refundId;
     });

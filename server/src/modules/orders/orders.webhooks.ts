@@ -19,7 +19,7 @@ const MAX_LOGGED_REJECTED_BODY = 2_048;
  * provider redelivers it; a refund that arrives before its payment applies on a later delivery.
  */
 export async function handleWebhook(deps: Deps, providerName: string, rawBody: string, headers: Record<string, string | string[] | undefined>) {
-  const provider = providerOf(paymentProviders(deps.config.secret), providerName);
+  const provider = providerOf(paymentProviders(deps.config), providerName);
   const now = deps.clock.now();
   const at = now.toISOString();
   let event: PaymentEvent | null = null;
@@ -76,7 +76,7 @@ async function apply(trx: Trx, e: PaymentEvent, at: string): Promise<{ outcome: 
   const order = await findOrderById(trx, e.orderId);
   if (!order) throw new AppError('order_not_found', 404, 'The event names no order of this install');
   const communityId = order.community_id;
-  if (e.type !== 'payment.failed' && (e.amountMinor > Number(order.amount_minor) || e.currency !== order.currency)) {
+  if ((e.type === 'payment.succeeded' || e.type === 'refund.succeeded') && (e.amountMinor > Number(order.amount_minor) || e.currency !== order.currency)) {
     throw new AppError('amount_mismatch', 400, 'The event amount or currency does not match the order');
   }
   switch (e.type) {
@@ -100,5 +100,8 @@ async function apply(trx: Trx, e: PaymentEvent, at: string): Promise<{ outcome: 
       await applyRefund(trx, order, { amountMinor: e.amountMinor, reason: 'refunded at the provider', idempotencyKey: null, requestHash: null, providerRef: e.refundRef, actorUserId: null }, at);
       return { outcome: 'applied', communityId };
     }
+    case 'refund.failed':
+      // Refunds are confirmed when they are asked for, so a failure reported later has nothing to undo yet.
+      return { outcome: 'ignored', communityId };
   }
 }

@@ -1,13 +1,23 @@
+import type { Config } from '../../config.js';
 import { AppError } from '../../lib/errors.js';
 import type { PaymentProvider } from './provider.js';
 import { testProvider } from './test-provider.js';
 
-export type { PaymentEvent, PaymentProvider, RefundRequest } from './provider.js';
-export { signTestWebhook, testWebhookSecret, SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS } from './test-provider.js';
+export type { Checkout, CheckoutRequest, ChargeRequest, ChargeResult, PaymentEvent, PaymentProvider, RefundRequest, RefundResult } from './provider.js';
+export { checkoutToken, signTestWebhook, testCheckoutUrl, testWebhookSecret, SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS } from './test-provider.js';
 
-/** Providers of this install by name. Only `test` so far. */
-export function paymentProviders(configSecret: string): Map<string, PaymentProvider> {
-  return new Map([['test', testProvider(configSecret)]]);
+type ProvidersConfig = Pick<Config, 'secret' | 'publicUrl'>;
+
+const built = new WeakMap<object, Map<string, PaymentProvider>>();
+
+/** Providers of this install by name, built once per configuration. Only `test` so far. */
+export function paymentProviders(config: ProvidersConfig): Map<string, PaymentProvider> {
+  let providers = built.get(config);
+  if (!providers) {
+    providers = new Map([['test', testProvider(config.secret, config.publicUrl)]]);
+    built.set(config, providers);
+  }
+  return providers;
 }
 
 export function providerOf(providers: Map<string, PaymentProvider>, name: string): PaymentProvider {

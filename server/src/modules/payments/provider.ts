@@ -1,30 +1,87 @@
 /**
- * The one interface every payment provider implements (the `test` provider now; Stripe, WeChat Pay
- * and Alipay later). A provider turns a delivery into a verified, normalized event, and refunds.
+ * The one interface every payment provider implements (`test`, Stripe, WeChat Pay, Alipay). A
+ * provider starts a checkout for an order, turns a webhook delivery into a verified, normalized
+ * event, refunds, and (where it keeps a saved payment method) charges again for a renewal.
  */
 
 /** A webhook delivery reduced to what the order flow acts on. */
 export type PaymentEvent =
-  | { id: string; type: 'payment.succeeded'; orderId: string; providerRef: string; amountMinor: number; currency: string }
-  | { id: string; type: 'payment.failed'; orderId: string }
-  | { id: string; type: 'refund.succeeded'; orderId: string; refundRef: string; amountMinor: number; currency: string };
+  | { id: string; type: 'payment.succeeded'; orderId: string; providerRef: string; amountMinor: number; currency: string; feeMinor?: number | undefined; paymentMethodRef?: string | undefined }
+  | { id: string; type: 'payment.failed'; orderId: string; reason?: string | undefined }
+  | {
+      id: string;
+      type: 'refund.succeeded';
+      orderId: string;
+      refundRef: string;
+      /** Our refund id when the provider echoes it back (out_refund_no, metadata); absent for refunds made at the provider. */
+      refundId?: string | undefined;
+      amountMinor: number;
+      currency: string;
+    }
+  | { id: string; type: 'refund.failed'; orderId: string; refundRef: string; refundId?: string | undefined; reason?: string | undefined };
 
 export interface RefundRequest {
+  /** Our refund id; providers that take a merchant refund number get this one. */
+  refundId: string;
   orderId: string;
   providerRef: string;
   amountMinor: number;
+  /** What the order charged in total; WeChat Pay and Alipay want it with every refund. */
+  totalMinor: number;
   currency: string;
+  reason: string;
   /** Sent to the provider so that a retried refund call cannot refund twice. */
   idempotencyKey: string;
 }
 
+/**
+ * A refund the provider finished at once (`succeeded`) or accepted and will confirm by webhook
+ * (`pending`: the money stays claimed until `refund.succeeded` or `refund.failed` arrives).
+ */
+export interface RefundResult {
+  refundRef: string;
+  status: 'succeeded' | 'pending';
+}
+
+export interface CheckoutRequest {
+  orderId: string;
+  amountMinor: number;
+  currency: string;
+  /** Shown to the payer: the product name. */
+  description: string;
+  /** Where the payer lands after paying (browser providers). */
+  returnUrl: string;
+  /** The webhook URL of this provider on this install. */
+  notifyUrl: string;
+  /** When the checkout stops accepting payment (the unpaid-order timeout). */
+  expiresAt: string;
+}
+
+/** How the payer pays: open a URL, or scan a QR code holding `codeUrl` (WeChat Pay Native). */
+export type Checkout = { kind: 'redirect'; url: string; providerRef?: string | undefined } | { kind: 'qr'; codeUrl: string; providerRef?: string | undefined };
+
+export interface ChargeRequest {
+  orderId: string;
+  paymentMethodRef: string;
+  amountMinor: number;
+  currency: string;
+  description: string;
+  idempotencyKey: string;
+}
+
+export type ChargeResult = { status: 'succeeded'; providerRef: string } | { status: 'pending'; providerRef: string } | { status: 'failed'; reason: string; retryable: boolean };
+
 export interface PaymentProvider {
   readonly name: string;
+  /** Starts paying an order. */
+  startCheckout(req: CheckoutRequest): Promise<Checkout>;
   /**
    * Verifies a webhook delivery (signature, freshness) and normalizes it. Throws AppError
    * `invalid_signature` / `stale_signature` (401) or `unknown_event_type` (400).
    */
   verifyWebhook(rawBody: string, headers: Record<string, string | string[] | undefined>, now: Date): PaymentEvent;
-  /** Refunds part or all of a captured payment; resolves with the provider's refund reference. */
-  refund(req: RefundRequest): Promise<{ refundRef: string }>;
+  /** Refunds part or all of a captured payment. */
+  refund(req: RefundRequest): Promise<RefundResult>;
+  /** Charges a saved payment method without the payer present (automatic renewal); absent when the provider keeps none. */
+  chargeSaved?(req: ChargeRequest): Promise<ChargeResult>;
 }

@@ -2,7 +2,13 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { TestWebhookEvent } from '../../../../contracts/src/index.js';
 import { AppError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import type { PaymentEvent, PaymentProvider, RefundRequest } from './provider.js';
+import type { CheckoutRequest, PaymentEvent, PaymentProvider, RefundRequest } from './provider.js';
+
+/** The order's test checkout token: derived from the install secret, so it is unguessable and never stored. */
+export const checkoutToken = (secret: string, orderId: string) =>
+  'ck_' + createHmac('sha256', secret).update(`yutang/checkout/${orderId}`).digest('base64url');
+
+export const testCheckoutUrl = (publicUrl: string, secret: string, orderId: string) => `${publicUrl.replace(/\/$/, '')}/pay/${checkoutToken(secret, orderId)}`;
 
 /** Deliveries older or newer than this are refused, so that a captured one cannot be replayed later. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -37,7 +43,7 @@ function parseHeader(value: string | string[] | undefined): { t: number; v1: str
  * The provider the demo and the tests pay with: a checkout page that pays or fails on a click,
  * refunds that succeed at once, and webhooks signed like Stripe's.
  */
-export function testProvider(configSecret: string): PaymentProvider {
+export function testProvider(configSecret: string, publicUrl: string): PaymentProvider {
   const secret = testWebhookSecret(configSecret);
   return {
     name: 'test',
@@ -52,8 +58,11 @@ export function testProvider(configSecret: string): PaymentProvider {
       if (!parsed.success) throw new AppError('validation_failed', 400, 'The event does not match the test provider format');
       return normalize(parsed.data);
     },
+    async startCheckout(req: CheckoutRequest) {
+      return { kind: 'redirect' as const, url: testCheckoutUrl(publicUrl, configSecret, req.orderId) };
+    },
     async refund(_req: RefundRequest) {
-      return { refundRef: newId('tref') };
+      return { refundRef: newId('tref'), status: 'succeeded' as const };
     },
   };
 }
