@@ -21,7 +21,18 @@ const Env = z.object({
   YUTANG_SIGNUP: z.enum(['open', 'closed']).default('open'),
   YUTANG_TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  YUTANG_PAYMENT_PROVIDER: z.string().default('test').describe('Provider new orders are paid through unless the buyer picks another enabled one'),
 });
+
+/** Payment providers of the install. Each real provider is enabled by configuring its keys. */
+export interface PaymentsConfig {
+  /** Provider of new orders that name none. */
+  default: string;
+  test: {
+    /** `instant`: refunds succeed when asked for; `webhook`: they stay pending until a refund webhook arrives, like real providers. */
+    refunds: 'instant' | 'webhook';
+  };
+}
 
 export interface Config {
   databaseUrl: string;
@@ -34,6 +45,7 @@ export interface Config {
   signup: 'open' | 'closed';
   trustProxy: boolean;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
+  payments: PaymentsConfig;
 }
 
 export class ConfigError extends Error {}
@@ -80,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signup: e.YUTANG_SIGNUP,
     trustProxy: e.YUTANG_TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    payments: { default: e.YUTANG_PAYMENT_PROVIDER, test: { refunds: 'instant' } },
   };
 }
 

@@ -6,15 +6,15 @@ import { testProvider } from './test-provider.js';
 export type { Checkout, CheckoutRequest, ChargeRequest, ChargeResult, PaymentEvent, PaymentProvider, RefundRequest, RefundResult } from './provider.js';
 export { checkoutToken, signTestWebhook, testCheckoutUrl, testWebhookSecret, SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS } from './test-provider.js';
 
-type ProvidersConfig = Pick<Config, 'secret' | 'publicUrl'>;
+type ProvidersConfig = Pick<Config, 'secret' | 'publicUrl'> & Partial<Pick<Config, 'payments'>>;
 
 const built = new WeakMap<object, Map<string, PaymentProvider>>();
 
-/** Providers of this install by name, built once per configuration. Only `test` so far. */
+/** Providers of this install by name, built once per configuration. Only `test` so far; the configuration object is the cache key, so build it once. */
 export function paymentProviders(config: ProvidersConfig): Map<string, PaymentProvider> {
   let providers = built.get(config);
   if (!providers) {
-    providers = new Map([['test', testProvider(config.secret, config.publicUrl)]]);
+    providers = new Map([['test', testProvider(config.secret, config.publicUrl, config.payments?.test ?? { refunds: 'instant' })]]);
     built.set(config, providers);
   }
   return providers;

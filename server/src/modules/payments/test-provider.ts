@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { TestWebhookEvent } from '../../../../contracts/src/index.js';
+import type { PaymentsConfig } from '../../config.js';
 import { AppError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { CheckoutRequest, PaymentEvent, PaymentProvider, RefundRequest } from './provider.js';
@@ -43,7 +44,7 @@ function parseHeader(value: string | string[] | undefined): { t: number; v1: str
  * The provider the demo and the tests pay with: a checkout page that pays or fails on a click,
  * refunds that succeed at once, and webhooks signed like Stripe's.
  */
-export function testProvider(configSecret: string, publicUrl: string): PaymentProvider {
+export function testProvider(configSecret: string, publicUrl: string, opts: PaymentsConfig['test']): PaymentProvider {
   const secret = testWebhookSecret(configSecret);
   return {
     name: 'test',
@@ -62,7 +63,7 @@ export function testProvider(configSecret: string, publicUrl: string): PaymentPr
       return { kind: 'redirect' as const, url: testCheckoutUrl(publicUrl, configSecret, req.orderId) };
     },
     async refund(_req: RefundRequest) {
-      return { refundRef: newId('tref'), status: 'succeeded' as const };
+      return { refundRef: newId('tref'), status: opts.refunds === 'instant' ? ('succeeded' as const) : ('pending' as const) };
     },
   };
 }
