@@ -37,7 +37,7 @@ describeEachDialect('demo community', (dialect) => {
   });
 
   it('is deterministic from its seed, marked as demo, and consistent with its own event log', async () => {
-    const opts = { seed: 7, people: 300, days: 60 };
+    const opts = { seed: 7, people: 300, days: 120 };
     expect(await createDemo(a.handle, opts)).not.toBeNull();
     expect(await createDemo(b.handle, opts)).not.toBeNull();
     expect(await createDemo(a.handle, opts)).toBeNull(); // second call leaves the existing demo alone
@@ -58,6 +58,9 @@ describeEachDialect('demo community', (dialect) => {
     const count = (t: string) => x.events.find((e) => e.type === t)?.n ?? 0;
     expect(count('left')).toBeGreaterThan(0);
     expect(count('applied')).toBe(300);
+    // The daily jobs ran: reminders before expiry and lapsed monthly memberships ended.
+    expect(count('membership_expiring')).toBeGreaterThan(0);
+    expect(count('membership_expired')).toBeGreaterThan(0);
 
     // Seats agree with open spans, and members now = joins − leaves (no removals in the demo).
     const q = a.handle.db;

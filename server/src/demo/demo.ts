@@ -13,6 +13,7 @@ import { createLink, type EntryLink } from '../modules/links/index.js';
 import { joinThroughLink, leave, memberInviteLink, onboardingStep, reviewApplication } from '../modules/members/index.js';
 import { createProduct } from '../modules/products/index.js';
 import { checkoutToken, createOrder, payAtCheckout, refundOrder } from '../modules/orders/index.js';
+import { runMembershipJobs } from '../modules/memberships/index.js';
 import { createWorkspaceForUser } from '../modules/workspaces/index.js';
 
 export const DEMO_SLUG = 'demo-reading-club';
@@ -265,6 +266,10 @@ export async function createDemo(
         }
       });
     }
+
+    // The housekeeping `yutang serve` runs every minute, here once a simulated day: reminders before
+    // expiry, lapsed memberships ending after their grace, unpaid orders timing out.
+    for (let d = 1; d <= days; d++) timeline.add(start + d * DAY - 5 * HOUR, () => runMembershipJobs(deps).then(() => undefined));
 
     let n = 0;
     while (timeline.size) {
