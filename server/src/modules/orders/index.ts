@@ -2,7 +2,7 @@ export { orderRoutes } from './orders.routes.js';
 export { checkoutRoutes } from './checkout.routes.js';
 export { createOrder, payAtCheckout, refundOrder, checkoutToken, expireUnpaidOrders, UNPAID_ORDER_TIMEOUT_MINUTES } from './orders.service.js';
 export { handleWebhook } from './orders.webhooks.js';
-export { renewMemberships, dueRenewalAttempt, type RenewalsReport } from './renewals.service.js';
+export { renewMemberships, type RenewalsReport } from './renewals.service.js';
 export { setAutoRenew } from './auto-renew.js';
 export { isLastOfChain, findCurrentPaymentMethod, isChainAutoRenewing } from './renewals.repo.js';
 export { checkLedger, type LedgerReport } from './ledger.check.js';

@@ -39,19 +39,16 @@ type Period = Pick<Selectable<MembershipsTable>, 'id' | 'community_id' | 'member
  * `leadHours` before expiry. After a failure, retry k at `retryDays[k-1]` days after the first
  * failure; a run that comes late makes only the latest retry whose moment has passed (not the
  * stale earlier ones, like the expiry reminders). Each attempt at most once (`done`), and none
- * once the grace window is over, nor a retry whose moment falls after it.
+ * once the grace window is over. `retryDays` is increasing (the configuration checks it).
  */
 export function dueRenewalAttempt(p: { expiresAt: number; graceDays: number; pastDueSince: number | null }, done: ReadonlySet<number>, now: number, schedule: RenewalsConfig): number | null {
   const graceEnd = p.expiresAt + p.graceDays * DAY;
   if (now >= graceEnd) return null;
   if (!done.has(0)) return now >= p.expiresAt - schedule.leadHours * HOUR ? 0 : null;
   if (p.pastDueSince === null) return null;
-  let due: number | null = null;
-  schedule.retryDays.forEach((days, i) => {
-    const moment = p.pastDueSince! + days * DAY;
-    if (moment <= now && moment < graceEnd) due = i + 1;
-  });
-  return due !== null && !done.has(due) ? due : null;
+  // The latest retry whose moment has passed; that moment is before `now`, so inside grace too.
+  const due = schedule.retryDays.filter((days) => p.pastDueSince! + days * DAY <= now).length;
+  return due > 0 && !done.has(due) ? due : null;
 }
 
 export interface RenewalsReport {
