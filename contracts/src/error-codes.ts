@@ -56,6 +56,7 @@ export const ERROR_CODES = [
   'membership_not_found',
   'membership_not_active',
   'membership_paused',
+  'payment_method_required',
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -14,4 +14,6 @@ export const LIMITS = {
   questions: 20,
   criteria: 10,
   pageSize: 200,
+  /** Days after a membership's expiry in which a renewal still extends it and access is kept. */
+  renewalGraceDaysMax: 60,
 } as const;

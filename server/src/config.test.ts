@@ -78,6 +78,15 @@ describe('loadConfig', () => {
     expect(configError({ YUTANG_SECRET: SECRET, YUTANG_TRUST_PROXY: 'sometimes' }).message).toContain('YUTANG_TRUST_PROXY');
   });
 
+  it('renewal schedule: 24 h lead and retries 1, 3, 5 days by default; set by environment; checked', () => {
+    expect(loadConfig({ YUTANG_SECRET: SECRET }).renewals).toEqual({ leadHours: 24, retryDays: [1, 3, 5] });
+    expect(loadConfig({ YUTANG_SECRET: SECRET, YUTANG_RENEWAL_LEAD_HOURS: '48', YUTANG_RENEWAL_RETRY_DAYS: ' 2, 4 ,10' }).renewals).toEqual({ leadHours: 48, retryDays: [2, 4, 10] });
+    for (const days of ['3,1', '0,2', '1,1', 'one', '1,,3', '']) {
+      expect(configError({ YUTANG_SECRET: SECRET, YUTANG_RENEWAL_RETRY_DAYS: days }).message, days).toContain('YUTANG_RENEWAL_RETRY_DAYS');
+    }
+    expect(configError({ YUTANG_SECRET: SECRET, YUTANG_RENEWAL_LEAD_HOURS: '0' }).message).toContain('YUTANG_RENEWAL_LEAD_HOURS');
+  });
+
   it('creates YUTANG_SECRET once in the data dir, readable only by its owner, and reuses it', () => {
     const dir = tempDir();
     const env = { YUTANG_DATABASE_URL: join(dir, 'db', 'yutang.db') };

@@ -7,6 +7,19 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** Automatic renewal: charge this long before expiry; retry a failed renewal these days after the first failure. */
+export interface RenewalsConfig {
+  leadHours: number;
+  retryDays: number[];
+}
+export const DEFAULT_RENEWALS: RenewalsConfig = { leadHours: 24, retryDays: [1, 3, 5] };
+
+const RetryDays = z
+  .string()
+  .regex(/^\s*\d{1,2}(\s*,\s*\d{1,2}){0,9}\s*$/, 'up to 10 comma-separated whole days, e.g. 1,3,5')
+  .transform((v) => v.split(',').map(Number))
+  .refine((days) => days.every((d, i) => d >= 1 && (i === 0 || d > days[i - 1]!)), 'days of at least 1, increasing');
+
 const Env = z.object({
   YUTANG_DATABASE_URL: z
     .string()
@@ -21,6 +34,8 @@ const Env = z.object({
   YUTANG_SIGNUP: z.enum(['open', 'closed']).default('open'),
   YUTANG_TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  YUTANG_RENEWAL_LEAD_HOURS: z.coerce.number().int().min(1).max(720).default(DEFAULT_RENEWALS.leadHours).describe('Hours before expiry at which an auto-renewing membership is charged'),
+  YUTANG_RENEWAL_RETRY_DAYS: RetryDays.default([...DEFAULT_RENEWALS.retryDays]).describe('Days after a failed automatic renewal at which it is retried, inside the grace window'),
   YUTANG_PAYMENT_PROVIDER: z.string().default('test').describe('Provider new orders are paid through unless the buyer picks another enabled one'),
 });
 
@@ -46,6 +61,7 @@ export interface Config {
   trustProxy: boolean;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   payments: PaymentsConfig;
+  renewals: RenewalsConfig;
 }
 
 export class ConfigError extends Error {}
@@ -93,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.YUTANG_TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     payments: { default: e.YUTANG_PAYMENT_PROVIDER, test: { refunds: 'instant' } },
+    renewals: { leadHours: e.YUTANG_RENEWAL_LEAD_HOURS, retryDays: e.YUTANG_RENEWAL_RETRY_DAYS },
   };
 }
 

@@ -36,6 +36,15 @@ const TimeZone = z.string().refine((tz) => {
   }
 }, 'unknown IANA time zone');
 
+/** Grace window of a new community: a renewal paid this many days after expiry still extends it. */
+export const DEFAULT_RENEWAL_GRACE_DAYS = 7;
+const RenewalGraceDays = z
+  .number()
+  .int()
+  .min(0)
+  .max(LIMITS.renewalGraceDaysMax)
+  .describe('Days after a membership expires during which access is kept and a renewal extends from the expiry');
+
 export const Rules = z
   .strictObject({
     announcement: LongText.default(''),
@@ -59,6 +68,7 @@ export const CreateCommunity = z.strictObject({
   currency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code such as CNY').default('CNY'),
   rules: Rules.default(Rules.parse({})),
   threshold: Threshold.optional(),
+  renewal_grace_days: RenewalGraceDays.default(DEFAULT_RENEWAL_GRACE_DAYS),
 });
 export type CreateCommunity = z.infer<typeof CreateCommunity>;
 
@@ -84,6 +94,7 @@ export const UpdateCommunity = z.strictObject({
   time_zone: TimeZone.optional(),
   currency: z.string().regex(/^[A-Z]{3}$/).optional(),
   rules: RulesPatch.optional(),
+  renewal_grace_days: RenewalGraceDays.optional(),
 });
 export type UpdateCommunity = z.infer<typeof UpdateCommunity>;
 
@@ -104,6 +115,7 @@ export const CommunityOut = z
     currency: z.string(),
     rules: Rules,
     threshold: Threshold,
+    renewal_grace_days: z.number(),
     is_demo: z.boolean(),
     your_role: CommunityRole.optional(),
     created_at: Timestamp,

@@ -24,6 +24,13 @@ export const EVENT_TYPES = [
   'order_refunded',
   'order_expired',
   'membership_revoked',
+  'membership_expiring',
+  'membership_expired',
+  'membership_cancelled',
+  'membership_paused',
+  'membership_auto_renew_changed',
+  'payment_method_saved',
+  'renewal_payment_failed',
 ] as const;
 export const EventType = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventType>;

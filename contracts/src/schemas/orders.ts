@@ -70,11 +70,16 @@ export const TestWebhookEvent = z.strictObject({
   data: z.strictObject({
     order_id: Id,
     provider_ref: z.string().min(1).max(200).optional(),
+    payment_method_ref: z.string().min(1).max(200).optional().describe('payment.succeeded: the method the payer saved for later charges'),
     refund_ref: z.string().min(1).max(200).optional(),
     amount_minor: z.number().int().min(0).optional(),
     currency: z.string().regex(/^[A-Z]{3}$/).optional(),
   }),
 });
 export type TestWebhookEvent = z.infer<typeof TestWebhookEvent>;
+
+/** The test checkout's Pay button; `save_method` keeps a method that later charges succeed with (`ok`) or that declines them (`declines`). */
+export const TestCheckoutPay = z.strictObject({ save_method: z.enum(['ok', 'declines']).optional() });
+export type TestCheckoutPay = z.infer<typeof TestCheckoutPay>;
 
 export const WebhookResult = z.object({ received: z.literal(true), outcome: z.string() });

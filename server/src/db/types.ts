@@ -68,6 +68,8 @@ export interface CommunitiesTable {
   rules: JsonColumn;
   threshold: JsonColumn;
   is_demo: ColumnType<Flag, Flag | undefined, Flag>;
+  /** Days after a membership's expiry in which access is kept and a renewal extends from the expiry. */
+  renewal_grace_days: ColumnType<number, number | undefined, number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -203,6 +205,42 @@ export interface MembershipsTable {
   cancel_reason: ColumnType<string | null, string | null | undefined, string | null>;
   paused_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
   paused_until: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  /** When this period's automatic renewal first failed; retries are counted from it. */
+  past_due_since: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  /** `cancelled`, `payment_failed` or `not_renewed`, set with `ended_at`. */
+  end_reason: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A member's periods of one product renew automatically while `auto_renew` is 1. */
+export interface MembershipChainsTable {
+  member_id: string;
+  product_id: string;
+  community_id: string;
+  auto_renew: Flag;
+  updated_at: Timestamp;
+}
+
+/** One charge of a period's renewal: attempt 0 is the first, 1… the retries; each at most once. */
+export interface MembershipRenewalAttemptsTable {
+  membership_id: string;
+  attempt: number;
+  order_id: string;
+  attempted_at: Timestamp;
+  /** `charging` until the provider answers, then `succeeded`, `pending` or `failed`. */
+  outcome: string;
+  reason: string | null;
+}
+
+export interface MemberPaymentMethodsTable {
+  id: string;
+  community_id: string;
+  member_id: string;
+  provider: string;
+  ref: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  revoked_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  revoke_reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface MembershipRemindersTable {
@@ -234,6 +272,10 @@ export interface OrdersTable {
   source: ColumnType<string, string | undefined, string>;
   /** Hash of the normalized CSV row of an imported order; unique per community. */
   import_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The membership period a renewal order renews. */
+  renews_membership_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A pending order with this set expires then, not after the unpaid-order timeout. */
+  pay_until: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -321,6 +363,9 @@ export interface Database {
   products: ProductsTable;
   memberships: MembershipsTable;
   membership_reminders: MembershipRemindersTable;
+  membership_chains: MembershipChainsTable;
+  membership_renewal_attempts: MembershipRenewalAttemptsTable;
+  member_payment_methods: MemberPaymentMethodsTable;
   orders: OrdersTable;
   refunds: RefundsTable;
   payment_events: PaymentEventsTable;

@@ -7,6 +7,7 @@ import type { Deps } from '../lib/deps.js';
 import { newId } from '../lib/ids.js';
 import type { Actor } from '../http/access.js';
 import { encodeJson } from '../db/codecs.js';
+import { DEFAULT_RENEWAL_GRACE_DAYS } from '../../../contracts/src/index.js';
 import { assignStaff, createCommunity, findCommunityBySlug } from '../modules/communities/index.js';
 import { createGroup } from '../modules/groups/index.js';
 import { createLink, type EntryLink } from '../modules/links/index.js';
@@ -104,6 +105,7 @@ export async function createDemo(
         monetization_modes: ['membership', 'product'],
         time_zone: 'Asia/Shanghai',
         currency: 'CNY',
+        renewal_grace_days: DEFAULT_RENEWAL_GRACE_DAYS,
         rules: {
           announcement: '欢迎来到鱼塘读书会！本群每月共读两本书，每天打卡，周日晚八点线上分享。禁止广告、政治、宗教话题。',
           introduction_template: '我是{姓名}，来自{城市}，从事{行业}，最近在读{书名}，希望在读书会{收获}。',

@@ -27,7 +27,7 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  * sent. The test checks that they really declare none, so a route that gains a body must move to
  * the table.
  */
-const BODYLESS_WRITES: string[] = ['POST /api/v1/public/checkout/:token/pay', 'POST /api/v1/public/checkout/:token/fail'];
+const BODYLESS_WRITES: string[] = ['POST /api/v1/public/checkout/:token/fail'];
 
 interface World {
   owner: Client;
@@ -59,7 +59,7 @@ const bodyCases = (w: World): Record<string, BodyCase> => ({
   'POST /api/v1/auth/password': { valid: { current_password: TEST_PASSWORD, new_password: 'another long password' }, wrong: ['new_password', 1234567890123] },
   'POST /api/v1/workspaces': { valid: { name: 'Second brand' }, wrong: ['name', { zh: '品牌' }] },
   'POST /api/v1/workspaces/:workspaceId/communities': { valid: { name: 'Readers', slug: 'readers', type: 'knowledge' }, wrong: ['slug', 42] },
-  'PATCH /api/v1/communities/:communityId': { valid: { name: 'Renamed' }, wrong: ['values', 'coffee'] },
+  'PATCH /api/v1/communities/:communityId': { valid: { name: 'Renamed', renewal_grace_days: 14 }, wrong: ['renewal_grace_days', '14'] },
   'PUT /api/v1/communities/:communityId/threshold': { valid: { mode: 'any', criteria: [{ type: 'free' }] }, wrong: ['criteria', { type: 'free' }] },
   'POST /api/v1/communities/:communityId/staff': { valid: { email: 'owner@example.com', role: 'leader' }, wrong: ['role', 5] },
   'POST /api/v1/communities/:communityId/groups': { valid: { name: '新群', capacity: 10 }, wrong: ['capacity', 'ten'] },
@@ -81,6 +81,9 @@ const bodyCases = (w: World): Record<string, BodyCase> => ({
   'POST /api/v1/communities/:communityId/orders/:orderId/refunds': { valid: { amount_minor: 100, reason: 'duplicate' }, wrong: ['amount_minor', '1.00'] },
   'POST /api/v1/member/memberships/:membershipId/cancel': { valid: { reason: 'too busy' }, wrong: ['reason', 42] },
   'POST /api/v1/member/memberships/:membershipId/pause': { valid: { until: '2030-01-01T00:00:00Z' }, wrong: ['until', 'next month'] },
+  'POST /api/v1/member/memberships/:membershipId/auto-renew': { valid: { enabled: true }, wrong: ['enabled', 'on'] },
+  // An empty body pays too; a bad one is refused before anything is paid.
+  'POST /api/v1/public/checkout/:token/pay': { valid: { save_method: 'ok' }, wrong: ['save_method', 'sometimes'] },
   'POST /api/v1/communities/:communityId/memberships/:membershipId/pause': { valid: { until: '2030-01-01T00:00:00Z' }, wrong: ['until', 1893456000] },
   // Validation comes before the signature check: a malformed event is refused without being logged.
   'POST /api/v1/webhooks/test': { valid: { id: 'evt_1', type: 'payment.succeeded', created: 1, data: { order_id: w.orderId } }, wrong: ['created', 'yesterday'] },

@@ -452,7 +452,8 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
       ['POST /api/v1/member/orders', { product_id: B.productId }, (b) => expect([b.id, b.status]).toEqual([B.orderId, 'paid'])],
       ['GET /api/v1/member/orders', undefined, (b) => expect(b.orders.map((o: any) => o.id)).toEqual([B.orderId])],
       ['GET /api/v1/member/invite-link', undefined, (b) => expect([b.community_id, b.owner_member_id]).toEqual([B.communityId, B.memberId])],
-      // Pause and cancel act on the last period of B's own membership chain.
+      // Automatic renewal, pause and cancel act on the last period of B's own membership chain.
+      ['POST /api/v1/member/memberships/:membershipId/auto-renew', { enabled: false }, (b) => expect([b.member_id, b.auto_renew]).toEqual([B.memberId, false])],
       ['POST /api/v1/member/memberships/:membershipId/pause', { until: new Date(Date.now() + 10 * 86_400_000).toISOString() }, (b) => expect([b.member_id, b.active]).toEqual([B.memberId, false])],
       ['POST /api/v1/member/memberships/:membershipId/cancel', { reason: 'moving' }, (b) => expect([b.member_id, b.cancel_reason]).toEqual([B.memberId, 'moving'])],
       ['POST /api/v1/member/leave', { reason: 'moving' }, (b) => expect(b.member.status).toBe('left')],
@@ -474,9 +475,9 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
     const rejoin = await me.post(`/api/v1/public/links/${A.linkCode}/join`, { name: 'intruder' });
     expect([rejoin.status, rejoin.body.code]).toEqual([404, 'link_not_found']);
     expect(isProblem(rejoin)).toBe(true);
-    // Nor does it cancel or pause A's memberships.
-    for (const action of ['cancel', 'pause']) {
-      const body = action === 'cancel' ? { reason: 'x' } : { until: new Date(Date.now() + 86_400_000).toISOString() };
+    // Nor does it cancel, pause or renew A's memberships.
+    for (const action of ['cancel', 'pause', 'auto-renew']) {
+      const body = action === 'cancel' ? { reason: 'x' } : action === 'pause' ? { until: new Date(Date.now() + 86_400_000).toISOString() } : { enabled: false };
       const res = await me.post(`/api/v1/member/memberships/${A.membershipId}/${action}`, body);
       expect([res.status, res.body.code, isProblem(res)], action).toEqual([404, 'membership_not_found', true]);
     }

@@ -7,8 +7,8 @@ import type { AuthCache } from '../http/auth-cache.js';
 export interface Deps {
   db: Db;
   clock: Clock;
-  /** `payments` absent: only the test provider, refunding at once (demo, bench). */
-  config: Pick<Config, 'publicUrl' | 'signup' | 'secret'> & Partial<Pick<Config, 'payments'>>;
+  /** `payments` absent: only the test provider, refunding at once (demo, bench); `renewals` absent: DEFAULT_RENEWALS. */
+  config: Pick<Config, 'publicUrl' | 'signup' | 'secret'> & Partial<Pick<Config, 'payments' | 'renewals'>>;
   /** Present in the HTTP server; services tell it when sessions or roles change. */
   authCache?: AuthCache;
 }

@@ -40,8 +40,9 @@ export const buy = (member: Client, productId: string, key: string) => member.re
 
 export const tokenOf = (order: { checkout_url: string }) => new URL(order.checkout_url).pathname.split('/').pop()!;
 
-export const clickPay = (server: TestServer, order: { checkout_url: string }, outcome: 'pay' | 'fail' = 'pay') =>
-  new Client(server.url).post(`/api/v1/public/checkout/${tokenOf(order)}/${outcome}`);
+/** Clicks Pay (optionally saving the method: `{ save_method: 'ok' | 'declines' }`) or Fail on the test checkout. */
+export const clickPay = (server: TestServer, order: { checkout_url: string }, outcome: 'pay' | 'fail' = 'pay', body: object = {}) =>
+  new Client(server.url).post(`/api/v1/public/checkout/${tokenOf(order)}/${outcome}`, body);
 
 /** Buys and pays through the checkout; returns the paid order. */
 export async function buyAndPay(server: TestServer, member: Client, productId: string, key: string) {

@@ -19,6 +19,7 @@ export interface Community {
   currency: string;
   rules: Rules;
   threshold: Threshold;
+  renewal_grace_days: number;
   is_demo: boolean;
   created_at: string;
   updated_at: string;
@@ -39,6 +40,7 @@ export function toCommunity(r: CommunityRow): Community {
     currency: r.currency,
     rules: Rules.parse(json(r.rules)),
     threshold: Threshold.parse(json(r.threshold)),
+    renewal_grace_days: r.renewal_grace_days,
     is_demo: flag(r.is_demo),
     created_at: r.created_at,
     updated_at: r.updated_at,
@@ -49,6 +51,12 @@ export const findCommunityById = async (db: Db | Trx, id: string) => {
   const row = await db.selectFrom('communities').selectAll().where('id', '=', id).executeTakeFirst();
   return row ? toCommunity(row) : null;
 };
+
+/** The community's renewal grace window in days (what payments and expiry need, without parsing the rest). */
+export async function findRenewalGraceDays(db: Db | Trx, communityId: string): Promise<number> {
+  const row = await db.selectFrom('communities').select('renewal_grace_days').where('id', '=', communityId).executeTakeFirstOrThrow();
+  return row.renewal_grace_days;
+}
 
 export const findCommunityBySlug = async (db: Db | Trx, slug: string) => {
   const row = await db.selectFrom('communities').selectAll().where('slug', '=', slug).executeTakeFirst();

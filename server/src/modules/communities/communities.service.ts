@@ -39,6 +39,7 @@ export async function createCommunity(
         currency: input.currency,
         rules: encodeJson(input.rules),
         threshold: encodeJson(input.threshold ?? { mode: 'all', criteria: [] }),
+        renewal_grace_days: input.renewal_grace_days,
         is_demo: opts.isDemo ? 1 : 0,
         created_at: now,
         updated_at: now,
@@ -60,7 +61,7 @@ export const listCommunities = (deps: Deps, workspaceId: string) => listCommunit
 
 export async function updateCommunity(deps: Deps, id: string, input: UpdateCommunity): Promise<Community> {
   const current = await getCommunity(deps, id);
-  const set: Record<string, string> = { updated_at: deps.clock.now().toISOString() };
+  const set: Record<string, string | number> = { updated_at: deps.clock.now().toISOString() };
   if (input.name !== undefined) set.name = input.name;
   if (input.value_proposition !== undefined) set.value_proposition = input.value_proposition;
   if (input.values !== undefined) set.values = encodeJson(input.values);
@@ -68,6 +69,7 @@ export async function updateCommunity(deps: Deps, id: string, input: UpdateCommu
   if (input.monetization_modes !== undefined) set.monetization_modes = encodeJson(input.monetization_modes);
   if (input.time_zone !== undefined) set.time_zone = input.time_zone;
   if (input.currency !== undefined) set.currency = input.currency;
+  if (input.renewal_grace_days !== undefined) set.renewal_grace_days = input.renewal_grace_days;
   if (input.rules !== undefined) set.rules = encodeJson({ ...current.rules, ...stripUndefined(input.rules) });
   await deps.db.updateTable('communities').set(set).where('id', '=', id).execute();
   return getCommunity(deps, id);

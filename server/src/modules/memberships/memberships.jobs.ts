@@ -1,5 +1,5 @@
 import type { Deps } from '../../lib/deps.js';
-import { expireUnpaidOrders } from '../orders/index.js';
+import { expireUnpaidOrders, renewMemberships } from '../orders/index.js';
 import { expireMemberships, sendExpiryReminders } from './memberships.service.js';
 
 export interface MembershipJobsReport {
@@ -7,16 +7,19 @@ export interface MembershipJobsReport {
   expired_memberships: number;
   removed_from_groups: number;
   reminders: number;
+  renewals_charged: number;
+  renewals_failed: number;
 }
 
 /**
- * One pass of the money housekeeping: unpaid orders time out, memberships past expiry and grace end,
- * reminders go out. Each step works on a window computed from the clock (not on a delta since the
+ * One pass of the money housekeeping: unpaid orders time out, auto-renewing memberships are charged
+ * (and failed renewals retried), memberships past expiry and grace end, reminders go out. Each step works on a window computed from the clock (not on a delta since the
  * last run) and writes conditionally, so a run repeated or overlapping another has no extra effect.
  */
 export async function runMembershipJobs(deps: Deps): Promise<MembershipJobsReport> {
   const expiredOrders = await expireUnpaidOrders(deps);
+  const renewals = await renewMemberships(deps);
   const { expired, removed } = await expireMemberships(deps);
   const reminders = await sendExpiryReminders(deps);
-  return { expired_orders: expiredOrders, expired_memberships: expired, removed_from_groups: removed, reminders };
+  return { expired_orders: expiredOrders, expired_memberships: expired, removed_from_groups: removed, reminders, renewals_charged: renewals.charged, renewals_failed: renewals.failed };
 }

@@ -1,36 +1,37 @@
-import { sql, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import { isPostgres, type Db, type Trx } from '../../db/kysely.js';
 import type { MembershipsTable } from '../../db/types.js';
 import { json } from '../../db/codecs.js';
+import { isLastOfChain } from '../orders/index.js';
 
 export type MembershipRow = Selectable<MembershipsTable>;
+/** A membership with its chain's automatic-renewal setting. */
+export type MembershipState = MembershipRow & { auto_renew: number };
 type Conn = Db | Trx;
 
-/**
- * The last period of its chain: no other unrevoked membership of the same member and product ends
- * later (or never). Renewals add such a period, so a renewed membership is never "the last".
- */
-const isLastOfChain = sql<boolean>`not exists (
-  select 1 from memberships later
-  where later.member_id = memberships.member_id and later.product_id = memberships.product_id
-    and later.id <> memberships.id and later.revoked_at is null
-    and (later.expires_at is null or later.expires_at > memberships.expires_at)
-)`;
+/** The grace windows communities use, so that expiry can work through one window at a time. */
+export async function findGraceDaysInUse(db: Conn): Promise<number[]> {
+  const rows = await db.selectFrom('communities').select('renewal_grace_days').distinct().orderBy('renewal_grace_days').execute();
+  return rows.map((r) => r.renewal_grace_days);
+}
 
 /**
- * Memberships due to end: not yet ended or revoked, the last of their chain, and past their expiry
- * plus grace (`graceCutoff` = now − grace) — or, once cancelled, past their expiry (`now`).
+ * Memberships of communities with a `graceDays` window that are due to end: not yet ended or
+ * revoked, the last of their chain, and past their expiry plus grace (`graceCutoff` = now − grace)
+ * — or, once cancelled, past their expiry (`now`).
  */
-export const findMembershipsToExpire = (db: Conn, now: string, graceCutoff: string, limit: number) =>
+export const findMembershipsToExpire = (db: Conn, now: string, graceDays: number, graceCutoff: string, limit: number) =>
   db
     .selectFrom('memberships')
-    .selectAll()
-    .where('ended_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', 'is not', null)
-    .where((eb) => eb.or([eb('expires_at', '<=', graceCutoff), eb.and([eb('cancelled_at', 'is not', null), eb('expires_at', '<=', now)])]))
+    .innerJoin('communities', 'communities.id', 'memberships.community_id')
+    .selectAll('memberships')
+    .where('communities.renewal_grace_days', '=', graceDays)
+    .where('memberships.ended_at', 'is', null)
+    .where('memberships.revoked_at', 'is', null)
+    .where('memberships.expires_at', 'is not', null)
+    .where((eb) => eb.or([eb('memberships.expires_at', '<=', graceCutoff), eb.and([eb('memberships.cancelled_at', 'is not', null), eb('memberships.expires_at', '<=', now)])]))
     .where(isLastOfChain)
-    .orderBy('expires_at')
+    .orderBy('memberships.expires_at')
     .limit(limit)
     .execute();
 
@@ -49,9 +50,9 @@ export const findMembershipsExpiringBetween = (db: Conn, now: string, until: str
     .limit(limit)
     .execute();
 
-/** Marks the membership ended unless something already did; true for the one caller that did. */
-export async function markMembershipEnded(trx: Trx, id: string, at: string): Promise<boolean> {
-  const r = await trx.updateTable('memberships').set({ ended_at: at }).where('id', '=', id).where('ended_at', 'is', null).where('revoked_at', 'is', null).executeTakeFirst();
+/** Marks the membership ended, and why, unless something already did; true for the one caller that did. */
+export async function markMembershipEnded(trx: Trx, id: string, reason: string, at: string): Promise<boolean> {
+  const r = await trx.updateTable('memberships').set({ ended_at: at, end_reason: reason }).where('id', '=', id).where('ended_at', 'is', null).where('revoked_at', 'is', null).executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
 
@@ -65,8 +66,15 @@ export async function insertReminderOnce(trx: Trx, membershipId: string, daysBef
   return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
 }
 
-export const findMembershipOf = (db: Conn, communityId: string, id: string) =>
-  db.selectFrom('memberships').selectAll().where('community_id', '=', communityId).where('id', '=', id).executeTakeFirst();
+export const findMembershipOf = (db: Conn, communityId: string, id: string): Promise<MembershipState | undefined> =>
+  db
+    .selectFrom('memberships')
+    .leftJoin('membership_chains as chain', (j) => j.onRef('chain.member_id', '=', 'memberships.member_id').onRef('chain.product_id', '=', 'memberships.product_id'))
+    .selectAll('memberships')
+    .select((eb) => eb.fn.coalesce('chain.auto_renew', eb.lit(0)).as('auto_renew'))
+    .where('memberships.community_id', '=', communityId)
+    .where('memberships.id', '=', id)
+    .executeTakeFirst();
 
 export async function markMembershipCancelled(trx: Trx, id: string, reason: string, at: string): Promise<boolean> {
   const r = await trx

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { CancelMembership, IdParams, MembershipStateOut, PauseMembership } from '../../../../contracts/src/index.js';
+import { CancelMembership, IdParams, MembershipStateOut, PauseMembership, SetAutoRenew } from '../../../../contracts/src/index.js';
 import { requireActor, requireMember } from '../../http/access.js';
 import type { Deps } from '../../lib/deps.js';
-import { cancelMembership, pauseMembership, presentMembershipState } from './memberships.service.js';
+import { cancelMembership, pauseMembership, presentMembershipState, setMembershipAutoRenew } from './memberships.service.js';
 
-/** Cancel at period end (the member) and pause (the member or staff). */
+/** Cancel at period end and automatic renewal (the member), pause (the member or staff). */
 export const membershipRoutes =
   (deps: Deps): FastifyPluginAsyncZod =>
   async (app) => {
@@ -18,6 +18,24 @@ export const membershipRoutes =
       async (req) => {
         const me = requireMember(req);
         return presentMembershipState(await cancelMembership(deps, me.communityId, me.memberId, req.params.membershipId, req.body.reason), deps.clock.now());
+      },
+    );
+    app.post(
+      '/api/v1/member/memberships/:membershipId/auto-renew',
+      {
+        config: member,
+        schema: {
+          tags,
+          summary: 'Turn automatic renewal of my membership on or off',
+          description: 'On: the saved payment method is charged before expiry (409 `payment_method_required` without one). Cancelling at period end turns it off.',
+          params: IdParams('membershipId'),
+          body: SetAutoRenew,
+          response: out,
+        },
+      },
+      async (req) => {
+        const me = requireMember(req);
+        return presentMembershipState(await setMembershipAutoRenew(deps, me.communityId, me.memberId, req.params.membershipId, req.body.enabled), deps.clock.now());
       },
     );
     app.post(

@@ -2,8 +2,11 @@ import type { Deps } from '../../lib/deps.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { insertEvent } from '../events/index.js';
 import { releaseSeat } from '../groups/index.js';
-import { RENEWAL_GRACE_DAYS, findLatestMembership } from '../orders/index.js';
+import { findCurrentPaymentMethod, findLatestMembership, setAutoRenew } from '../orders/index.js';
+import { paymentProviders } from '../payments/index.js';
+import type { MembershipEndReason } from '../../../../contracts/src/index.js';
 import {
+  findGraceDaysInUse,
   findMembershipOf,
   findMembershipsExpiringBetween,
   findMembershipsToExpire,
@@ -16,6 +19,7 @@ import {
   markMembershipPaused,
   removeFromGroup,
   type MembershipRow,
+  type MembershipState,
 } from './memberships.repo.js';
 
 const DAY = 86_400_000;
@@ -29,47 +33,53 @@ export const MAX_PAUSE_DAYS = 90;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
- * Ends every membership whose expiry plus the grace window has passed (cancelled ones: whose expiry
- * has passed) and that was not renewed: `membership_expired`, and the member leaves the product's
- * paid groups (`removed`, reason `membership_expired`, span closed as `expired`, seat released)
- * unless another live membership covers that group. One transaction per membership; the conditional
- * `ended_at` write makes a second run, or a concurrent one, do nothing. Returns how many it ended.
+ * Ends every membership whose expiry plus its community's grace window has passed (cancelled ones:
+ * whose expiry has passed) and that was not renewed: `membership_expired` with the reason
+ * (`cancelled`, `payment_failed` when its automatic renewal kept failing, else `not_renewed`), and
+ * the member leaves the product's paid groups (`removed`, reason `membership_expired`, span closed
+ * as `expired`, seat released) unless another live membership covers that group. One transaction
+ * per membership; the conditional `ended_at` write makes a second run, or a concurrent one, do
+ * nothing. Returns how many it ended.
  */
 export async function expireMemberships(deps: Deps, batch = 500): Promise<{ expired: number; removed: number }> {
   const now = deps.clock.now().getTime();
   const at = iso(now);
-  const graceCutoff = iso(now - RENEWAL_GRACE_DAYS * DAY);
   let expired = 0;
   let removed = 0;
-  for (const m of await findMembershipsToExpire(deps.db, at, graceCutoff, batch)) {
-    await deps.db.transaction().execute(async (trx) => {
-      await lockMember(trx, m.member_id);
-      if (!(await markMembershipEnded(trx, m.id, at))) return;
-      expired++;
-      await insertEvent(
-        trx,
-        {
-          community_id: m.community_id,
-          type: 'membership_expired',
-          occurred_at: at,
-          member_id: m.member_id,
-          props: { membership_id: m.id, product_id: m.product_id, expires_at: m.expires_at, cancelled: !!m.cancelled_at },
-        },
-        at,
-      );
-      const covered = await groupsCoveredByOtherMemberships(trx, m.member_id, m.id, at, graceCutoff);
-      for (const groupId of await findProductGroups(trx, m.product_id)) {
-        if (covered.has(groupId)) continue;
-        if (!(await removeFromGroup(trx, m.member_id, groupId, 'membership_expired', at))) continue;
-        await releaseSeat(trx, groupId, at);
-        removed++;
+  for (const graceDays of await findGraceDaysInUse(deps.db)) {
+    const graceCutoff = iso(now - graceDays * DAY);
+    for (const m of await findMembershipsToExpire(deps.db, at, graceDays, graceCutoff, batch)) {
+      const reason: MembershipEndReason = m.cancelled_at ? 'cancelled' : m.past_due_since ? 'payment_failed' : 'not_renewed';
+      await deps.db.transaction().execute(async (trx) => {
+        await lockMember(trx, m.member_id);
+        if (!(await markMembershipEnded(trx, m.id, reason, at))) return;
+        expired++;
         await insertEvent(
           trx,
-          { community_id: m.community_id, type: 'removed', occurred_at: at, member_id: m.member_id, group_id: groupId, props: { reason: 'membership_expired', membership_id: m.id } },
+          {
+            community_id: m.community_id,
+            type: 'membership_expired',
+            occurred_at: at,
+            member_id: m.member_id,
+            props: { membership_id: m.id, product_id: m.product_id, expires_at: m.expires_at, cancelled: !!m.cancelled_at, reason },
+          },
           at,
         );
-      }
-    });
+        // A member's memberships are all of one community, so its grace window applies to them all.
+        const covered = await groupsCoveredByOtherMemberships(trx, m.member_id, m.id, at, graceCutoff);
+        for (const groupId of await findProductGroups(trx, m.product_id)) {
+          if (covered.has(groupId)) continue;
+          if (!(await removeFromGroup(trx, m.member_id, groupId, 'membership_expired', at))) continue;
+          await releaseSeat(trx, groupId, at);
+          removed++;
+          await insertEvent(
+            trx,
+            { community_id: m.community_id, type: 'removed', occurred_at: at, member_id: m.member_id, group_id: groupId, props: { reason: 'membership_expired', membership_id: m.id } },
+            at,
+          );
+        }
+      });
+    }
   }
   return { expired, removed };
 }
@@ -114,8 +124,8 @@ async function lastPeriod(deps: Deps, communityId: string, membershipId: string,
 
 /**
  * Cancels at period end: access stays until the current expiry, after which the membership ends
- * without the grace window (`membership_cancelled` now, `membership_expired` then). Idempotent:
- * cancelling again returns the same membership.
+ * without the grace window (`membership_cancelled` now, `membership_expired` then), and automatic
+ * renewal stops. Idempotent: cancelling again returns the same membership.
  */
 export async function cancelMembership(deps: Deps, communityId: string, memberId: string, membershipId: string, reason: string) {
   const at = deps.clock.now().toISOString();
@@ -123,6 +133,7 @@ export async function cancelMembership(deps: Deps, communityId: string, memberId
   await deps.db.transaction().execute(async (trx) => {
     await lockMember(trx, memberId);
     if (!(await markMembershipCancelled(trx, last.id, reason, at))) return;
+    await setAutoRenew(trx, { community_id: communityId, member_id: memberId, product_id: last.product_id }, false, 'cancelled', at, last.id);
     await insertEvent(
       trx,
       { community_id: communityId, type: 'membership_cancelled', occurred_at: at, member_id: memberId, props: { membership_id: last.id, product_id: last.product_id, expires_at: last.expires_at, reason } },
@@ -166,8 +177,29 @@ export async function pauseMembership(deps: Deps, communityId: string, membershi
   return (await findMembershipOf(deps.db, communityId, last.id))!;
 }
 
+/**
+ * The member turns automatic renewal of the chain on or off. Turning it on needs a saved payment
+ * method that its provider can charge, and a membership that is not cancelled.
+ */
+export async function setMembershipAutoRenew(deps: Deps, communityId: string, memberId: string, membershipId: string, enabled: boolean) {
+  const at = deps.clock.now().toISOString();
+  const last = await lastPeriod(deps, communityId, membershipId, memberId);
+  if (enabled) {
+    if (last.cancelled_at) throw new AppError('membership_not_active', 409, 'A membership cancelled at period end does not renew');
+    const method = await findCurrentPaymentMethod(deps.db, memberId);
+    if (!method || !paymentProviders(deps.config).get(method.provider)?.chargeSaved) {
+      throw new AppError('payment_method_required', 409, 'Pay once with a saved payment method to renew automatically');
+    }
+  }
+  await deps.db.transaction().execute(async (trx) => {
+    await lockMember(trx, memberId);
+    await setAutoRenew(trx, { community_id: communityId, member_id: memberId, product_id: last.product_id }, enabled, 'member', at, last.id);
+  });
+  return (await findMembershipOf(deps.db, communityId, last.id))!;
+}
+
 /** Wire shape of a membership and its lifecycle state. */
-export function presentMembershipState(m: MembershipRow, now: Date) {
+export function presentMembershipState(m: MembershipState, now: Date) {
   const at = now.toISOString();
   const paused = !!m.paused_at && !!m.paused_until && m.paused_at <= at && at < m.paused_until;
   const active = !m.revoked_at && !m.ended_at && m.starts_at <= at && (m.expires_at === null || at < m.expires_at) && !paused;
@@ -183,5 +215,9 @@ export function presentMembershipState(m: MembershipRow, now: Date) {
     cancel_reason: m.cancel_reason,
     paused_until: m.paused_until,
     ended_at: m.ended_at,
+    end_reason: m.end_reason as MembershipEndReason | null,
+    auto_renew: m.auto_renew === 1,
+    past_due: !!m.past_due_since && !m.ended_at && !m.revoked_at,
+    past_due_since: m.past_due_since,
   };
 }

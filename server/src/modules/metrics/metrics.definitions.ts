@@ -58,7 +58,7 @@ export interface MetricsFacts {
   t0: number;
   t1: number;
   currency: string;
-  /** Grace window of a renewal, in days (RENEWAL_GRACE_DAYS of the orders module). */
+  /** Grace window of a renewal, in days (the community's `renewal_grace_days`). */
   graceDays: number;
   spans: SpanFact[];
   paidOrders: PaidOrderFact[];

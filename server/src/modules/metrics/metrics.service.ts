@@ -3,7 +3,6 @@ import { ENGAGEMENT_TYPES, type MetricsOut, type MetricsQuery } from '../../../.
 import type { Deps } from '../../lib/deps.js';
 import { invalid, notFound } from '../../lib/errors.js';
 import { findCommunityById } from '../communities/index.js';
-import { RENEWAL_GRACE_DAYS } from '../orders/index.js';
 import { computeMetrics, METRICS_VERSION, TRIAL_CONVERSION_DAYS } from './metrics.definitions.js';
 import { findCommunitySpans, findMemberEventsBetween, findOrderMemberships, findPaidOrders, findRefundsBetween, findTrialProducts } from './metrics.repo.js';
 
@@ -40,7 +39,7 @@ export async function communityMetrics(deps: Deps, communityId: string, q: Metri
     t0: t0.toMillis(),
     t1: t1.toMillis(),
     currency: community.currency,
-    graceDays: RENEWAL_GRACE_DAYS,
+    graceDays: community.renewal_grace_days,
     spans: spans.map((s) => ({ member_id: s.member_id, joined_at: ms(s.joined_at), left_at: msOrNull(s.left_at), referrer_member_id: s.referrer_member_id })),
     paidOrders: orders.map((o) => ({ id: o.id, member_id: o.member_id, product_id: o.product_id, amount_minor: Number(o.amount_minor), currency: o.currency, paid_at: ms(o.paid_at!) })),
     refunds: refunds.map((r) => ({ amount_minor: Number(r.amount_minor), currency: r.currency, created_at: ms(r.created_at) })),

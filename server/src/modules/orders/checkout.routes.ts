@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { OrderStatus, TestWebhookEvent, WebhookResult } from '../../../../contracts/src/index.js';
+import { OrderStatus, TestCheckoutPay, TestWebhookEvent, WebhookResult } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
 import { checkoutOrder, payAtCheckout } from './orders.service.js';
 import { handleWebhook } from './orders.webhooks.js';
@@ -23,10 +23,14 @@ function checkoutPage(o: { id: string; amount_minor: number; currency: string; s
 <title>Test checkout</title><body style="font-family:system-ui;max-width:28rem;margin:3rem auto">
 <h1>Test payment</h1><p>Order <code>${escapeHtml(o.id)}</code>: <strong>${escapeHtml(amount)}</strong> (${escapeHtml(o.status)})</p>
 <p>This is the <em>test</em> provider: no money moves.</p>
+<p><label><input type="checkbox" id="save"> Save this payment method for automatic renewal</label><br>
+<label><input type="checkbox" id="declines"> …as a method that declines later charges</label></p>
 <button id="pay">Pay</button> <button id="fail">Fail the payment</button><p id="out"></p>
 <script>
 for (const k of ['pay', 'fail']) document.getElementById(k).onclick = async () => {
-  const r = await fetch(${JSON.stringify(base)} + '/' + k, { method: 'POST' });
+  const save = k === 'pay' && document.getElementById('save').checked;
+  const body = save ? { save_method: document.getElementById('declines').checked ? 'declines' : 'ok' } : undefined;
+  const r = await fetch(${JSON.stringify(base)} + '/' + k, body ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : { method: 'POST' });
   const b = await r.json();
   document.getElementById('out').textContent = r.ok ? 'Order ' + b.status : (b.detail || b.code);
 };
@@ -47,19 +51,31 @@ export const checkoutRoutes =
       const order = await checkoutOrder(deps, req.params.token);
       return reply.type('text/html; charset=utf-8').send(checkoutPage({ ...order, amount_minor: Number(order.amount_minor) }, req.params.token));
     });
-    for (const outcome of ['pay', 'fail'] as const) {
-      app.post(
-        `/api/v1/public/checkout/:token/${outcome}`,
-        {
-          config: pub,
-          schema: { tags, summary: outcome === 'pay' ? 'Test provider: pay the order' : 'Test provider: fail the payment (cancels the order)', params: TokenParams, response: { 200: CheckoutResult } },
+    const result = (order: { id: string; status: string }) => ({ order_id: order.id, status: order.status as z.infer<typeof OrderStatus> });
+    app.post(
+      '/api/v1/public/checkout/:token/pay',
+      {
+        config: pub,
+        schema: {
+          tags,
+          summary: 'Test provider: pay the order',
+          description: '`save_method` keeps the method for later charges (automatic renewal): `ok` ones succeed, `declines` ones are declined.',
+          params: TokenParams,
+          // The page posts no body unless a method is saved: Fastify hands that on as null.
+          body: TestCheckoutPay.nullish(),
+          response: { 200: CheckoutResult },
         },
-        async (req) => {
-          const order = await payAtCheckout(deps, req.params.token, outcome);
-          return { order_id: order.id, status: order.status as z.infer<typeof OrderStatus> };
-        },
-      );
-    }
+      },
+      async (req) => result(await payAtCheckout(deps, req.params.token, 'pay', req.body ?? {})),
+    );
+    app.post(
+      '/api/v1/public/checkout/:token/fail',
+      {
+        config: pub,
+        schema: { tags, summary: 'Test provider: fail the payment (cancels the order; a renewal order stays payable)', params: TokenParams, response: { 200: CheckoutResult } },
+      },
+      async (req) => result(await payAtCheckout(deps, req.params.token, 'fail')),
+    );
 
     // The signature covers the exact bytes received, so this route keeps the raw body.
     await app.register(async (hooks) => {

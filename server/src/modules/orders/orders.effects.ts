@@ -1,7 +1,9 @@
 import type { Trx } from '../../db/kysely.js';
 import { AppError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
+import { findRenewalGraceDays } from '../communities/index.js';
 import { insertEvent } from '../events/index.js';
+import { keepPaymentMethod } from './auto-renew.js';
 import { postEntries } from './ledger.repo.js';
 import {
   addRefundedAmount,
@@ -27,8 +29,6 @@ import {
  * its stock, its membership, its ledger entries and its event commit together or not at all.
  */
 
-/** A renewal paid this long after the current expiry still extends from that expiry. */
-export const RENEWAL_GRACE_DAYS = 7;
 const DAY = 86_400_000;
 
 export const outOfStock = () => new AppError('out_of_stock', 409, 'Sold out: nothing was charged');
@@ -36,9 +36,10 @@ export const outOfStock = () => new AppError('out_of_stock', 409, 'Sold out: not
 /**
  * Marks the order paid unless it already is. Exactly one of any number of concurrent calls applies
  * the effects; the others return false. Throws out_of_stock (rolling everything back) when the
- * product's last unit went to someone else.
+ * product's last unit went to someone else. `paymentMethodRef`: the payer saved the method for
+ * later charges (a membership then renews automatically).
  */
-export async function applyPaid(trx: Trx, order: OrderRow, providerRef: string, at: string, from: string[] = ['pending']): Promise<boolean> {
+export async function applyPaid(trx: Trx, order: OrderRow, providerRef: string, at: string, from: string[] = ['pending'], paymentMethodRef?: string): Promise<boolean> {
   if (!(await markOrderPaid(trx, order.id, from, providerRef, at))) return false;
   if (!order.stock_reserved && !(await reserveUnit(trx, order.product_id))) throw outOfStock();
   const product = (await findProduct(trx, order.community_id, order.product_id))!;
@@ -47,8 +48,9 @@ export async function applyPaid(trx: Trx, order: OrderRow, providerRef: string, 
   if (product.type === 'membership') {
     await lockMemberForMembership(trx, order.member_id);
     const latest = await findLatestMembership(trx, order.member_id, product.id);
-    // Renewing before the current expiry, or within the grace window after it, extends from it.
-    const renewal = !!latest?.expires_at && Date.parse(at) <= Date.parse(latest.expires_at) + RENEWAL_GRACE_DAYS * DAY;
+    // Renewing before the current expiry, or within the community's grace window after it, extends from it.
+    const graceDays = await findRenewalGraceDays(trx, order.community_id);
+    const renewal = !!latest?.expires_at && Date.parse(at) <= Date.parse(latest.expires_at) + graceDays * DAY;
     const startsAt = renewal ? latest!.expires_at! : at;
     const days = product.term === 'annual' ? 365 : product.term === 'days' ? product.term_days : null;
     const expiresAt = days === null ? null : new Date(Date.parse(startsAt) + days * DAY).toISOString();
@@ -76,6 +78,7 @@ export async function applyPaid(trx: Trx, order: OrderRow, providerRef: string, 
     );
   }
   await setOrderEffects(trx, order.id, { stock_reserved: product.stock === null ? 0 : 1, membership_id: membership?.id ?? null });
+  if (paymentMethodRef) await keepPaymentMethod(trx, order, paymentMethodRef, membership?.id ?? null, at);
   const amount = Number(order.amount_minor);
   await postEntries(trx, { community_id: order.community_id, order_id: order.id, refund_id: null, currency: order.currency, created_at: at }, [
     { account: 'customer_payments', amount_minor: amount },

@@ -24,8 +24,10 @@ export const findOrderByIdempotencyKey = (db: Conn, communityId: string, memberI
     .where('idempotency_key', '=', key)
     .executeTakeFirst();
 
+type NewOrder = Omit<OrderRow, 'refunded_minor' | 'stock_reserved' | 'source' | 'import_key' | 'renews_membership_id' | 'pay_until'> & Partial<Pick<OrderRow, 'renews_membership_id' | 'pay_until'>>;
+
 /** Inserts the order unless the member already used this idempotency key; true when inserted. */
-export async function insertOrderOnce(trx: Conn, row: Omit<OrderRow, 'refunded_minor' | 'stock_reserved' | 'source' | 'import_key'>): Promise<boolean> {
+export async function insertOrderOnce(trx: Conn, row: NewOrder): Promise<boolean> {
   const r = await trx
     .insertInto('orders')
     .values(row)
@@ -75,9 +77,16 @@ export async function markOrderCancelled(trx: Trx, id: string, reason: string, a
   return Number(r.numUpdatedRows) === 1;
 }
 
-/** Pending orders created before `cutoff`, oldest first. */
-export const findStalePendingOrders = (db: Conn, cutoff: string, limit: number) =>
-  db.selectFrom('orders').selectAll().where('status', '=', 'pending').where('created_at', '<', cutoff).orderBy('created_at').limit(limit).execute();
+/** Pending orders created before `cutoff`, or (renewal orders) whose `pay_until` has come, oldest first. */
+export const findStalePendingOrders = (db: Conn, cutoff: string, now: string, limit: number) =>
+  db
+    .selectFrom('orders')
+    .selectAll()
+    .where('status', '=', 'pending')
+    .where((eb) => eb.or([eb.and([eb('pay_until', 'is', null), eb('created_at', '<', cutoff)]), eb('pay_until', '<=', now)]))
+    .orderBy('created_at')
+    .limit(limit)
+    .execute();
 
 export async function markOrderExpired(trx: Trx, id: string, at: string): Promise<boolean> {
   const r = await trx

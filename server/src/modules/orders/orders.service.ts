@@ -1,4 +1,4 @@
-import type { CreateOrder, CreateRefund } from '../../../../contracts/src/index.js';
+import type { CreateOrder, CreateRefund, TestCheckoutPay } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
 import type { Actor } from '../../http/access.js';
 import { AppError, conflict, notFound } from '../../lib/errors.js';
@@ -6,10 +6,11 @@ import { sha256 } from '../../lib/hash.js';
 import { newId } from '../../lib/ids.js';
 import { insertEvent } from '../events/index.js';
 import { findMember } from '../members/index.js';
-import { checkoutToken, paymentProviders, providerOf } from '../payments/index.js';
+import { checkoutToken, paymentProviders, providerOf, testPaymentMethodRef } from '../payments/index.js';
 
 export { checkoutToken };
 import { applyPaid, applyRefund, outOfStock } from './orders.effects.js';
+import { failOrderPayment } from './renewals.service.js';
 import {
   findOrder,
   findOrderByCheckoutHash,
@@ -21,7 +22,6 @@ import {
   listMemberOrders,
   listOrdersPage,
   listRefunds,
-  markOrderCancelled,
   markOrderExpired,
   setRefundProviderRef,
   type OrderRow,
@@ -119,7 +119,7 @@ export async function expireUnpaidOrders(deps: Deps, timeoutMinutes = UNPAID_ORD
   const at = now.toISOString();
   const cutoff = new Date(now.getTime() - timeoutMinutes * 60_000).toISOString();
   let expired = 0;
-  for (const order of await findStalePendingOrders(deps.db, cutoff, batch)) {
+  for (const order of await findStalePendingOrders(deps.db, cutoff, at, batch)) {
     await deps.db.transaction().execute(async (trx) => {
       if (!(await markOrderExpired(trx, order.id, at))) return;
       expired++;
@@ -139,20 +139,20 @@ export async function checkoutOrder(deps: Deps, token: string): Promise<OrderRow
 /**
  * The test provider's checkout: a click pays (or fails) the order. Stock is reserved before the
  * provider charges, in the same transaction: a buyer who misses the last unit is never charged.
+ * Paying with `save_method` keeps a test method for later charges (see `testPaymentMethodRef`).
  */
-export async function payAtCheckout(deps: Deps, token: string, outcome: 'pay' | 'fail'): Promise<OrderRow> {
+export async function payAtCheckout(deps: Deps, token: string, outcome: 'pay' | 'fail', pay: TestCheckoutPay = {}): Promise<OrderRow> {
   const order = await checkoutOrder(deps, token);
   if (order.status !== 'pending') throw new AppError('order_not_payable', 409, `The order is ${order.status}`);
   const at = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (trx) => {
     if (outcome === 'fail') {
-      if (await markOrderCancelled(trx, order.id, 'payment_failed', at)) {
-        await insertEvent(trx, { community_id: order.community_id, type: 'order_payment_failed', occurred_at: at, member_id: order.member_id, props: { order_id: order.id } }, at);
-      }
+      await failOrderPayment(trx, deps, order, 'payment_failed', at, true);
       return;
     }
     // The test provider charges synchronously and cannot fail once stock is held.
-    if (!(await applyPaid(trx, order, newId('tpay'), at))) throw new AppError('order_not_payable', 409, 'The order was paid or cancelled meanwhile');
+    const method = pay.save_method && testPaymentMethodRef(pay.save_method);
+    if (!(await applyPaid(trx, order, newId('tpay'), at, ['pending'], method))) throw new AppError('order_not_payable', 409, 'The order was paid or cancelled meanwhile');
   });
   return (await findOrder(deps.db, order.community_id, order.id))!;
 }

@@ -1,11 +1,11 @@
 import type { Deps } from '../../lib/deps.js';
 import { AppError } from '../../lib/errors.js';
 import type { Trx } from '../../db/kysely.js';
-import { insertEvent } from '../events/index.js';
 import { paymentProviders, providerOf, type PaymentEvent } from '../payments/index.js';
 import { applyPaid, applyRefund } from './orders.effects.js';
-import { findOrderById, findRefundByProviderRef, markOrderCancelled } from './orders.repo.js';
+import { findOrderById, findRefundByProviderRef } from './orders.repo.js';
 import { insertPaymentEventOnce, logRejectedPaymentEvent, setPaymentEventOutcome } from './payment-events.repo.js';
+import { failOrderPayment } from './renewals.service.js';
 
 const MAX_LOGGED_BODY = 16_384;
 /** Refused deliveries come from anyone: keep little of them. */
@@ -39,7 +39,7 @@ export async function handleWebhook(deps: Deps, providerName: string, rawBody: s
         outcome: 'processing',
       });
       if (!logId) return 'duplicate';
-      const { outcome, communityId } = await apply(trx, e, at);
+      const { outcome, communityId } = await apply(trx, deps, e, at);
       await setPaymentEventOutcome(trx, logId, outcome, communityId, at);
       return outcome;
     });
@@ -72,7 +72,7 @@ function claimedEvent(rawBody: string): { type: string | null; orderId: string |
   }
 }
 
-async function apply(trx: Trx, e: PaymentEvent, at: string): Promise<{ outcome: string; communityId: string }> {
+async function apply(trx: Trx, deps: Deps, e: PaymentEvent, at: string): Promise<{ outcome: string; communityId: string }> {
   const order = await findOrderById(trx, e.orderId);
   if (!order) throw new AppError('order_not_found', 404, 'The event names no order of this install');
   const communityId = order.community_id;
@@ -83,14 +83,11 @@ async function apply(trx: Trx, e: PaymentEvent, at: string): Promise<{ outcome: 
     case 'payment.succeeded': {
       if (e.amountMinor !== Number(order.amount_minor)) throw new AppError('amount_mismatch', 400, 'The amount paid is not the order total');
       // A payment can land after the checkout gave up on it or the order timed out: it still pays the order.
-      const paid = await applyPaid(trx, order, e.providerRef, at, ['pending', 'cancelled', 'expired']);
+      const paid = await applyPaid(trx, order, e.providerRef, at, ['pending', 'cancelled', 'expired'], e.paymentMethodRef);
       return { outcome: paid ? 'applied' : 'already_paid', communityId };
     }
-    case 'payment.failed': {
-      if (!(await markOrderCancelled(trx, order.id, 'payment_failed', at))) return { outcome: 'ignored', communityId };
-      await insertEvent(trx, { community_id: communityId, type: 'order_payment_failed', occurred_at: at, member_id: order.member_id, props: { order_id: order.id } }, at);
-      return { outcome: 'applied', communityId };
-    }
+    case 'payment.failed':
+      return { outcome: (await failOrderPayment(trx, deps, order, e.reason ?? 'payment_failed', at, false)) ? 'applied' : 'ignored', communityId };
     case 'refund.succeeded': {
       // Refunds we asked for are recorded already; only refunds made at the provider are new.
       if (await findRefundByProviderRef(trx, order.id, e.refundRef)) return { outcome: 'already_applied', communityId };

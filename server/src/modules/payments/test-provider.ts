@@ -3,7 +3,7 @@ import { TestWebhookEvent } from '../../../../contracts/src/index.js';
 import type { PaymentsConfig } from '../../config.js';
 import { AppError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import type { CheckoutRequest, PaymentEvent, PaymentProvider, RefundRequest } from './provider.js';
+import type { ChargeRequest, ChargeResult, CheckoutRequest, PaymentEvent, PaymentProvider, RefundRequest } from './provider.js';
 
 /** The order's test checkout token: derived from the install secret, so it is unguessable and never stored. */
 export const checkoutToken = (secret: string, orderId: string) =>
@@ -41,8 +41,20 @@ function parseHeader(value: string | string[] | undefined): { t: number; v1: str
 }
 
 /**
+ * A method saved at the test checkout. Like Stripe's test cards, its reference says how later
+ * charges go: `tpm_ok_…` succeed, `tpm_declines_…` are declined (retryably).
+ */
+export const testPaymentMethodRef = (behaviour: 'ok' | 'declines') => `tpm_${behaviour}_${newId('pm')}`;
+
+function chargeTestMethod(req: ChargeRequest): ChargeResult {
+  if (req.paymentMethodRef.startsWith('tpm_ok_')) return { status: 'succeeded', providerRef: newId('tpay') };
+  if (req.paymentMethodRef.startsWith('tpm_declines_')) return { status: 'failed', reason: 'card_declined', retryable: true };
+  return { status: 'failed', reason: 'unknown_payment_method', retryable: false };
+}
+
+/**
  * The provider the demo and the tests pay with: a checkout page that pays or fails on a click,
- * refunds that succeed at once, and webhooks signed like Stripe's.
+ * refunds that succeed at once, saved methods charged synchronously, and webhooks signed like Stripe's.
  */
 export function testProvider(configSecret: string, publicUrl: string, opts: PaymentsConfig['test']): PaymentProvider {
   const secret = testWebhookSecret(configSecret);
@@ -65,6 +77,9 @@ export function testProvider(configSecret: string, publicUrl: string, opts: Paym
     async refund(_req: RefundRequest) {
       return { refundRef: newId('tref'), status: opts.refunds === 'instant' ? ('succeeded' as const) : ('pending' as const) };
     },
+    async chargeSaved(req: ChargeRequest) {
+      return chargeTestMethod(req);
+    },
   };
 }
 
@@ -76,7 +91,15 @@ function normalize(e: TestWebhookEvent): PaymentEvent {
   };
   switch (e.type) {
     case 'payment.succeeded':
-      return { id: e.id, type: e.type, orderId: d.order_id, providerRef: need(d.provider_ref, 'provider_ref'), amountMinor: need(d.amount_minor, 'amount_minor'), currency: need(d.currency, 'currency') };
+      return {
+        id: e.id,
+        type: e.type,
+        orderId: d.order_id,
+        providerRef: need(d.provider_ref, 'provider_ref'),
+        amountMinor: need(d.amount_minor, 'amount_minor'),
+        currency: need(d.currency, 'currency'),
+        paymentMethodRef: d.payment_method_ref,
+      };
     case 'payment.failed':
       return { id: e.id, type: e.type, orderId: d.order_id };
     case 'refund.succeeded':
