@@ -26,7 +26,7 @@ describe('yutang CLI', () => {
   it('migrates once, then reports the database up to date', () => {
     const first = yutang(['migrate']);
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/Applied 11 migrations/);
+    expect(first.out).toMatch(/Applied 12 migrations/);
     const again = yutang(['migrate']);
     expect(again.code).toBe(0);
     expect(again.out).toContain('up to date');

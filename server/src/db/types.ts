@@ -234,6 +234,12 @@ export interface OrdersTable {
   source: ColumnType<string, string | undefined, string>;
   /** Hash of the normalized CSV row of an imported order; unique per community. */
   import_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /** `redirect` or `qr` once the provider started a checkout; null before. */
+  checkout_kind: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The payment page (redirect) or the code URL to show as a QR code. */
+  checkout_url: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The provider's id of the checkout (Stripe Checkout Session), apart from the payment's `provider_ref`. */
+  checkout_ref: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -25,7 +25,10 @@ export const findOrderByIdempotencyKey = (db: Conn, communityId: string, memberI
     .executeTakeFirst();
 
 /** Inserts the order unless the member already used this idempotency key; true when inserted. */
-export async function insertOrderOnce(trx: Conn, row: Omit<OrderRow, 'refunded_minor' | 'stock_reserved' | 'source' | 'import_key'>): Promise<boolean> {
+export async function insertOrderOnce(
+  trx: Conn,
+  row: Omit<OrderRow, 'refunded_minor' | 'stock_reserved' | 'source' | 'import_key' | 'checkout_kind' | 'checkout_url' | 'checkout_ref'>,
+): Promise<boolean> {
   const r = await trx
     .insertInto('orders')
     .values(row)
@@ -33,6 +36,15 @@ export async function insertOrderOnce(trx: Conn, row: Omit<OrderRow, 'refunded_m
     .executeTakeFirst();
   return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
 }
+
+/** Stores the checkout the provider started unless one is stored already (a concurrent retry won). */
+export const setOrderCheckoutOnce = (db: Conn, id: string, checkout: { kind: string; url: string; ref: string | null }, at: string) =>
+  db
+    .updateTable('orders')
+    .set({ checkout_kind: checkout.kind, checkout_url: checkout.url, checkout_ref: checkout.ref, updated_at: at })
+    .where('id', '=', id)
+    .where('checkout_kind', 'is', null)
+    .execute();
 
 export async function listOrdersPage(
   db: Db,
