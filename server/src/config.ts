@@ -146,7 +146,7 @@ const enabled = (env: Record<string, string | undefined>, p: keyof typeof PROVID
 /** A provider configured in part, or a default provider that is not configured, as `  VAR: problem` lines. */
 function paymentProblems(env: Record<string, string | undefined>): string[] {
   const lines: string[] = [];
-  for (const [name, vars] of Object.entries(PROVIDER_VARS) as [keyof typeof PROVIDER_VARS, (typeof PROVIDER_VARS)[keyof typeof PROVIDER_VARS]][]) {
+  for (const vars of Object.values(PROVIDER_VARS)) {
     const given = [...vars.required, ...vars.optional].filter((k) => isSet(env, k));
     if (!given.length) continue;
     for (const k of vars.required.filter((k) => !isSet(env, k))) lines.push(`  ${k}: required to enable ${vars.label} (${given.join(', ')} ${given.length > 1 ? 'are' : 'is'} set)`);
