@@ -26,6 +26,7 @@ import { checkoutRoutes, orderRoutes, webhookRoutes } from './modules/orders/ind
 import { publicRoutes } from './modules/public/public.routes.js';
 import { metricsRoutes } from './modules/metrics/index.js';
 import { membershipRoutes } from './modules/memberships/index.js';
+import { paymentProviders } from './modules/payments/index.js';
 import { rootPage } from './http/root-page.js';
 
 export const VERSION = '0.1.0';
@@ -54,6 +55,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
     bodyLimit: 1024 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
   const deps: Deps = { db: opts.database.db, clock: opts.clock ?? systemClock, config: opts.config, authCache: new AuthCache() };
+  // Built now, so that a provider that cannot be built stops the start rather than the first order.
+  paymentProviders(deps.config);
   const limits = { loginPerMinute: opts.limits?.loginPerMinute ?? 20, publicPerMinute: opts.limits?.publicPerMinute ?? 120 };
 
   app.setValidatorCompiler(validatorCompiler);

@@ -246,14 +246,16 @@ describeEachDialect('Stripe: Checkout Sessions, signed webhooks, refunds through
     expect([fx.order.status, fx.sum, fx.events]).toEqual(['paid', 0, ['order_paid']]);
   });
 
-  it('cancels the order when an asynchronous payment fails', async () => {
-    const { order } = await pendingOrder();
-    const r = await deliver(sessionEvent('evt_async_failed', 'checkout.session.async_payment_failed', order, { payment_status: 'unpaid' }));
-    expect([r.status, r.body.outcome]).toEqual([200, 'applied']);
-    const fx = await effectsOf(ctx.db, order.id);
-    expect([fx.order.status, fx.order.cancel_reason, fx.entries]).toEqual(['cancelled', 'payment_failed', 0]);
-    const events = await ctx.db.handle.db.selectFrom('events').select('type').where('member_id', '=', fx.order.member_id).where('type', 'like', 'order_%').orderBy('id').execute();
-    expect(events.map((e) => e.type)).toEqual(['order_created', 'order_payment_failed']);
+  it('cancels the order when an asynchronous payment fails or the session expires', async () => {
+    for (const type of ['checkout.session.async_payment_failed', 'checkout.session.expired']) {
+      const { order } = await pendingOrder();
+      const r = await deliver(sessionEvent(`evt_${type}`, type, order, { payment_status: 'unpaid', payment_intent: null }));
+      expect([type, r.status, r.body.outcome]).toEqual([type, 200, 'applied']);
+      const fx = await effectsOf(ctx.db, order.id);
+      expect([fx.order.status, fx.order.cancel_reason, fx.entries]).toEqual(['cancelled', 'payment_failed', 0]);
+      const events = await ctx.db.handle.db.selectFrom('events').select('type').where('member_id', '=', fx.order.member_id).where('type', 'like', 'order_%').execute();
+      expect(events.map((e) => e.type).sort()).toEqual(['order_created', 'order_payment_failed']);
+    }
   });
 
   it('refunds through Stripe with the order’s payment, the amount and an idempotency key; a refusal changes nothing', async () => {
