@@ -95,7 +95,7 @@ const FILE_VARS = [
   'YUTANG_ALIPAY_PUBLIC_KEY',
 ] as const satisfies readonly EnvKey[];
 
-const PAYMENT_VARS: readonly EnvKey[] = Object.values(PROVIDER_VARS).flatMap((p) => [...p.required, ...p.optional]);
+const PAYMENT_VARS: readonly EnvKey[] = ['YUTANG_PAYMENT_PROVIDER', ...Object.values(PROVIDER_VARS).flatMap((p) => [...p.required, ...p.optional])];
 
 /** Payment providers of the install. Each real provider is enabled by configuring its keys; null when it is not. */
 export interface PaymentsConfig {
