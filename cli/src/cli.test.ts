@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,44 +12,53 @@ import { MetricsOut } from '../../contracts/src/index.js';
 const dir = mkdtempSync(join(tmpdir(), 'yutang-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the real CLI from source, with a clean environment pointing at a temp database. */
-function yutang(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/src/yutang.ts', ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', YUTANG_DATABASE_URL: join(dir, 'cli.db'), ...env },
-    timeout: 120_000,
+/**
+ * Runs the real CLI from source, with a clean environment pointing at a temp database. Not
+ * spawnSync: a worker blocked for a minute misses Vitest's own messages and fails the run.
+ */
+function yutang(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/src/yutang.ts', ...args], {
+      env: { PATH: process.env.PATH ?? '', YUTANG_DATABASE_URL: join(dir, 'cli.db'), ...env },
+      timeout: 120_000,
+    });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
   });
-  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 describe('yutang CLI', () => {
-  it('migrates once, then reports the database up to date', () => {
-    const first = yutang(['migrate']);
+  it('migrates once, then reports the database up to date', async () => {
+    const first = await yutang(['migrate']);
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/Applied 14 migrations/);
-    const again = yutang(['migrate']);
+    expect(first.out).toMatch(/Applied 15 migrations/);
+    const again = await yutang(['migrate']);
     expect(again.code).toBe(0);
     expect(again.out).toContain('up to date');
-    const jobs = yutang(['jobs', 'run']);
+    const jobs = await yutang(['jobs', 'run']);
     expect(jobs.code).toBe(0);
     expect(jobs.out).toMatch(/Unpaid orders expired: 0\nMemberships expired: 0 \(members removed from paid groups: 0\)\nExpiry reminders recorded: 0\nAutomatic renewals charged: 0 \(failed: 0\)/);
   });
 
-  it('refuses a bad configuration listing every problem', () => {
-    const r = yutang(['migrate'], { PORT: 'eighty', YUTANG_SECRET: 'short' });
+  it('refuses a bad configuration listing every problem', async () => {
+    const r = await yutang(['migrate'], { PORT: 'eighty', YUTANG_SECRET: 'short' });
     expect(r.code).toBe(1);
     expect(r.err).toContain('PORT');
     expect(r.err).toContain('YUTANG_SECRET');
   });
 
-  it('creates the demo, backs the database up consistently, and prints an API key', () => {
-    const demo = yutang(['demo', '--seed', '3']);
+  it('creates the demo, backs the database up consistently, and prints an API key', async () => {
+    const demo = await yutang(['demo', '--seed', '3']);
     expect(demo.code).toBe(0);
     expect(demo.out).toMatch(/Demo community "demo-reading-club" ready: \d+ people/);
-    expect(yutang(['demo']).out).toContain('already exists');
+    expect((await yutang(['demo'])).out).toContain('already exists');
 
     const target = join(dir, 'backup.db');
-    const backup = yutang(['backup', target]);
+    const backup = await yutang(['backup', target]);
     expect(backup.code).toBe(0);
     expect(existsSync(target)).toBe(true);
     const live = new SQLite(join(dir, 'cli.db'), { readonly: true });
@@ -59,20 +68,20 @@ describe('yutang CLI', () => {
     expect(count(copy)).toBeGreaterThan(1500);
     live.close();
     copy.close();
-    expect(yutang(['backup', target]).code).toBe(1); // never overwrites
+    expect((await yutang(['backup', target])).code).toBe(1); // never overwrites
 
-    const key = yutang(['apikey', 'create', '--community', 'demo-reading-club', '--scopes', 'events:write']);
+    const key = await yutang(['apikey', 'create', '--community', 'demo-reading-club', '--scopes', 'events:write']);
     expect(key.code).toBe(0);
     expect(key.out.trim()).toMatch(/^yk_[\w-]{20,}$/);
-    const missing = yutang(['apikey', 'create', '--community', 'nope']);
+    const missing = await yutang(['apikey', 'create', '--community', 'nope']);
     expect(missing.code).toBe(0);
     expect(missing.err).toContain('Created community "nope" with defaults');
     expect(missing.out.trim()).toMatch(/^yk_[\w-]{20,}$/);
-    expect(yutang(['apikey', 'create', '--community', 'nope']).err).toBe('');
+    expect((await yutang(['apikey', 'create', '--community', 'nope'])).err).toBe('');
   });
 
-  it('checks the ledger: clean when every order balances, exit 1 naming the order that does not', () => {
-    const clean = yutang(['ledger', 'check']);
+  it('checks the ledger: clean when every order balances, exit 1 naming the order that does not', async () => {
+    const clean = await yutang(['ledger', 'check']);
     expect([clean.code, clean.err]).toEqual([0, '']);
     expect(clean.out).toContain('Ledger OK');
     const [, orders, paid] = /Orders: (\d+) \((\d+) paid or refunded\)/.exec(clean.out)!.map(Number);
@@ -87,13 +96,13 @@ describe('yutang CLI', () => {
     db.prepare(`insert into orders (id, community_id, member_id, product_id, status, amount_minor, currency, idempotency_key, request_hash, provider, provider_ref, checkout_token_hash, paid_at, created_at, updated_at)
       values ('ord_cli', ?, ?, 'prd_cli', 'paid', 500, 'CNY', 'k', 'h', 'test', 'tpay_1', 'x', ?, ?, ?)`).run(c.id, m.id, at, at, at);
     db.close();
-    const broken = yutang(['ledger', 'check']);
+    const broken = await yutang(['ledger', 'check']);
     expect(broken.code).toBe(1);
     expect(broken.out).toContain(`Orders: ${orders! + 1} (${paid! + 1} paid or refunded)`);
     expect(broken.out).toContain('order ord_cli (paid): ledger says 0 paid, the order 500');
   });
   it('prints metrics as a table or as the API body, creating a missing community and saying so', async () => {
-    const json = yutang(['metrics', '--community', 'demo-reading-club', '--from', '2026-01-01', '--to', '2027-01-01', '--json']);
+    const json = await yutang(['metrics', '--community', 'demo-reading-club', '--from', '2026-01-01', '--to', '2027-01-01', '--json']);
     expect([json.code, json.err]).toEqual([0, '']);
     const body = JSON.parse(json.out);
     const handle = openDatabase(join(dir, 'cli.db'));
@@ -107,23 +116,23 @@ describe('yutang CLI', () => {
     }
     expect(body.members_t1).toBe(body.members_t0 + body.joins - body.leaves);
 
-    const table = yutang(['metrics', '--community', 'demo-reading-club', '--from', '2026-01-01', '--to', '2027-01-01']);
+    const table = await yutang(['metrics', '--community', 'demo-reading-club', '--from', '2026-01-01', '--to', '2027-01-01']);
     expect(table.code).toBe(0);
     expect(table.out).toMatch(/leave rate 退群率\s+\S+/);
     expect(table.out).toContain(`members at t1`);
 
-    const fresh = yutang(['metrics', '--community', 'new-club', '--from', '2026-01-01', '--to', '2026-02-01', '--json']);
+    const fresh = await yutang(['metrics', '--community', 'new-club', '--from', '2026-01-01', '--to', '2026-02-01', '--json']);
     expect(fresh.code).toBe(0);
     expect(fresh.err).toContain('Created community "new-club" with defaults');
     expect(JSON.parse(fresh.out)).toMatchObject({ members_t0: 0, time_zone: 'Asia/Shanghai', gmv: { amount_minor: 0, currency: 'CNY' } });
-    expect(yutang(['metrics', '--community', 'new-club', '--from', '2026-01-01', '--to', '2026-02-01']).err).toBe('');
+    expect((await yutang(['metrics', '--community', 'new-club', '--from', '2026-01-01', '--to', '2026-02-01'])).err).toBe('');
 
-    const bad = yutang(['metrics', '--community', 'new-club', '--from', '2026-02-01', '--to', '2026-01-01']);
+    const bad = await yutang(['metrics', '--community', 'new-club', '--from', '2026-02-01', '--to', '2026-01-01']);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('--to');
   });
 
-  it('imports orders from CSV into a new community, once, reporting bad lines', () => {
+  it('imports orders from CSV into a new community, once, reporting bad lines', async () => {
     const file = join(dir, 'orders.csv');
     writeFileSync(
       file,
@@ -133,17 +142,17 @@ describe('yutang CLI', () => {
         'u3,2026-03-03,12.345,CNY,年度会员\n',
     );
     const cols = ['--col-member-external-id', '会员', '--col-amount', '金额'];
-    const strict = yutang(['import', 'orders', file, '--community', 'csv-club', '--json', '--strict', ...cols]);
+    const strict = await yutang(['import', 'orders', file, '--community', 'csv-club', '--json', '--strict', ...cols]);
     expect(strict.code).toBe(1);
     expect(strict.err).toContain('Created community "csv-club" with defaults');
     expect(strict.err).toContain('line 4: amount 12.345 has more decimals than CNY allows (2)');
     expect(JSON.parse(strict.out.trim().split('\n').at(-1)!)).toEqual({ imported: 0, duplicates: 0, skipped: 3, errors: [{ line: 4, reason: 'amount 12.345 has more decimals than CNY allows (2)' }] });
 
-    const first = yutang(['import', 'orders', file, '--community', 'csv-club', '--json', ...cols]);
+    const first = await yutang(['import', 'orders', file, '--community', 'csv-club', '--json', ...cols]);
     expect(first.code).toBe(1);
     expect(first.err).not.toContain('Created community');
     expect(JSON.parse(first.out.trim().split('\n').at(-1)!)).toMatchObject({ imported: 2, duplicates: 0, skipped: 1 });
-    const again = yutang(['import', 'orders', file, '--community', 'csv-club', ...cols]);
+    const again = await yutang(['import', 'orders', file, '--community', 'csv-club', ...cols]);
     expect(again.out).toContain('Imported 0 orders into "csv-club"; 2 already imported; 1 lines skipped.');
 
     const db = new SQLite(join(dir, 'cli.db'), { readonly: true });
@@ -151,7 +160,7 @@ describe('yutang CLI', () => {
     db.close();
     expect(rows).toEqual([{ amount_minor: 2933 }, { amount_minor: 100000 }]);
 
-    const missingCol = yutang(['import', 'orders', file, '--community', 'csv-club']);
+    const missingCol = await yutang(['import', 'orders', file, '--community', 'csv-club']);
     expect(missingCol.code).toBe(1);
     expect(missingCol.err).toContain('the header line has no column member_external_id, amount');
   });

@@ -22,17 +22,19 @@ import { memberRoutes, selfRoutes } from './modules/members/index.js';
 import { productRoutes } from './modules/products/index.js';
 import { apiKeyRoutes } from './modules/apikeys/index.js';
 import { eventRoutes } from './modules/events/index.js';
-import { checkoutRoutes, orderRoutes } from './modules/orders/index.js';
+import { checkoutRoutes, orderRoutes, webhookRoutes } from './modules/orders/index.js';
 import { publicRoutes } from './modules/public/public.routes.js';
 import { metricsRoutes } from './modules/metrics/index.js';
 import { membershipRoutes } from './modules/memberships/index.js';
+import { paymentProviders } from './modules/payments/index.js';
 import { rootPage } from './http/root-page.js';
 
 export const VERSION = '0.1.0';
 
 export interface AppOptions {
   database: DatabaseHandle;
-  config: Pick<Config, 'publicUrl' | 'signup' | 'secret' | 'trustProxy' | 'logLevel'>;
+  /** `payments` absent: only the test provider (as in Deps). */
+  config: Pick<Config, 'publicUrl' | 'signup' | 'secret' | 'trustProxy' | 'logLevel'> & Partial<Pick<Config, 'payments'>>;
   clock?: Clock;
   /** Requests per minute per IP on login/sign-up and on public link endpoints. */
   limits?: { loginPerMinute?: number; publicPerMinute?: number };
@@ -53,6 +55,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
     bodyLimit: 1024 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
   const deps: Deps = { db: opts.database.db, clock: opts.clock ?? systemClock, config: opts.config, authCache: new AuthCache() };
+  // Built now, so that a provider that cannot be built stops the start rather than the first order.
+  paymentProviders(deps.config);
   const limits = { loginPerMinute: opts.limits?.loginPerMinute ?? 20, publicPerMinute: opts.limits?.publicPerMinute ?? 120 };
 
   app.setValidatorCompiler(validatorCompiler);
@@ -108,6 +112,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
   await app.register(orderRoutes(deps));
   await app.register(metricsRoutes(deps));
   await app.register(checkoutRoutes(deps, limits));
+  await app.register(webhookRoutes(deps));
   await app.register(membershipRoutes(deps));
   await app.register(publicRoutes(deps, limits));
 

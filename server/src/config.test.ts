@@ -1,5 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { generateKeyPairSync } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
@@ -140,5 +141,103 @@ describe('loadConfig', () => {
     writeFileSync(dbFile, 'postgres://u@db/yutang\n');
     const pgc = loadConfig({ YUTANG_DATABASE_URL_FILE: dbFile, YUTANG_SECRET: SECRET });
     expect([pgc.dialect, pgc.databaseUrl]).toEqual(['postgres', 'postgres://u@db/yutang']);
+  });
+
+  describe('payment providers', () => {
+    const pair = () => {
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      return { privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, publicKey: publicKey.export({ type: 'spki', format: 'pem' }) as string };
+    };
+    const merchant = pair();
+    const platform = pair();
+    const stripe = { YUTANG_STRIPE_SECRET_KEY: 'sk_test_123', YUTANG_STRIPE_WEBHOOK_SECRET: 'whsec_123' };
+    const wechatpay = {
+      YUTANG_WECHATPAY_MCHID: '1900000001',
+      YUTANG_WECHATPAY_APPID: 'wx8888888888888888',
+      YUTANG_WECHATPAY_SERIAL_NO: '444F4864EA9B34415',
+      YUTANG_WECHATPAY_PRIVATE_KEY: merchant.privateKey,
+      YUTANG_WECHATPAY_APIV3_KEY: 'a'.repeat(32),
+      YUTANG_WECHATPAY_PLATFORM_PUBLIC_KEY: platform.publicKey,
+      YUTANG_WECHATPAY_PLATFORM_SERIAL: 'PUB_KEY_ID_0000000001',
+    };
+    /** The problem lines of a ConfigError, without the heading. */
+    const problems = (env: NodeJS.ProcessEnv) => configError({ YUTANG_SECRET: SECRET, ...env }).message.split('\n').slice(1).map((l) => l.trim());
+
+    it('enables only the test provider by default; a real one once all its keys are set', () => {
+      expect(loadConfig({ YUTANG_SECRET: SECRET }).payments).toEqual({ default: 'test', test: { refunds: 'instant' }, stripe: null, wechatpay: null, alipay: null });
+      const c = loadConfig({ YUTANG_SECRET: SECRET, ...stripe, YUTANG_STRIPE_API_BASE: 'http://127.0.0.1:12111', YUTANG_PAYMENT_PROVIDER: 'stripe' });
+      expect(c.payments).toEqual({
+        default: 'stripe',
+        test: { refunds: 'instant' },
+        stripe: { secretKey: 'sk_test_123', webhookSecret: 'whsec_123', apiBase: 'http://127.0.0.1:12111' },
+        wechatpay: null,
+        alipay: null,
+      });
+      // Blank variables, as compose files leave them, count as unset.
+      expect(loadConfig({ YUTANG_SECRET: SECRET, YUTANG_STRIPE_SECRET_KEY: '', YUTANG_ALIPAY_GATEWAY: '' }).payments.stripe).toBeNull();
+    });
+
+    it('reads keys from files and one-line PEM with \\n escapes', () => {
+      const dir = tempDir();
+      const keyFile = join(dir, 'apiclient_key.pem');
+      writeFileSync(keyFile, merchant.privateKey);
+      const { YUTANG_WECHATPAY_PRIVATE_KEY: _inline, ...rest } = wechatpay;
+      const c = loadConfig({ YUTANG_SECRET: SECRET, ...rest, YUTANG_WECHATPAY_PRIVATE_KEY_FILE: keyFile, YUTANG_PAYMENT_PROVIDER: 'wechatpay' });
+      expect(c.payments.wechatpay).toEqual({
+        mchId: '1900000001',
+        appId: 'wx8888888888888888',
+        serialNo: '444F4864EA9B34415',
+        privateKeyPem: merchant.privateKey.trim(),
+        apiV3Key: 'a'.repeat(32),
+        platformPublicKeyPem: platform.publicKey.trim(),
+        platformSerial: 'PUB_KEY_ID_0000000001',
+        apiBase: undefined,
+      });
+      const oneLine = (pem: string) => pem.trim().replace(/\n/g, '\\n');
+      const alipay = loadConfig({
+        YUTANG_SECRET: SECRET,
+        YUTANG_ALIPAY_APP_ID: '2021000000000000',
+        YUTANG_ALIPAY_PRIVATE_KEY: oneLine(merchant.privateKey),
+        YUTANG_ALIPAY_PUBLIC_KEY: oneLine(platform.publicKey),
+        YUTANG_ALIPAY_GATEWAY: 'https://openapi-sandbox.dl.alipaydev.com/gateway.do',
+      }).payments.alipay;
+      expect(alipay).toEqual({
+        appId: '2021000000000000',
+        privateKeyPem: merchant.privateKey.trim(),
+        alipayPublicKeyPem: platform.publicKey.trim(),
+        gateway: 'https://openapi-sandbox.dl.alipaydev.com/gateway.do',
+      });
+    });
+
+    it('refuses a partial set, naming each missing variable, and a default provider that is not enabled', () => {
+      expect(problems({ YUTANG_STRIPE_SECRET_KEY: 'sk_test_123' })).toEqual(['YUTANG_STRIPE_WEBHOOK_SECRET: required to enable Stripe (YUTANG_STRIPE_SECRET_KEY is set)']);
+      expect(problems({ YUTANG_ALIPAY_GATEWAY: 'https://openapi.alipay.com/gateway.do' })).toEqual([
+        'YUTANG_ALIPAY_APP_ID: required to enable Alipay (YUTANG_ALIPAY_GATEWAY is set)',
+        'YUTANG_ALIPAY_PRIVATE_KEY: required to enable Alipay (YUTANG_ALIPAY_GATEWAY is set)',
+        'YUTANG_ALIPAY_PUBLIC_KEY: required to enable Alipay (YUTANG_ALIPAY_GATEWAY is set)',
+      ]);
+      expect(problems({ YUTANG_PAYMENT_PROVIDER: 'stripe' })).toEqual(['YUTANG_PAYMENT_PROVIDER: stripe is not enabled; set YUTANG_STRIPE_SECRET_KEY, YUTANG_STRIPE_WEBHOOK_SECRET']);
+      expect(problems({ YUTANG_PAYMENT_PROVIDER: 'paypal' })[0]).toMatch(/^YUTANG_PAYMENT_PROVIDER: /);
+    });
+
+    it('refuses malformed keys and URLs, together with every other problem', () => {
+      const lines = problems({
+        ...wechatpay,
+        PORT: 'eighty',
+        YUTANG_WECHATPAY_APIV3_KEY: 'a'.repeat(31),
+        // Our own private key where WeChat Pay's public key belongs.
+        YUTANG_WECHATPAY_PLATFORM_PUBLIC_KEY: merchant.privateKey,
+        YUTANG_WECHATPAY_PRIVATE_KEY: 'not a key',
+        YUTANG_WECHATPAY_API_BASE: 'ftp://api.mch.weixin.qq.com',
+        ...stripe,
+        YUTANG_STRIPE_API_BASE: 'https://proxy.example.com/stripe',
+      });
+      expect(lines.map((l) => l.split(':')[0]).sort()).toEqual(
+        ['PORT', 'YUTANG_STRIPE_API_BASE', 'YUTANG_WECHATPAY_APIV3_KEY', 'YUTANG_WECHATPAY_API_BASE', 'YUTANG_WECHATPAY_PLATFORM_PUBLIC_KEY', 'YUTANG_WECHATPAY_PRIVATE_KEY'].sort(),
+      );
+      expect(lines).toContain('YUTANG_WECHATPAY_APIV3_KEY: must be exactly 32 characters');
+      expect(lines).toContain('YUTANG_WECHATPAY_PLATFORM_PUBLIC_KEY: must be a public key in PEM format');
+      expect(lines).toContain('YUTANG_STRIPE_API_BASE: must have no path');
+    });
   });
 });

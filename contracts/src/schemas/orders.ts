@@ -9,9 +9,14 @@ export const IdempotencyHeaders = z.object({
   'idempotency-key': z.string().min(1).max(200).describe('Unique per request; a retry with the same key returns the first result'),
 });
 
+/** Payment providers Yutang knows; an install enables the real ones by configuring their keys. */
+export const PaymentProviderName = z.enum(['test', 'stripe', 'wechatpay', 'alipay']);
+export type PaymentProviderName = z.infer<typeof PaymentProviderName>;
+
 /** A member buys one unit of a product; the price is the product's, never the client's. */
 export const CreateOrder = z.strictObject({
   product_id: Id,
+  provider: PaymentProviderName.optional().describe("Pays through this enabled provider; default: the install's"),
 });
 export type CreateOrder = z.infer<typeof CreateOrder>;
 
@@ -48,7 +53,8 @@ export const OrderOut = z
     paid_at: Timestamp.nullable(),
     cancelled_at: Timestamp.nullable(),
     created_at: Timestamp,
-    checkout_url: z.string().nullable().describe('Where the member pays; null once the order is no longer pending'),
+    checkout_url: z.string().nullable().describe('Where the member pays (redirect providers); null once the order is no longer pending'),
+    checkout_qr: z.string().nullable().describe('Text to show as a QR code that the member scans to pay (WeChat Pay Native); null for redirect providers and once the order is no longer pending'),
   })
   .meta({ id: 'Order' });
 

@@ -276,6 +276,12 @@ export interface OrdersTable {
   renews_membership_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** A pending order with this set expires then, not after the unpaid-order timeout. */
   pay_until: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  /** `redirect` or `qr` once the provider started a checkout; null before. */
+  checkout_kind: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The payment page (redirect) or the code URL to show as a QR code. */
+  checkout_url: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The provider's id of the checkout (Stripe Checkout Session), apart from the payment's `provider_ref`. */
+  checkout_ref: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

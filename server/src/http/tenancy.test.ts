@@ -48,8 +48,13 @@ const PUBLIC_ROUTES = [
   'GET /pay/:token',
   'POST /api/v1/public/checkout/:token/pay',
   'POST /api/v1/public/checkout/:token/fail',
+  // Where a provider's payment page sends the member back: a static page, no order named.
+  'GET /pay/return',
   // Authenticated by the provider's signature, not by a caller.
   'POST /api/v1/webhooks/test',
+  'POST /api/v1/webhooks/stripe',
+  'POST /api/v1/webhooks/wechatpay',
+  'POST /api/v1/webhooks/alipay',
 ];
 
 /** Number of non-public routes when this test was written; the walk must reach at least these. */

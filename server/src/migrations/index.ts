@@ -10,6 +10,7 @@ import * as membershipOrder from './2026-11-23T1640_add_membership_order.js';
 import * as membershipLifecycle from './2026-11-23T1700_membership_lifecycle.js';
 import * as orderImport from './2026-11-23T1710_add_order_import.js';
 import * as productTrialOf from './2026-11-23T1720_add_product_trial_of.js';
+import * as orderCheckout from './2026-11-23T1800_add_order_checkout.js';
 import * as renewalGrace from './2026-11-23T1820_add_community_renewal_grace.js';
 import * as paymentMethods from './2026-11-23T1821_create_member_payment_methods.js';
 import * as autoRenewal from './2026-11-23T1822_membership_auto_renewal.js';
@@ -27,6 +28,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1700_membership_lifecycle': membershipLifecycle,
   '2026-11-23T1710_add_order_import': orderImport,
   '2026-11-23T1720_add_product_trial_of': productTrialOf,
+  '2026-11-23T1800_add_order_checkout': orderCheckout,
   '2026-11-23T1820_add_community_renewal_grace': renewalGrace,
   '2026-11-23T1821_create_member_payment_methods': paymentMethods,
   '2026-11-23T1822_membership_auto_renewal': autoRenewal,

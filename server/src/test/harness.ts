@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { buildApp, type AppOptions } from '../app.js';
+import type { PaymentsConfig } from '../config.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle, type Dialect } from '../db/kysely.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { Deps } from '../lib/deps.js';
@@ -19,8 +20,11 @@ export interface TestDb {
 
 let counter = 0;
 
-/** A fresh, migrated database: a temp SQLite file, or a new database in the run's PostgreSQL cluster. */
-export async function createTestDb(dialect: Dialect, clock: Clock = systemClock): Promise<TestDb> {
+/**
+ * A fresh, migrated database: a temp SQLite file, or a new database in the run's PostgreSQL cluster.
+ * `payments` configures the providers (default: only the test provider, refunding at once).
+ */
+export async function createTestDb(dialect: Dialect, clock: Clock = systemClock, opts: { payments?: PaymentsConfig | undefined } = {}): Promise<TestDb> {
   let url: string;
   let cleanup: () => Promise<void>;
   if (dialect === 'sqlite') {
@@ -57,7 +61,11 @@ export async function createTestDb(dialect: Dialect, clock: Clock = systemClock)
   await migrateToLatest(handle.db);
   return {
     handle,
-    deps: { db: handle.db, clock, config: { publicUrl: 'http://yutang.test', signup: 'open', secret: 'test-secret-test-secret-test-secret!' } },
+    deps: {
+      db: handle.db,
+      clock,
+      config: { publicUrl: 'http://yutang.test', signup: 'open', secret: 'test-secret-test-secret-test-secret!', ...(opts.payments && { payments: opts.payments }) },
+    },
     async close() {
       await handle.close();
       await cleanup();
@@ -159,12 +167,14 @@ export const expectOk = <T>(r: ApiResponse<T>, status = 200): T => {
 
 /**
  * The usual suite setup: a fresh database and a real server for the suite, closed afterwards.
- * Read `ctx.db` / `ctx.server` inside tests (they are set by beforeAll).
+ * Read `ctx.db` / `ctx.server` inside tests (they are set by beforeAll). `payments` may be a
+ * function, called when the suite starts: after the suite's earlier `beforeAll`s, so that it can
+ * name a server they started (a fake provider API).
  */
-export function useServer(dialect: Dialect, opts: { clock?: Clock; app?: Partial<AppOptions> } = {}) {
+export function useServer(dialect: Dialect, opts: { clock?: Clock; app?: Partial<AppOptions>; payments?: PaymentsConfig | (() => PaymentsConfig) } = {}) {
   const ctx = {} as { db: TestDb; server: TestServer };
   beforeAll(async () => {
-    ctx.db = await createTestDb(dialect, opts.clock);
+    ctx.db = await createTestDb(dialect, opts.clock, { payments: typeof opts.payments === 'function' ? opts.payments() : opts.payments });
     ctx.server = await startServer(ctx.db, opts.app);
   });
   afterAll(async () => {

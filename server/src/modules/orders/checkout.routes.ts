@@ -1,15 +1,8 @@
-import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { OrderStatus, TestCheckoutPay, TestWebhookEvent, WebhookResult } from '../../../../contracts/src/index.js';
+import { OrderStatus, TestCheckoutPay } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
 import { checkoutOrder, payAtCheckout } from './orders.service.js';
-import { handleWebhook } from './orders.webhooks.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    rawBody?: string;
-  }
-}
 
 const TokenParams = z.object({ token: z.string().min(1).max(100) });
 const CheckoutResult = z.object({ order_id: z.string(), status: OrderStatus });
@@ -37,9 +30,18 @@ for (const k of ['pay', 'fail']) document.getElementById(k).onclick = async () =
 </script></body></html>`;
 }
 
+const ReturnQuery = z.object({ checkout: z.enum(['success', 'cancelled']).optional() });
+
+/** Where a provider's payment page sends the member back; the order's state comes from the webhook, not from this visit. */
+function returnPage(outcome: 'success' | 'cancelled' | undefined) {
+  const text = outcome === 'cancelled' ? 'The payment was cancelled. You can start it again from your order.' : 'Thank you. Your payment is being confirmed; you can close this page.';
+  return `<!doctype html><html><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Payment</title><body style="font-family:system-ui;max-width:28rem;margin:3rem auto"><p>${escapeHtml(text)}</p></body></html>`;
+}
+
 /**
- * Public money routes: the test provider's checkout page (reached by the order's unguessable
- * token, never by its id) and the providers' webhooks (authenticated by their signatures).
+ * Public checkout routes: the test provider's checkout page (reached by the order's unguessable
+ * token, never by its id) and the page real providers send the member back to.
  */
 export const checkoutRoutes =
   (deps: Deps, limits: { publicPerMinute: number }): FastifyPluginAsyncZod =>
@@ -51,6 +53,9 @@ export const checkoutRoutes =
       const order = await checkoutOrder(deps, req.params.token);
       return reply.type('text/html; charset=utf-8').send(checkoutPage({ ...order, amount_minor: Number(order.amount_minor) }, req.params.token));
     });
+    app.get('/pay/return', { config: pub, schema: { hide: true, querystring: ReturnQuery } }, async (req, reply) =>
+      reply.type('text/html; charset=utf-8').send(returnPage(req.query.checkout)),
+    );
     const result = (order: { id: string; status: string }) => ({ order_id: order.id, status: order.status as z.infer<typeof OrderStatus> });
     app.post(
       '/api/v1/public/checkout/:token/pay',
@@ -77,30 +82,4 @@ export const checkoutRoutes =
       async (req) => result(await payAtCheckout(deps, req.params.token, 'fail')),
     );
 
-    // The signature covers the exact bytes received, so this route keeps the raw body.
-    await app.register(async (hooks) => {
-      hooks.removeContentTypeParser('application/json');
-      hooks.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-        req.rawBody = body as string;
-        try {
-          done(null, JSON.parse(body as string));
-        } catch (err) {
-          done(err as Error, undefined);
-        }
-      });
-      hooks.withTypeProvider<ZodTypeProvider>().post(
-        '/api/v1/webhooks/test',
-        {
-          config: { access: { kind: 'public' } },
-          schema: {
-            tags,
-            summary: 'Webhook of the test provider',
-            description: 'Signed in `Yutang-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`; refused outside ±300 s. Each event id applies once.',
-            body: TestWebhookEvent,
-            response: { 200: WebhookResult },
-          },
-        },
-        async (req) => handleWebhook(deps, 'test', req.rawBody ?? '', req.headers),
-      );
-    });
   };

@@ -1,7 +1,8 @@
 export { orderRoutes } from './orders.routes.js';
 export { checkoutRoutes } from './checkout.routes.js';
+export { webhookRoutes } from './webhooks.routes.js';
 export { createOrder, payAtCheckout, refundOrder, checkoutToken, expireUnpaidOrders, UNPAID_ORDER_TIMEOUT_MINUTES } from './orders.service.js';
-export { handleWebhook } from './orders.webhooks.js';
+export { answerWebhook, handleWebhook } from './orders.webhooks.js';
 export { renewMemberships, type RenewalsReport } from './renewals.service.js';
 export { setAutoRenew } from './auto-renew.js';
 export { isLastOfChain, findCurrentPaymentMethod, isChainAutoRenewing } from './renewals.repo.js';

@@ -6,6 +6,17 @@ import type { OrderRow, RefundRow } from './orders.repo.js';
 
 export const checkoutUrl = (deps: Deps, orderId: string) => testCheckoutUrl(deps.config.publicUrl, deps.config.secret, orderId);
 
+/**
+ * Where the member pays a pending order. The test provider's URL is derived from the install (so it
+ * follows `YUTANG_PUBLIC_URL` and serves orders from before checkouts were stored); the others are
+ * what their provider returned.
+ */
+function checkoutOf(deps: Deps, o: OrderRow): { checkout_url: string | null; checkout_qr: string | null } {
+  if (o.status !== 'pending') return { checkout_url: null, checkout_qr: null };
+  if (o.provider === 'test') return { checkout_url: checkoutUrl(deps, o.id), checkout_qr: null };
+  return { checkout_url: o.checkout_kind === 'redirect' ? o.checkout_url : null, checkout_qr: o.checkout_kind === 'qr' ? o.checkout_url : null };
+}
+
 export const presentOrder = (deps: Deps, o: OrderRow): z.infer<typeof OrderOut> => ({
   id: o.id,
   community_id: o.community_id,
@@ -21,7 +32,7 @@ export const presentOrder = (deps: Deps, o: OrderRow): z.infer<typeof OrderOut> 
   paid_at: o.paid_at,
   cancelled_at: o.cancelled_at,
   created_at: o.created_at,
-  checkout_url: o.status === 'pending' ? checkoutUrl(deps, o.id) : null,
+  ...checkoutOf(deps, o),
 });
 
 export const presentRefund = (r: RefundRow) => ({

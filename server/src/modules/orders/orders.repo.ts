@@ -24,7 +24,7 @@ export const findOrderByIdempotencyKey = (db: Conn, communityId: string, memberI
     .where('idempotency_key', '=', key)
     .executeTakeFirst();
 
-type NewOrder = Omit<OrderRow, 'refunded_minor' | 'stock_reserved' | 'source' | 'import_key' | 'renews_membership_id' | 'pay_until'> & Partial<Pick<OrderRow, 'renews_membership_id' | 'pay_until'>>;
+type NewOrder = Omit<OrderRow, 'refunded_minor' | 'stock_reserved' | 'source' | 'import_key' | 'renews_membership_id' | 'pay_until' | 'checkout_kind' | 'checkout_url' | 'checkout_ref'> & Partial<Pick<OrderRow, 'renews_membership_id' | 'pay_until'>>;
 
 /** Inserts the order unless the member already used this idempotency key; true when inserted. */
 export async function insertOrderOnce(trx: Conn, row: NewOrder): Promise<boolean> {
@@ -35,6 +35,15 @@ export async function insertOrderOnce(trx: Conn, row: NewOrder): Promise<boolean
     .executeTakeFirst();
   return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
 }
+
+/** Stores the checkout the provider started unless one is stored already (a concurrent retry won). */
+export const setOrderCheckoutOnce = (db: Conn, id: string, checkout: { kind: string; url: string; ref: string | null }, at: string) =>
+  db
+    .updateTable('orders')
+    .set({ checkout_kind: checkout.kind, checkout_url: checkout.url, checkout_ref: checkout.ref, updated_at: at })
+    .where('id', '=', id)
+    .where('checkout_kind', 'is', null)
+    .execute();
 
 export async function listOrdersPage(
   db: Db,

@@ -6,7 +6,7 @@ import { sha256 } from '../../lib/hash.js';
 import { newId } from '../../lib/ids.js';
 import { insertEvent } from '../events/index.js';
 import { findMember } from '../members/index.js';
-import { checkoutToken, paymentProviders, providerOf, testPaymentMethodRef } from '../payments/index.js';
+import { checkoutProvider, checkoutToken, paymentProviders, providerOf, testPaymentMethodRef, type Checkout } from '../payments/index.js';
 
 export { checkoutToken };
 import { applyPaid, applyRefund, outOfStock } from './orders.effects.js';
@@ -23,28 +23,28 @@ import {
   listOrdersPage,
   listRefunds,
   markOrderExpired,
+  setOrderCheckoutOnce,
   setRefundProviderRef,
   type OrderRow,
 } from './orders.repo.js';
-
-/** The provider new orders are paid through until a community configures a real one. */
-const DEFAULT_PROVIDER = 'test';
-
 
 const requestHash = (body: unknown) => sha256(JSON.stringify(body));
 const keyReused = () => conflict('idempotency_key_reused', 'This Idempotency-Key was used for a different request');
 
 /**
- * Creates a pending order for one unit of a product, priced by the product. A retry with the same
- * key returns the first order (`created: false`); the same key with another body is refused.
+ * Creates a pending order for one unit of a product, priced by the product, and starts its
+ * checkout with the chosen provider. A retry with the same key returns the first order
+ * (`created: false`), starting its checkout if the provider failed the first time; the same key
+ * with another body is refused.
  */
 export async function createOrder(deps: Deps, communityId: string, memberId: string, input: CreateOrder, key: string) {
-  const hash = requestHash({ product_id: input.product_id });
+  // An absent provider drops out of the JSON, so keys used before the field existed still match.
+  const hash = requestHash({ product_id: input.product_id, provider: input.provider });
   const replay = async () => {
     const existing = await findOrderByIdempotencyKey(deps.db, communityId, memberId, key);
     if (!existing) return null;
     if (existing.request_hash !== hash) throw keyReused();
-    return { order: existing, created: false };
+    return { order: await startCheckout(deps, existing), created: false };
   };
   const first = await replay();
   if (first) return first;
@@ -56,6 +56,7 @@ export async function createOrder(deps: Deps, communityId: string, memberId: str
   if (!product) throw new AppError('product_not_found', 404, 'product not found', [{ field: 'product_id', message: 'no such product in this community' }]);
   if (product.status !== 'active') throw new AppError('product_unavailable', 409, 'This product is not for sale');
   if (product.stock !== null && product.stock <= 0) throw outOfStock();
+  const provider = checkoutProvider(deps.config, input.provider, product.currency);
 
   const at = deps.clock.now().toISOString();
   const id = newId('ord');
@@ -70,7 +71,7 @@ export async function createOrder(deps: Deps, communityId: string, memberId: str
       currency: product.currency,
       idempotency_key: key,
       request_hash: hash,
-      provider: DEFAULT_PROVIDER,
+      provider: provider.name,
       provider_ref: null,
       checkout_token_hash: sha256(checkoutToken(deps.config.secret, id)),
       membership_id: null,
@@ -91,7 +92,40 @@ export async function createOrder(deps: Deps, communityId: string, memberId: str
   });
   // A concurrent request with the same key won the insert: answer with its order.
   if (!inserted) return (await replay())!;
-  return { order: (await findOrder(deps.db, communityId, id))!, created: true };
+  return { order: await startCheckout(deps, (await findOrder(deps.db, communityId, id))!), created: true };
+}
+
+/**
+ * Asks the order's provider for a checkout and stores it, unless the order has one or is no longer
+ * pending. Runs after the order committed and outside any transaction, as a provider may take
+ * seconds. A provider failure leaves the order pending without a checkout (502
+ * `provider_unavailable`); a retry of the request asks again.
+ */
+async function startCheckout(deps: Deps, order: OrderRow): Promise<OrderRow> {
+  if (order.status !== 'pending' || order.checkout_kind) return order;
+  const provider = paymentProviders(deps.config).get(order.provider);
+  if (!provider) throw new AppError('provider_not_enabled', 400, `Payment provider ${order.provider} is no longer enabled on this install`);
+  const product = (await findProduct(deps.db, order.community_id, order.product_id))!;
+  const base = deps.config.publicUrl.replace(/\/$/, '');
+  let checkout: Checkout;
+  try {
+    checkout = await provider.startCheckout({
+      orderId: order.id,
+      amountMinor: Number(order.amount_minor),
+      currency: order.currency,
+      description: product.name,
+      returnUrl: `${base}/pay/return`,
+      notifyUrl: `${base}/api/v1/webhooks/${provider.name}`,
+      expiresAt: new Date(Date.parse(order.created_at) + UNPAID_ORDER_TIMEOUT_MINUTES * 60_000).toISOString(),
+      now: deps.clock.now(),
+    });
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw Object.assign(new AppError('provider_unavailable', 502, `${provider.name} could not start the payment; retry with the same Idempotency-Key`), { cause: err });
+  }
+  const url = checkout.kind === 'redirect' ? checkout.url : checkout.codeUrl;
+  await setOrderCheckoutOnce(deps.db, order.id, { kind: checkout.kind, url, ref: checkout.providerRef ?? null }, deps.clock.now().toISOString());
+  return (await findOrder(deps.db, order.community_id, order.id))!;
 }
 
 export const listOrders = (deps: Deps, communityId: string, q: { status?: string | undefined; member_id?: string | undefined; limit: number; cursor?: string | undefined }) =>

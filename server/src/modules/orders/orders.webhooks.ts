@@ -1,7 +1,7 @@
 import type { Deps } from '../../lib/deps.js';
 import { AppError } from '../../lib/errors.js';
 import type { Trx } from '../../db/kysely.js';
-import { paymentProviders, providerOf, type PaymentEvent } from '../payments/index.js';
+import { paymentProviders, providerOf, webhookAck, type PaymentEvent, type WebhookReply } from '../payments/index.js';
 import { applyPaid, applyRefund } from './orders.effects.js';
 import { findOrderById, findRefundByProviderRef } from './orders.repo.js';
 import { insertPaymentEventOnce, logRejectedPaymentEvent, setPaymentEventOutcome } from './payment-events.repo.js';
@@ -10,6 +10,19 @@ import { failOrderPayment } from './renewals.service.js';
 const MAX_LOGGED_BODY = 16_384;
 /** Refused deliveries come from anyone: keep little of them. */
 const MAX_LOGGED_REJECTED_BODY = 2_048;
+
+/** `payload` is jsonb on PostgreSQL: a JSON body is kept as it is if it fits, others (Alipay's form body, cut bodies) as a JSON string. */
+function loggedPayload(rawBody: string): string {
+  if (rawBody.length <= MAX_LOGGED_BODY) {
+    try {
+      JSON.parse(rawBody);
+      return rawBody;
+    } catch {
+      // not JSON: kept as a string below
+    }
+  }
+  return JSON.stringify(rawBody.slice(0, MAX_LOGGED_BODY));
+}
 
 /**
  * Handles one webhook delivery: verify → record the event id → apply, the last two in one
@@ -33,13 +46,13 @@ export async function handleWebhook(deps: Deps, providerName: string, rawBody: s
         type: e.type,
         community_id: null,
         order_id: e.orderId,
-        payload: rawBody.slice(0, MAX_LOGGED_BODY),
+        payload: loggedPayload(rawBody),
         received_at: at,
         processed_at: null,
         outcome: 'processing',
       });
       if (!logId) return 'duplicate';
-      const { outcome, communityId } = await apply(trx, deps, e, at);
+      const { outcome, communityId } = e.type === 'ignored' ? { outcome: 'ignored', communityId: null } : await apply(trx, deps, e, at);
       await setPaymentEventOutcome(trx, logId, outcome, communityId, at);
       return outcome;
     });
@@ -62,17 +75,35 @@ export async function handleWebhook(deps: Deps, providerName: string, rawBody: s
   }
 }
 
-/** What an unverified body claims to be, for the log only. */
+/**
+ * Handles a delivery and answers it the way its provider expects (Alipay's `success`, WeChat Pay's
+ * `{code: 'FAIL'}`); providers without their own format get `200 {received, outcome}` or, by the
+ * thrown error, a problem+json.
+ */
+export async function answerWebhook(deps: Deps, providerName: string, rawBody: string, headers: Record<string, string | string[] | undefined>): Promise<WebhookReply> {
+  providerOf(paymentProviders(deps.config), providerName); // an install without this provider: a plain 404
+  const ack = webhookAck(providerName);
+  try {
+    const result = await handleWebhook(deps, providerName, rawBody, headers);
+    return ack ? ack(result) : { status: 200, contentType: 'application/json; charset=utf-8', body: JSON.stringify(result) };
+  } catch (err) {
+    if (ack && err instanceof AppError) return ack({ error: err });
+    throw err;
+  }
+}
+
+/** What an unverified JSON body claims to be (test provider: `data.order_id`; Stripe: `data.object.metadata.order_id`), for the log only. */
 function claimedEvent(rawBody: string): { type: string | null; orderId: string | null } | null {
   try {
-    const b = JSON.parse(rawBody) as { type?: unknown; data?: { order_id?: unknown } };
-    return { type: typeof b.type === 'string' ? b.type.slice(0, 100) : null, orderId: typeof b.data?.order_id === 'string' ? b.data.order_id.slice(0, 64) : null };
+    const b = JSON.parse(rawBody) as { type?: unknown; data?: { order_id?: unknown; object?: { metadata?: { order_id?: unknown } } } };
+    const orderId = b.data?.order_id ?? b.data?.object?.metadata?.order_id;
+    return { type: typeof b.type === 'string' ? b.type.slice(0, 100) : null, orderId: typeof orderId === 'string' ? orderId.slice(0, 64) : null };
   } catch {
     return null;
   }
 }
 
-async function apply(trx: Trx, deps: Deps, e: PaymentEvent, at: string): Promise<{ outcome: string; communityId: string }> {
+async function apply(trx: Trx, deps: Deps, e: Exclude<PaymentEvent, { type: 'ignored' }>, at: string): Promise<{ outcome: string; communityId: string }> {
   const order = await findOrderById(trx, e.orderId);
   if (!order) throw new AppError('order_not_found', 404, 'The event names no order of this install');
   const communityId = order.community_id;

@@ -144,6 +144,7 @@ const checkoutRequest = (overrides: Partial<Parameters<PaymentProvider['startChe
   returnUrl: 'https://shop.example.com/orders/done',
   notifyUrl: 'https://shop.example.com/api/v1/webhooks/alipay',
   expiresAt: '2026-03-01T12:15:00.000Z',
+  now: new Date('2026-03-01T12:00:00.000Z'),
   ...overrides,
 });
 
@@ -193,7 +194,7 @@ describe('Alipay checkout', () => {
   });
 
   it('refuses currencies other than CNY', async () => {
-    await expect(provider.startCheckout(checkoutRequest({ currency: 'USD' }))).rejects.toMatchObject({ code: 'unsupported_currency', status: 400 });
+    await expect(provider.startCheckout(checkoutRequest({ currency: 'USD' }))).rejects.toMatchObject({ code: 'currency_not_supported', status: 409 });
   });
 });
 
@@ -371,7 +372,7 @@ describe('Alipay refunds', () => {
   });
 
   it('refuses currencies other than CNY', async () => {
-    await expect(provider.refund(request({ currency: 'HKD' }))).rejects.toMatchObject({ code: 'unsupported_currency' });
+    await expect(provider.refund(request({ currency: 'HKD' }))).rejects.toMatchObject({ code: 'currency_not_supported' });
     expect(gateway.seen).toHaveLength(0);
   });
 });

@@ -86,6 +86,7 @@ export function alipayProvider(opts: AlipayOptions): PaymentProvider {
 
   return {
     name: 'alipay',
+    currencies: ['CNY'],
 
     async startCheckout(req: CheckoutRequest): Promise<Checkout> {
       requireCny(req.currency, NAME);

@@ -28,7 +28,7 @@ export function instantOf(iso: string, field: string): Date {
 
 /** WeChat Pay and Alipay settle in yuan only. */
 export function requireCny(currency: string, provider: string): void {
-  if (currency !== 'CNY') throw new AppError('unsupported_currency', 400, `${provider} takes CNY only, not ${currency}`);
+  if (currency !== 'CNY') throw new AppError('currency_not_supported', 409, `${provider} takes CNY only, not ${currency}`);
 }
 
 export function requirePositiveMinor(amountMinor: number, field: string): void {

@@ -1,20 +1,35 @@
 import type { Config } from '../../config.js';
 import { AppError } from '../../lib/errors.js';
 import type { PaymentProvider } from './provider.js';
+import { alipayProvider } from './alipay.js';
+import { stripeProvider } from './stripe.js';
 import { testProvider } from './test-provider.js';
+import { wechatPayProvider } from './wechatpay.js';
 
 export type { Checkout, CheckoutRequest, ChargeRequest, ChargeResult, PaymentEvent, PaymentProvider, RefundRequest, RefundResult } from './provider.js';
 export { checkoutToken, signTestWebhook, testCheckoutUrl, testPaymentMethodRef, testWebhookSecret, SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS } from './test-provider.js';
+export { webhookAck, type WebhookAck, type WebhookReply } from './acks.js';
+export { STRIPE_CURRENCIES, type StripeOptions } from './stripe.js';
+export type { WechatPayOptions } from './wechatpay.js';
+export type { AlipayOptions } from './alipay.js';
 
 type ProvidersConfig = Pick<Config, 'secret' | 'publicUrl'> & Partial<Pick<Config, 'payments'>>;
 
 const built = new WeakMap<object, Map<string, PaymentProvider>>();
 
-/** Providers of this install by name, built once per configuration. Only `test` so far; the configuration object is the cache key, so build it once. */
+/**
+ * Providers of this install by name: `test` always (orders paid through it keep their webhooks and
+ * refunds), the real ones whose keys are configured. Built once per configuration object.
+ */
 export function paymentProviders(config: ProvidersConfig): Map<string, PaymentProvider> {
   let providers = built.get(config);
   if (!providers) {
-    providers = new Map([['test', testProvider(config.secret, config.publicUrl, config.payments?.test ?? { refunds: 'instant' })]]);
+    const p = config.payments;
+    const list = [testProvider(config.secret, config.publicUrl, p?.test ?? { refunds: 'instant' })];
+    if (p?.stripe) list.push(stripeProvider(p.stripe));
+    if (p?.wechatpay) list.push(wechatPayProvider(p.wechatpay)); // WeChat Pay: payments/wechatpay.ts
+    if (p?.alipay) list.push(alipayProvider(p.alipay)); // Alipay: payments/alipay.ts
+    providers = new Map(list.map((provider) => [provider.name, provider]));
     built.set(config, providers);
   }
   return providers;
@@ -24,4 +39,22 @@ export function providerOf(providers: Map<string, PaymentProvider>, name: string
   const p = providers.get(name);
   if (!p) throw new AppError('route_not_found', 404, `No payment provider ${name}`);
   return p;
+}
+
+/**
+ * The provider a new order pays through: the buyer's pick, else the install's default. The test
+ * provider pays with play money, so it is offered only while it is the default (no real provider
+ * chosen). Refuses a provider that does not take the order's currency.
+ */
+export function checkoutProvider(config: ProvidersConfig, name: string | undefined, currency: string): PaymentProvider {
+  const fallback = config.payments?.default ?? 'test';
+  const chosen = name ?? fallback;
+  const provider = paymentProviders(config).get(chosen);
+  if (!provider || (chosen === 'test' && fallback !== 'test')) {
+    throw new AppError('provider_not_enabled', 400, `Payment provider ${chosen} is not enabled on this install`, [{ field: 'provider', message: 'not enabled' }]);
+  }
+  if (provider.currencies && !provider.currencies.includes(currency)) {
+    throw new AppError('currency_not_supported', 409, `${provider.name} does not take ${currency}; it takes ${provider.currencies.join(', ')}`, undefined, { currencies: provider.currencies });
+  }
+  return provider;
 }

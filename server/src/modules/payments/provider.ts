@@ -18,7 +18,13 @@ export type PaymentEvent =
       amountMinor: number;
       currency: string;
     }
-  | { id: string; type: 'refund.failed'; orderId: string; refundRef: string; refundId?: string | undefined; reason?: string | undefined };
+  | { id: string; type: 'refund.failed'; orderId: string; refundRef: string; refundId?: string | undefined; reason?: string | undefined }
+  /**
+   * A genuine delivery with nothing to do: a subscribed event in a state we do not act on (a
+   * refund still pending, a checkout completed but not yet paid) or about a payment that is not
+   * ours (no order id). Recorded once and acknowledged, so the provider stops redelivering it.
+   */
+  | { id: string; type: 'ignored'; orderId: string | null; reason: string };
 
 export interface RefundRequest {
   /** Our refund id; providers that take a merchant refund number get this one. */
@@ -55,6 +61,8 @@ export interface CheckoutRequest {
   notifyUrl: string;
   /** When the checkout stops accepting payment (the unpaid-order timeout). */
   expiresAt: string;
+  /** The server's clock, for providers that bound `expiresAt` relative to now. */
+  now: Date;
 }
 
 /** How the payer pays: open a URL, or scan a QR code holding `codeUrl` (WeChat Pay Native). */
@@ -73,6 +81,8 @@ export type ChargeResult = { status: 'succeeded'; providerRef: string } | { stat
 
 export interface PaymentProvider {
   readonly name: string;
+  /** Currencies the provider takes (ISO 4217, upper case); absent: any. Orders in others are refused. */
+  readonly currencies?: readonly string[];
   /** Starts paying an order. */
   startCheckout(req: CheckoutRequest): Promise<Checkout>;
   /**

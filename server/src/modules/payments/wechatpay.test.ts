@@ -132,6 +132,7 @@ const checkout = (overrides: Partial<Parameters<PaymentProvider['startCheckout']
     returnUrl: 'https://shop.example.com/orders/done',
     notifyUrl: 'https://shop.example.com/api/v1/webhooks/wechatpay',
     expiresAt: '2026-03-01T12:15:00.000Z',
+    now: new Date('2026-03-01T12:00:00.000Z'),
     ...overrides,
   });
 
@@ -168,13 +169,13 @@ describe('WeChat Pay checkout', () => {
   });
 
   it('refuses currencies other than CNY without calling WeChat Pay', async () => {
-    await expect(checkout({ currency: 'USD' })).rejects.toMatchObject({ code: 'unsupported_currency', status: 400 });
+    await expect(checkout({ currency: 'USD' })).rejects.toMatchObject({ code: 'currency_not_supported', status: 409 });
     expect(fake.seen).toHaveLength(0);
   });
 
   it('is refused by the API when the request is signed with another key', async () => {
     const impostor = wechatPayProvider({ ...options, privateKeyPem: pemOf(stranger.privateKey) });
-    await expect(impostor.startCheckout({ orderId: newId('ord'), amountMinor: 100, currency: 'CNY', description: 'x', returnUrl: 'https://a/', notifyUrl: 'https://a/n', expiresAt: '2026-03-01T12:15:00Z' })).rejects.toMatchObject({
+    await expect(impostor.startCheckout({ orderId: newId('ord'), amountMinor: 100, currency: 'CNY', description: 'x', returnUrl: 'https://a/', notifyUrl: 'https://a/n', expiresAt: '2026-03-01T12:15:00Z', now: new Date('2026-03-01T12:00:00Z') })).rejects.toMatchObject({
       code: 'provider_checkout_failed',
       message: expect.stringContaining('SIGN_ERROR'),
     });
@@ -414,7 +415,7 @@ describe('WeChat Pay refunds', () => {
   });
 
   it('refuses currencies other than CNY', async () => {
-    await expect(provider.refund(request({ currency: 'EUR' }))).rejects.toMatchObject({ code: 'unsupported_currency' });
+    await expect(provider.refund(request({ currency: 'EUR' }))).rejects.toMatchObject({ code: 'currency_not_supported' });
     expect(fake.seen).toHaveLength(0);
   });
 });

@@ -205,6 +205,7 @@ export function wechatPayProvider(opts: WechatPayOptions): PaymentProvider {
 
   return {
     name: 'wechatpay',
+    currencies: ['CNY'],
 
     async startCheckout(req: CheckoutRequest): Promise<Checkout> {
       requireCny(req.currency, NAME);
