@@ -26,13 +26,13 @@ describe('yutang CLI', () => {
   it('migrates once, then reports the database up to date', () => {
     const first = yutang(['migrate']);
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/Applied 11 migrations/);
+    expect(first.out).toMatch(/Applied 15 migrations/);
     const again = yutang(['migrate']);
     expect(again.code).toBe(0);
     expect(again.out).toContain('up to date');
     const jobs = yutang(['jobs', 'run']);
     expect(jobs.code).toBe(0);
-    expect(jobs.out).toMatch(/Unpaid orders expired: 0\nMemberships expired: 0 \(members removed from paid groups: 0\)\nExpiry reminders recorded: 0/);
+    expect(jobs.out).toMatch(/Unpaid orders expired: 0\nMemberships expired: 0 \(members removed from paid groups: 0\)\nExpiry reminders recorded: 0\nStalled refunds sent again: 0/);
   });
 
   it('refuses a bad configuration listing every problem', () => {

@@ -32,7 +32,7 @@ export const VERSION = '0.1.0';
 
 export interface AppOptions {
   database: DatabaseHandle;
-  config: Pick<Config, 'publicUrl' | 'signup' | 'secret' | 'trustProxy' | 'logLevel'>;
+  config: Pick<Config, 'publicUrl' | 'signup' | 'secret' | 'trustProxy' | 'logLevel'> & Partial<Pick<Config, 'payments'>>;
   clock?: Clock;
   /** Requests per minute per IP on login/sign-up and on public link endpoints. */
   limits?: { loginPerMinute?: number; publicPerMinute?: number };

@@ -24,6 +24,11 @@ export const EVENT_TYPES = [
   'order_refunded',
   'order_expired',
   'membership_revoked',
+  'refund_requested',
+  'refund_failed',
+  'order_sold_out',
+  'duplicate_payment_detected',
+  'membership_upgraded',
 ] as const;
 export const EventType = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventType>;

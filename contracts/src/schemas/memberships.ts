@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ShortText, Timestamp } from './common.js';
+import { Id, ShortText, Timestamp } from './common.js';
 import { MembershipOut } from './products.js';
 
 /** Cancel at period end: access stays until the current expiry; the reason is kept. */
@@ -16,3 +16,7 @@ export const MembershipStateOut = MembershipOut.extend({
   paused_until: Timestamp.nullable(),
   ended_at: Timestamp.nullable(),
 }).meta({ id: 'MembershipState' });
+
+/** Replace a membership by another membership product, paying its price less the unused part. */
+export const UpgradeMembership = z.strictObject({ product_id: Id });
+export type UpgradeMembership = z.infer<typeof UpgradeMembership>;

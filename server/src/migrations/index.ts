@@ -10,6 +10,10 @@ import * as membershipOrder from './2026-11-23T1640_add_membership_order.js';
 import * as membershipLifecycle from './2026-11-23T1700_membership_lifecycle.js';
 import * as orderImport from './2026-11-23T1710_add_order_import.js';
 import * as productTrialOf from './2026-11-23T1720_add_product_trial_of.js';
+import * as refundStatus from './2026-11-23T1810_refund_status.js';
+import * as refundSettledAt from './2026-11-23T1811_backfill_refund_settled_at.js';
+import * as orderDuplicates from './2026-11-23T1820_order_duplicates.js';
+import * as membershipUpgrades from './2026-11-23T1830_membership_upgrades.js';
 
 /** Every migration, in order. Files are frozen once merged; add new ones at the end. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +28,8 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1700_membership_lifecycle': membershipLifecycle,
   '2026-11-23T1710_add_order_import': orderImport,
   '2026-11-23T1720_add_product_trial_of': productTrialOf,
+  '2026-11-23T1810_refund_status': refundStatus,
+  '2026-11-23T1811_backfill_refund_settled_at': refundSettledAt,
+  '2026-11-23T1820_order_duplicates': orderDuplicates,
+  '2026-11-23T1830_membership_upgrades': membershipUpgrades,
 };

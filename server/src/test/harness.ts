@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, inject } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { buildApp, type AppOptions } from '../app.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle, type Dialect } from '../db/kysely.js';
+import type { PaymentsConfig } from '../config.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { Deps } from '../lib/deps.js';
 
@@ -19,8 +20,13 @@ export interface TestDb {
 
 let counter = 0;
 
+export interface TestDbOptions {
+  /** The install's payment providers (default: only `test`, refunding at once). */
+  payments?: PaymentsConfig;
+}
+
 /** A fresh, migrated database: a temp SQLite file, or a new database in the run's PostgreSQL cluster. */
-export async function createTestDb(dialect: Dialect, clock: Clock = systemClock): Promise<TestDb> {
+export async function createTestDb(dialect: Dialect, clock: Clock = systemClock, opts: TestDbOptions = {}): Promise<TestDb> {
   let url: string;
   let cleanup: () => Promise<void>;
   if (dialect === 'sqlite') {
@@ -57,7 +63,7 @@ export async function createTestDb(dialect: Dialect, clock: Clock = systemClock)
   await migrateToLatest(handle.db);
   return {
     handle,
-    deps: { db: handle.db, clock, config: { publicUrl: 'http://yutang.test', signup: 'open', secret: 'test-secret-test-secret-test-secret!' } },
+    deps: { db: handle.db, clock, config: { publicUrl: 'http://yutang.test', signup: 'open', secret: 'test-secret-test-secret-test-secret!', ...(opts.payments ? { payments: opts.payments } : {}) } },
     async close() {
       await handle.close();
       await cleanup();
@@ -161,10 +167,10 @@ export const expectOk = <T>(r: ApiResponse<T>, status = 200): T => {
  * The usual suite setup: a fresh database and a real server for the suite, closed afterwards.
  * Read `ctx.db` / `ctx.server` inside tests (they are set by beforeAll).
  */
-export function useServer(dialect: Dialect, opts: { clock?: Clock; app?: Partial<AppOptions> } = {}) {
+export function useServer(dialect: Dialect, opts: { clock?: Clock; app?: Partial<AppOptions> } & TestDbOptions = {}) {
   const ctx = {} as { db: TestDb; server: TestServer };
   beforeAll(async () => {
-    ctx.db = await createTestDb(dialect, opts.clock);
+    ctx.db = await createTestDb(dialect, opts.clock, opts.payments ? { payments: opts.payments } : {});
     ctx.server = await startServer(ctx.db, opts.app);
   });
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import type { Deps } from '../../lib/deps.js';
-import { expireUnpaidOrders } from '../orders/index.js';
+import { expireUnpaidOrders, retryStalledRefunds } from '../orders/index.js';
 import { expireMemberships, sendExpiryReminders } from './memberships.service.js';
 
 export interface MembershipJobsReport {
@@ -7,16 +7,18 @@ export interface MembershipJobsReport {
   expired_memberships: number;
   removed_from_groups: number;
   reminders: number;
+  refunds_retried: number;
 }
 
 /**
  * One pass of the money housekeeping: unpaid orders time out, memberships past expiry and grace end,
- * reminders go out. Each step works on a window computed from the clock (not on a delta since the
+ * reminders go out, refunds that never reached the provider are sent again. Each step works on a window computed from the clock (not on a delta since the
  * last run) and writes conditionally, so a run repeated or overlapping another has no extra effect.
  */
 export async function runMembershipJobs(deps: Deps): Promise<MembershipJobsReport> {
   const expiredOrders = await expireUnpaidOrders(deps);
   const { expired, removed } = await expireMemberships(deps);
   const reminders = await sendExpiryReminders(deps);
-  return { expired_orders: expiredOrders, expired_memberships: expired, removed_from_groups: removed, reminders };
+  const refundsRetried = await retryStalledRefunds(deps);
+  return { expired_orders: expiredOrders, expired_memberships: expired, removed_from_groups: removed, reminders, refunds_retried: refundsRetried };
 }

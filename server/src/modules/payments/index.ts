@@ -4,7 +4,7 @@ import type { PaymentProvider } from './provider.js';
 import { testProvider } from './test-provider.js';
 
 export type { Checkout, CheckoutRequest, ChargeRequest, ChargeResult, PaymentEvent, PaymentProvider, RefundRequest, RefundResult } from './provider.js';
-export { checkoutToken, signTestWebhook, testCheckoutUrl, testWebhookSecret, SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS } from './test-provider.js';
+export { checkoutToken, signTestWebhook, TEST_REFUND_ERROR_SUFFIX, testCheckoutUrl, testWebhookSecret, SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS } from './test-provider.js';
 
 type ProvidersConfig = Pick<Config, 'secret' | 'publicUrl'> & Partial<Pick<Config, 'payments'>>;
 

@@ -40,9 +40,13 @@ function parseHeader(value: string | string[] | undefined): { t: number; v1: str
   return { t, v1 };
 }
 
+/** A payment reference ending in this makes the test provider fail every refund of it, like Stripe's test cards do. */
+export const TEST_REFUND_ERROR_SUFFIX = '_refund_error';
+
 /**
  * The provider the demo and the tests pay with: a checkout page that pays or fails on a click,
- * refunds that succeed at once, and webhooks signed like Stripe's.
+ * refunds that succeed at once (or stay pending until a refund webhook, `refunds: 'webhook'`), and
+ * webhooks signed like Stripe's.
  */
 export function testProvider(configSecret: string, publicUrl: string, opts: PaymentsConfig['test']): PaymentProvider {
   const secret = testWebhookSecret(configSecret);
@@ -62,7 +66,8 @@ export function testProvider(configSecret: string, publicUrl: string, opts: Paym
     async startCheckout(req: CheckoutRequest) {
       return { kind: 'redirect' as const, url: testCheckoutUrl(publicUrl, configSecret, req.orderId) };
     },
-    async refund(_req: RefundRequest) {
+    async refund(req: RefundRequest) {
+      if (req.providerRef.endsWith(TEST_REFUND_ERROR_SUFFIX)) throw new Error('test provider: refunds of this payment fail');
       return { refundRef: newId('tref'), status: opts.refunds === 'instant' ? ('succeeded' as const) : ('pending' as const) };
     },
   };
@@ -80,7 +85,17 @@ function normalize(e: TestWebhookEvent): PaymentEvent {
     case 'payment.failed':
       return { id: e.id, type: e.type, orderId: d.order_id };
     case 'refund.succeeded':
-      return { id: e.id, type: e.type, orderId: d.order_id, refundRef: need(d.refund_ref, 'refund_ref'), amountMinor: need(d.amount_minor, 'amount_minor'), currency: need(d.currency, 'currency') };
+      return {
+        id: e.id,
+        type: e.type,
+        orderId: d.order_id,
+        refundRef: need(d.refund_ref, 'refund_ref'),
+        refundId: d.refund_id,
+        amountMinor: need(d.amount_minor, 'amount_minor'),
+        currency: need(d.currency, 'currency'),
+      };
+    case 'refund.failed':
+      return { id: e.id, type: e.type, orderId: d.order_id, refundRef: need(d.refund_ref, 'refund_ref'), refundId: d.refund_id, reason: d.reason };
     default:
       throw new AppError('unknown_event_type', 400, `Unknown event type ${JSON.stringify(e.type).slice(0, 100)}`);
   }
