@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { fixedClock } from '../../lib/clock.js';
-import { Client, describeEachDialect, expectOk, useServer } from '../../test/harness.js';
+import { type Client, describeEachDialect, expectOk, useServer } from '../../test/harness.js';
 import { checkLedger } from './ledger.check.js';
 import { unusedCredit } from './upgrades.service.js';
 import { addMember, addProduct, buyAndPay, clickPay, effectsOf, openShop, refund } from '../../test/money.js';
