@@ -48,7 +48,6 @@ async function refused(trx: Trx, orderId: string): Promise<AppError> {
 
 /** Step one: claims the amount (never more than is left) and records the refund as pending. */
 export async function claimRefund(trx: Trx, order: OrderRow, r: RefundAsk, at: string): Promise<RefundRow> {
-  if (!(await claimRefundAmount(trx, order.id, r.amountMinor, at))) throw await refused(trx, order.id);
   const row: RefundRow = {
     id: newId('rfd'),
     community_id: order.community_id,
@@ -65,7 +64,11 @@ export async function claimRefund(trx: Trx, order: OrderRow, r: RefundAsk, at: s
     settled_at: null,
     failure_reason: null,
   };
+  // The refund row first, then the order row: the lock order of completing and failing refunds too
+  // (on PostgreSQL a twin insert of the same key waits for the completion of the first refund,
+  // which must not wait for the twin's lock on the order).
   await insertRefund(trx, row);
+  if (!(await claimRefundAmount(trx, order.id, r.amountMinor, at))) throw await refused(trx, order.id);
   await insertEvent(
     trx,
     {
