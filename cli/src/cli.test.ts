@@ -35,13 +35,13 @@ describe('yutang CLI', () => {
   it('migrates once, then reports the database up to date', async () => {
     const first = await yutang(['migrate']);
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/Applied 15 migrations/);
+    expect(first.out).toMatch(/Applied 19 migrations/);
     const again = await yutang(['migrate']);
     expect(again.code).toBe(0);
     expect(again.out).toContain('up to date');
     const jobs = await yutang(['jobs', 'run']);
     expect(jobs.code).toBe(0);
-    expect(jobs.out).toMatch(/Unpaid orders expired: 0\nMemberships expired: 0 \(members removed from paid groups: 0\)\nExpiry reminders recorded: 0\nAutomatic renewals charged: 0 \(failed: 0\)/);
+    expect(jobs.out).toMatch(/Unpaid orders expired: 0\nMemberships expired: 0 \(members removed from paid groups: 0\)\nExpiry reminders recorded: 0\nAutomatic renewals charged: 0 \(failed: 0\)\nStalled refunds sent again: 0/);
   });
 
   it('refuses a bad configuration listing every problem', async () => {

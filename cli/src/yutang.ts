@@ -233,7 +233,7 @@ ledger
 const jobs = program.command('jobs').description('Scheduled work (yutang serve runs it every minute)');
 jobs
   .command('run')
-  .description('Run the membership jobs once: time out unpaid orders, charge automatic renewals, end memberships past expiry and grace, send expiry reminders')
+  .description('Run the membership jobs once: time out unpaid orders, charge automatic renewals, end memberships past expiry and grace, send expiry reminders, send stalled refunds again')
   .action(async () =>
     withDatabase(async (handle, config) => {
       const r = await runMembershipJobs({ db: handle.db, clock: systemClock, config });
@@ -241,6 +241,7 @@ jobs
       console.log(`Memberships expired: ${r.expired_memberships} (members removed from paid groups: ${r.removed_from_groups})`);
       console.log(`Expiry reminders recorded: ${r.reminders}`);
       console.log(`Automatic renewals charged: ${r.renewals_charged} (failed: ${r.renewals_failed})`);
+      console.log(`Stalled refunds sent again: ${r.refunds_retried}`);
     }),
   );
 

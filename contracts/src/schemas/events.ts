@@ -31,6 +31,11 @@ export const EVENT_TYPES = [
   'membership_auto_renew_changed',
   'payment_method_saved',
   'renewal_payment_failed',
+  'refund_requested',
+  'refund_failed',
+  'order_sold_out',
+  'duplicate_payment_detected',
+  'membership_upgraded',
 ] as const;
 export const EventType = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventType>;

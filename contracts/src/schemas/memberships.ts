@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ShortText, Timestamp } from './common.js';
+import { Id, ShortText, Timestamp } from './common.js';
 import { MembershipOut } from './products.js';
 
 /** Cancel at period end: access stays until the current expiry; the reason is kept. */
@@ -28,3 +28,7 @@ export const MembershipStateOut = MembershipOut.extend({
   past_due: z.boolean().describe('An automatic renewal failed: access is kept through the grace window while it is retried'),
   past_due_since: Timestamp.nullable(),
 }).meta({ id: 'MembershipState' });
+
+/** Replace a membership by another membership product, paying its price less the unused part. */
+export const UpgradeMembership = z.strictObject({ product_id: Id });
+export type UpgradeMembership = z.infer<typeof UpgradeMembership>;

@@ -17,6 +17,10 @@ export type PaymentProviderName = z.infer<typeof PaymentProviderName>;
 export const CreateOrder = z.strictObject({
   product_id: Id,
   provider: PaymentProviderName.optional().describe("Pays through this enabled provider; default: the install's"),
+  allow_duplicate: z
+    .boolean()
+    .optional()
+    .describe('Buy even though the member holds this product for good or has an order for it pending (otherwise 409 duplicate_purchase)'),
 });
 export type CreateOrder = z.infer<typeof CreateOrder>;
 
@@ -26,6 +30,9 @@ export const CreateRefund = z.strictObject({
 });
 export type CreateRefund = z.infer<typeof CreateRefund>;
 
+export const RefundStatus = z.enum(['pending', 'succeeded', 'failed']);
+export type RefundStatus = z.infer<typeof RefundStatus>;
+
 export const RefundOut = z
   .object({
     id: z.string(),
@@ -33,7 +40,10 @@ export const RefundOut = z
     amount_minor: z.number(),
     currency: z.string(),
     reason: z.string(),
+    status: RefundStatus.describe('pending: the provider has not confirmed it yet, the amount stays claimed; failed: nothing went back, the amount can be refunded again'),
+    failure_reason: z.string().nullable(),
     created_at: Timestamp,
+    settled_at: Timestamp.nullable().describe('When the provider confirmed or refused it'),
   })
   .meta({ id: 'Refund' });
 
@@ -45,11 +55,15 @@ export const OrderOut = z
     product_id: z.string(),
     status: OrderStatus,
     amount_minor: z.number(),
-    refunded_minor: z.number(),
+    refunded_minor: z.number().describe('Refunds that succeeded'),
+    refund_pending_minor: z.number().describe('Refunds the provider has not confirmed yet; they cannot be refunded again'),
+    credit_minor: z.number().describe('Taken off the price: the unused part of the membership this order upgrades'),
     currency: z.string(),
     provider: z.string(),
     provider_ref: z.string().nullable(),
     membership_id: z.string().nullable(),
+    upgrade_from_membership_id: z.string().nullable(),
+    duplicate_of_order_id: z.string().nullable().describe('Set when this payment repeated another paid order of the member for the same product; it granted nothing'),
     paid_at: Timestamp.nullable(),
     cancelled_at: Timestamp.nullable(),
     created_at: Timestamp,
@@ -61,6 +75,7 @@ export const OrderOut = z
 export const ListOrdersQuery = z.strictObject({
   status: OrderStatus.optional(),
   member_id: Id.optional(),
+  flagged: z.enum(['duplicate']).optional().describe('duplicate: paid orders flagged as duplicate payments'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });
@@ -78,6 +93,8 @@ export const TestWebhookEvent = z.strictObject({
     provider_ref: z.string().min(1).max(200).optional(),
     payment_method_ref: z.string().min(1).max(200).optional().describe('payment.succeeded: the method the payer saved for later charges'),
     refund_ref: z.string().min(1).max(200).optional(),
+    refund_id: Id.optional().describe('Our refund id, echoed back for refunds we asked for'),
+    reason: z.string().max(200).optional(),
     amount_minor: z.number().int().min(0).optional(),
     currency: z.string().regex(/^[A-Z]{3}$/).optional(),
   }),

@@ -209,6 +209,8 @@ export interface MembershipsTable {
   past_due_since: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
   /** `cancelled`, `payment_failed` or `not_renewed`, set with `ended_at`. */
   end_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Why it was revoked: `refunded` or `upgraded`. */
+  revoke_reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A member's periods of one product renew automatically while `auto_renew` is 1. */
@@ -282,6 +284,15 @@ export interface OrdersTable {
   checkout_url: ColumnType<string | null, string | null | undefined, string | null>;
   /** The provider's id of the checkout (Stripe Checkout Session), apart from the payment's `provider_ref`. */
   checkout_ref: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Claimed by refunds still waiting for the provider; `refunded_minor + refund_pending_minor <= amount_minor`. */
+  refund_pending_minor: ColumnType<number, number | undefined, number>;
+  /** The member confirmed buying again what they hold or are already paying for. */
+  allow_duplicate: ColumnType<Flag, Flag | undefined, Flag>;
+  /** Set when the payment repeated another paid order of the same member and product; it granted nothing. */
+  duplicate_of_order_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Unused part of the replaced membership chain taken off the price (upgrades). */
+  credit_minor: ColumnType<number, number | undefined, number>;
+  upgrade_from_membership_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -298,6 +309,10 @@ export interface RefundsTable {
   provider_ref: string | null;
   actor_user_id: string | null;
   created_at: Timestamp;
+  /** `pending` until the provider confirms (`succeeded`) or refuses (`failed`). */
+  status: ColumnType<string, string | undefined, string>;
+  settled_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  failure_reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface PaymentEventsTable {

@@ -83,7 +83,7 @@ const bodyCases = (w: World): Record<string, BodyCase> => ({
   // An empty body is valid here; an unknown field still is not.
   'POST /api/v1/member/leave': { valid: {}, wrong: ['reason', 123] },
   'POST /api/v1/communities/:communityId/products': { valid: { type: 'membership', name: 'VIP', price_minor: 9900, term: 'annual' }, wrong: ['price_minor', '99.00'] },
-  'POST /api/v1/member/orders': { valid: { product_id: w.productId }, wrong: ['product_id', 42] },
+  'POST /api/v1/member/orders': { valid: { product_id: w.productId, allow_duplicate: true }, wrong: ['allow_duplicate', 'yes'] },
   'POST /api/v1/communities/:communityId/orders/:orderId/refunds': { valid: { amount_minor: 100, reason: 'duplicate' }, wrong: ['amount_minor', '1.00'] },
   'POST /api/v1/member/memberships/:membershipId/cancel': { valid: { reason: 'too busy' }, wrong: ['reason', 42] },
   'POST /api/v1/member/memberships/:membershipId/pause': { valid: { until: '2030-01-01T00:00:00Z' }, wrong: ['until', 'next month'] },
@@ -91,6 +91,8 @@ const bodyCases = (w: World): Record<string, BodyCase> => ({
   // An empty body pays too; a bad one is refused before anything is paid.
   'POST /api/v1/public/checkout/:token/pay': { valid: { save_method: 'ok' }, wrong: ['save_method', 'sometimes'] },
   'POST /api/v1/communities/:communityId/memberships/:membershipId/pause': { valid: { until: '2030-01-01T00:00:00Z' }, wrong: ['until', 1893456000] },
+  'POST /api/v1/member/memberships/:membershipId/upgrade': { valid: { product_id: w.productId }, wrong: ['product_id', 42] },
+  'POST /api/v1/communities/:communityId/memberships/:membershipId/upgrade': { valid: { product_id: w.productId }, wrong: ['product_id', ['prd_1']] },
   // Validation comes before the signature check: a malformed event is refused without being logged.
   'POST /api/v1/webhooks/test': { valid: { id: 'evt_1', type: 'payment.succeeded', created: 1, data: { order_id: w.orderId } }, wrong: ['created', 'yesterday'] },
   'POST /api/v1/communities/:communityId/api-keys': { valid: { name: 'crm', scopes: ['read'] }, wrong: ['scopes', 'read'] },

@@ -80,6 +80,8 @@ interface Tenant {
   orderId: string;
   orderKey: string;
   productId: string;
+  /** A second membership product, to upgrade to. */
+  upgradeProductId: string;
   membershipId: string;
   keyId: string;
   apiKey: string;
@@ -151,6 +153,7 @@ async function buildTenant(base: string, name: string): Promise<Tenant> {
   expectOk(await me.post('/api/v1/member/onboarding/rules', { accepted: true }));
 
   const product = expectOk(await client.post(`${c}/products`, { type: 'membership', name: 'VIP', price_minor: 9900, term: 'annual' }), 201);
+  const upgradeProduct = expectOk(await client.post(`${c}/products`, { type: 'membership', name: 'VIP forever', price_minor: 29900, term: 'permanent' }), 201);
   const membership = expectOk(await client.post(`${c}/members/${joined.member.id}/memberships`, { product_id: product.id }), 201);
   // A paid order: the member's own purchase, with its ledger entries and membership.
   const orderKey = `${name}-order-1`;
@@ -177,6 +180,7 @@ async function buildTenant(base: string, name: string): Promise<Tenant> {
     applicantId: applied.member.id,
     applicationId: applied.application.id,
     productId: product.id,
+    upgradeProductId: upgradeProduct.id,
     membershipId: membership.id,
     orderId: order.id,
     orderKey,
@@ -201,6 +205,7 @@ const secretsOf = (t: Tenant) => [
   t.applicantId,
   t.applicationId,
   t.productId,
+  t.upgradeProductId,
   t.membershipId,
   t.orderId,
   t.keyId,
@@ -355,6 +360,7 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
       'POST /api/v1/communities/:communityId/applications/:applicationId/review': { decision: 'approve' },
       'POST /api/v1/communities/:communityId/orders/:orderId/refunds': { amount_minor: 1, reason: 'wrong tenant' },
       'POST /api/v1/communities/:communityId/memberships/:membershipId/pause': { until: new Date(Date.now() + 10 * 86_400_000).toISOString() },
+      'POST /api/v1/communities/:communityId/memberships/:membershipId/upgrade': { product_id: B.upgradeProductId },
     };
     const mixed = { ...idsOf(A), communityId: B.communityId };
     const callers = [
@@ -447,8 +453,9 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
 
   it('lets B’s member token act only on B’s own member', async () => {
     const me = new Client(server.url, B.memberToken);
-    // In order: leaving last, since a member who left cannot go on with onboarding.
-    const steps: [key: string, body: unknown, check: (body: any) => void][] = [
+    // In order: leaving last, since a member who left cannot go on with onboarding. POSTs retry B's
+    // first order's Idempotency-Key unless a step names its own (and the status it expects).
+    const steps: [key: string, body: unknown, check: (body: any) => void, opts?: { key: string; status: number }][] = [
       ['GET /api/v1/member', undefined, (b) => expect(b.member.id).toBe(B.memberId)],
       ['POST /api/v1/member/onboarding/rules', { accepted: true }, (b) => expect(b.member.onboarding.rules_accepted).toBe(true)],
       ['POST /api/v1/member/onboarding/nickname', { nickname: 'bravo-一号' }, (b) => expect(b.member.nickname).toBe('bravo-一号')],
@@ -456,6 +463,12 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
       // The retry of B's own first order: the same order back, nothing new.
       ['POST /api/v1/member/orders', { product_id: B.productId }, (b) => expect([b.id, b.status]).toEqual([B.orderId, 'paid'])],
       ['GET /api/v1/member/orders', undefined, (b) => expect(b.orders.map((o: any) => o.id)).toEqual([B.orderId])],
+      [
+        'POST /api/v1/member/memberships/:membershipId/upgrade',
+        { product_id: B.upgradeProductId },
+        (b) => expect([b.member_id, b.product_id, b.upgrade_from_membership_id, b.status]).toEqual([B.memberId, B.upgradeProductId, B.membershipId, 'pending']),
+        { key: `${B.name}-upgrade`, status: 201 },
+      ],
       ['GET /api/v1/member/invite-link', undefined, (b) => expect([b.community_id, b.owner_member_id]).toEqual([B.communityId, B.memberId])],
       // Automatic renewal, pause and cancel act on the last period of B's own membership chain.
       ['POST /api/v1/member/memberships/:membershipId/auto-renew', { enabled: false }, (b) => expect([b.member_id, b.auto_renew]).toEqual([B.memberId, false])],
@@ -465,11 +478,11 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
     ];
     const memberRoutes = routes.filter((r) => r.access.kind === 'member').map(keyOf);
     expect(memberRoutes.filter((k) => !steps.some(([s]) => s === k)), 'member routes without a step here').toEqual([]);
-    for (const [k, body, check] of steps) {
+    for (const [k, body, check, opts] of steps) {
       const [method, pattern] = k.split(' ') as [string, string];
       const url = pattern.replace(':membershipId', B.membershipId);
-      const res = await me.request(method, url, body, method === 'POST' ? { 'idempotency-key': B.orderKey } : {});
-      expect(res.status, `${k}: ${JSON.stringify(res.body)}`).toBe(200);
+      const res = await me.request(method, url, body, method === 'POST' ? { 'idempotency-key': opts?.key ?? B.orderKey } : {});
+      expect(res.status, `${k}: ${JSON.stringify(res.body)}`).toBe(opts?.status ?? 200);
       check(res.body);
       const member = (res.body as { member?: { id: string; community_id: string } }).member;
       if (member) expect([member.id, member.community_id], k).toEqual([B.memberId, B.communityId]);
@@ -486,6 +499,9 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
       const res = await me.post(`/api/v1/member/memberships/${A.membershipId}/${action}`, body);
       expect([res.status, res.body.code, isProblem(res)], action).toEqual([404, 'membership_not_found', true]);
     }
+    // Nor does it upgrade A's memberships.
+    const upgrade = await me.request('POST', `/api/v1/member/memberships/${A.membershipId}/upgrade`, { product_id: B.upgradeProductId }, { 'idempotency-key': 'foreign-upgrade' });
+    expect([upgrade.status, upgrade.body.code, isProblem(upgrade)]).toEqual([404, 'membership_not_found', true]);
     // Nor does it buy A's products.
     const foreign = await me.request('POST', '/api/v1/member/orders', { product_id: A.productId }, { 'idempotency-key': 'foreign-product' });
     expect([foreign.status, foreign.body.code]).toEqual([404, 'product_not_found']);

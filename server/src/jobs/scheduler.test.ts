@@ -21,7 +21,7 @@ describeEachDialect('the membership jobs timer', (dialect) => {
     const jobs = scheduleMembershipJobs(db.deps, log, 10, async () => {
       calls++;
       if (calls === 1) throw new Error('database is locked');
-      return { expired_orders: 1, expired_memberships: 0, removed_from_groups: 0, reminders: 0, renewals_charged: 0, renewals_failed: 0 };
+      return { expired_orders: 1, expired_memberships: 0, removed_from_groups: 0, reminders: 0, renewals_charged: 0, renewals_failed: 0, refunds_retried: 0 };
     });
     for (let i = 0; i < 500 && calls < 2; i++) await new Promise((r) => setTimeout(r, 10));
     await jobs.stop();

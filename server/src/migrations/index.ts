@@ -11,9 +11,13 @@ import * as membershipLifecycle from './2026-11-23T1700_membership_lifecycle.js'
 import * as orderImport from './2026-11-23T1710_add_order_import.js';
 import * as productTrialOf from './2026-11-23T1720_add_product_trial_of.js';
 import * as orderCheckout from './2026-11-23T1800_add_order_checkout.js';
+import * as refundStatus from './2026-11-23T1810_refund_status.js';
+import * as refundSettledAt from './2026-11-23T1811_backfill_refund_settled_at.js';
 import * as renewalGrace from './2026-11-23T1820_add_community_renewal_grace.js';
 import * as paymentMethods from './2026-11-23T1821_create_member_payment_methods.js';
 import * as autoRenewal from './2026-11-23T1822_membership_auto_renewal.js';
+import * as orderDuplicates from './2026-11-23T1825_order_duplicates.js';
+import * as membershipUpgrades from './2026-11-23T1830_membership_upgrades.js';
 
 /** Every migration, in order. Files are frozen once merged; add new ones at the end. */
 export const migrations: Record<string, Migration> = {
@@ -29,7 +33,11 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1710_add_order_import': orderImport,
   '2026-11-23T1720_add_product_trial_of': productTrialOf,
   '2026-11-23T1800_add_order_checkout': orderCheckout,
+  '2026-11-23T1810_refund_status': refundStatus,
+  '2026-11-23T1811_backfill_refund_settled_at': refundSettledAt,
   '2026-11-23T1820_add_community_renewal_grace': renewalGrace,
   '2026-11-23T1821_create_member_payment_methods': paymentMethods,
   '2026-11-23T1822_membership_auto_renewal': autoRenewal,
+  '2026-11-23T1825_order_duplicates': orderDuplicates,
+  '2026-11-23T1830_membership_upgrades': membershipUpgrades,
 };

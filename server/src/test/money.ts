@@ -36,7 +36,13 @@ export async function addMember(server: TestServer, shop: Shop, name: string): P
   return { id: joined.member.id, client: new Client(server.url, joined.member_token) };
 }
 
-export const buy = (member: Client, productId: string, key: string) => member.request('POST', '/api/v1/member/orders', { product_id: productId }, { 'idempotency-key': key });
+/** `allowDuplicate`: the member confirmed buying again what they hold or already have an order for. */
+export interface BuyOptions {
+  allowDuplicate?: boolean;
+}
+
+export const buy = (member: Client, productId: string, key: string, opts: BuyOptions = {}) =>
+  member.request('POST', '/api/v1/member/orders', { product_id: productId, ...(opts.allowDuplicate ? { allow_duplicate: true } : {}) }, { 'idempotency-key': key });
 
 export const tokenOf = (order: { checkout_url: string }) => new URL(order.checkout_url).pathname.split('/').pop()!;
 
@@ -45,8 +51,8 @@ export const clickPay = (server: TestServer, order: { checkout_url: string }, ou
   new Client(server.url).post(`/api/v1/public/checkout/${tokenOf(order)}/${outcome}`, body);
 
 /** Buys and pays through the checkout; returns the paid order. */
-export async function buyAndPay(server: TestServer, member: Client, productId: string, key: string) {
-  const order = expectOk(await buy(member, productId, key), 201);
+export async function buyAndPay(server: TestServer, member: Client, productId: string, key: string, opts: BuyOptions = {}) {
+  const order = expectOk(await buy(member, productId, key, opts), 201);
   expect(expectOk(await clickPay(server, order)).status).toBe('paid');
   return order as { id: string; amount_minor: number; currency: string; checkout_url: string };
 }
@@ -75,6 +81,24 @@ export const paidEvent = (id: string, order: { id: string; amount_minor: number;
   type: 'payment.succeeded',
   created: 1,
   data: { order_id: order.id, provider_ref: ref, amount_minor: order.amount_minor, currency: order.currency },
+});
+
+/** A refund webhook of the test provider; `refundId` echoes our refund id, as providers do for refunds we asked for. */
+export const refundEvent = (
+  id: string,
+  type: 'refund.succeeded' | 'refund.failed',
+  order: { id: string; amount_minor: number; currency: string },
+  r: { ref: string; refundId?: string; amount?: number; reason?: string },
+) => ({
+  id,
+  type,
+  created: 1,
+  data: {
+    order_id: order.id,
+    refund_ref: r.ref,
+    ...(r.refundId ? { refund_id: r.refundId } : {}),
+    ...(type === 'refund.succeeded' ? { amount_minor: r.amount ?? order.amount_minor, currency: order.currency } : { reason: r.reason ?? 'declined' }),
+  },
 });
 
 /** What the database holds about one order's effects, straight from the tables. */

@@ -75,7 +75,7 @@ describeEachDialect('membership expiry, reminders, cancellation and pause', (dia
     clock.set(new Date('2026-06-07T08:00:00.000Z'));
     const first = await run();
     expect(first.expired_memberships).toBeGreaterThanOrEqual(1);
-    expect(await run()).toEqual({ expired_orders: 0, expired_memberships: 0, removed_from_groups: 0, reminders: 0, renewals_charged: 0, renewals_failed: 0 });
+    expect(await run()).toEqual({ expired_orders: 0, expired_memberships: 0, removed_from_groups: 0, reminders: 0, renewals_charged: 0, renewals_failed: 0, refunds_retried: 0 });
 
     expect((await membership(m.membershipId)).ended_at).toBe('2026-06-07T08:00:00.000Z');
     expect(await seated(p.shop, p.groupId)).toBe(0);

@@ -214,7 +214,7 @@ describeEachDialect('metrics match a reference implementation of the definitions
     at('2026-04-10T10:00:00Z');
     await buyAndPay(server, d.client, monthly.id, 'd-month-2'); // after grace (2026-04-03): not a renewal
     at('2026-04-11T10:00:00Z');
-    await buyAndPay(server, b.client, course.id, 'b-course-2');
+    await buyAndPay(server, b.client, course.id, 'b-course-2', { allowDuplicate: true }); // bought again on purpose
     expectOk(await refund(shop, bCourse.id, { amount_minor: 490, reason: '余款' }, 'r-b-2'), 201);
 
     const raw = await readRaw(ctx.db.handle.db, shop.communityId);

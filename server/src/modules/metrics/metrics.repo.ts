@@ -15,13 +15,15 @@ export const findPaidOrders = (db: Db, communityId: string) =>
     .where('status', 'in', ['paid', 'partially_refunded', 'refunded'])
     .execute();
 
+/** Refunds whose money went back in [from, to), dated when the provider confirmed them. */
 export const findRefundsBetween = (db: Db, communityId: string, from: string, to: string) =>
   db
     .selectFrom('refunds')
-    .select(['amount_minor', 'currency', 'created_at'])
+    .select(['amount_minor', 'currency', 'settled_at'])
     .where('community_id', '=', communityId)
-    .where('created_at', '>=', from)
-    .where('created_at', '<', to)
+    .where('status', '=', 'succeeded')
+    .where('settled_at', '>=', from)
+    .where('settled_at', '<', to)
     .execute();
 
 export const findMemberEventsBetween = (db: Db, communityId: string, types: readonly string[], from: string, to: string) =>

@@ -42,7 +42,7 @@ export async function communityMetrics(deps: Deps, communityId: string, q: Metri
     graceDays: community.renewal_grace_days,
     spans: spans.map((s) => ({ member_id: s.member_id, joined_at: ms(s.joined_at), left_at: msOrNull(s.left_at), referrer_member_id: s.referrer_member_id })),
     paidOrders: orders.map((o) => ({ id: o.id, member_id: o.member_id, product_id: o.product_id, amount_minor: Number(o.amount_minor), currency: o.currency, paid_at: ms(o.paid_at!) })),
-    refunds: refunds.map((r) => ({ amount_minor: Number(r.amount_minor), currency: r.currency, created_at: ms(r.created_at) })),
+    refunds: refunds.map((r) => ({ amount_minor: Number(r.amount_minor), currency: r.currency, created_at: ms(r.settled_at!) })),
     engagement: engagement.map((e) => ({ member_id: e.member_id!, occurred_at: ms(e.occurred_at) })),
     memberships: memberships.map((m) => ({ id: m.id, member_id: m.member_id, product_id: m.product_id, created_at: ms(m.created_at), expires_at: msOrNull(m.expires_at), revoked_at: msOrNull(m.revoked_at) })),
     trialOf: new Map(trials.map((t) => [t.id, t.trial_of_product_id!])),

@@ -1,11 +1,12 @@
 export { orderRoutes } from './orders.routes.js';
 export { checkoutRoutes } from './checkout.routes.js';
 export { webhookRoutes } from './webhooks.routes.js';
-export { createOrder, payAtCheckout, refundOrder, checkoutToken, expireUnpaidOrders, UNPAID_ORDER_TIMEOUT_MINUTES } from './orders.service.js';
+export { createOrder, payAtCheckout, checkoutToken, expireUnpaidOrders, UNPAID_ORDER_TIMEOUT_MINUTES } from './orders.service.js';
 export { answerWebhook, handleWebhook } from './orders.webhooks.js';
 export { renewMemberships, type RenewalsReport } from './renewals.service.js';
 export { setAutoRenew } from './auto-renew.js';
 export { isLastOfChain, findCurrentPaymentMethod, isChainAutoRenewing } from './renewals.repo.js';
+export { refundOrder, retryStalledRefunds, STALLED_REFUND_MINUTES } from './refunds.service.js';
 export { checkLedger, type LedgerReport } from './ledger.check.js';
 export { postEntries, type LedgerLine } from './ledger.repo.js';
 export { findLatestMembership } from './orders.repo.js';

@@ -28,11 +28,14 @@ export interface OrderBalance {
   status: string;
   amount_minor: number;
   refunded_minor: number;
+  refund_pending_minor: number;
   currency: string;
   ledger_sum: number;
   paid_in: number;
   refunded_out: number;
+  /** Refund rows that succeeded, and those still pending. */
   refunds_total: number;
+  refunds_pending: number;
   entry_currencies: number;
 }
 
@@ -56,7 +59,16 @@ export async function orderBalances(db: Db): Promise<OrderBalance[]> {
       (j) => j.onRef('l.order_id', '=', 'o.id'),
     )
     .leftJoin(
-      (eb) => eb.selectFrom('refunds').select(['order_id', sql<number>`sum(amount_minor)`.as('refunds_total')]).groupBy('order_id').as('r'),
+      (eb) =>
+        eb
+          .selectFrom('refunds')
+          .select([
+            'order_id',
+            sql<number>`sum(case when status = 'succeeded' then amount_minor else 0 end)`.as('refunds_total'),
+            sql<number>`sum(case when status = 'pending' then amount_minor else 0 end)`.as('refunds_pending'),
+          ])
+          .groupBy('order_id')
+          .as('r'),
       (j) => j.onRef('r.order_id', '=', 'o.id'),
     )
     .select([
@@ -65,12 +77,14 @@ export async function orderBalances(db: Db): Promise<OrderBalance[]> {
       'o.status',
       'o.amount_minor',
       'o.refunded_minor',
+      'o.refund_pending_minor',
       'o.currency',
       'l.ledger_sum',
       'l.paid_in',
       'l.refunded_out',
       'l.entry_currencies',
       'r.refunds_total',
+      'r.refunds_pending',
     ])
     .orderBy('o.id')
     .execute();
@@ -80,11 +94,13 @@ export async function orderBalances(db: Db): Promise<OrderBalance[]> {
     status: r.status,
     amount_minor: Number(r.amount_minor),
     refunded_minor: Number(r.refunded_minor),
+    refund_pending_minor: Number(r.refund_pending_minor),
     currency: r.currency,
     ledger_sum: Number(r.ledger_sum ?? 0),
     paid_in: Number(r.paid_in ?? 0),
     refunded_out: Number(r.refunded_out ?? 0),
     refunds_total: Number(r.refunds_total ?? 0),
+    refunds_pending: Number(r.refunds_pending ?? 0),
     entry_currencies: Number(r.entry_currencies ?? 0),
   }));
 }
@@ -98,4 +114,33 @@ export async function countOrphanEntries(db: Db): Promise<number> {
     .where('o.id', 'is', null)
     .executeTakeFirstOrThrow();
   return Number(r.n);
+}
+
+export interface RefundBalance {
+  refund_id: string;
+  order_id: string;
+  status: string;
+  amount_minor: number;
+  /** What the refund's entries moved into the `refunds` account, and how many entries it has. */
+  refunded_out: number;
+  entries: number;
+}
+
+/** Per refund row: its status and amount next to its ledger entries. */
+export async function refundBalances(db: Db): Promise<RefundBalance[]> {
+  const rows = await db
+    .selectFrom('refunds as r')
+    .leftJoin('ledger_entries as e', 'e.refund_id', 'r.id')
+    .select([
+      'r.id as refund_id',
+      'r.order_id',
+      'r.status',
+      'r.amount_minor',
+      sql<number>`sum(case when e.account = 'refunds' then e.amount_minor else 0 end)`.as('refunded_out'),
+      sql<number>`count(e.id)`.as('entries'),
+    ])
+    .groupBy(['r.id', 'r.order_id', 'r.status', 'r.amount_minor'])
+    .orderBy('r.id')
+    .execute();
+  return rows.map((r) => ({ ...r, amount_minor: Number(r.amount_minor), refunded_out: Number(r.refunded_out ?? 0), entries: Number(r.entries) }));
 }

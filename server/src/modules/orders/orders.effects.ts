@@ -4,49 +4,70 @@ import { newId } from '../../lib/ids.js';
 import { findRenewalGraceDays } from '../communities/index.js';
 import { insertEvent } from '../events/index.js';
 import { keepPaymentMethod } from './auto-renew.js';
+import { findDuplicatePayment } from './duplicates.js';
 import { postEntries } from './ledger.repo.js';
 import {
-  addRefundedAmount,
   findLatestMembership,
+  findLiveChain,
   findMembership,
-  findMembershipsStartingFrom,
   findOrderById,
   findProduct,
+  flagDuplicate,
   insertMembership,
-  insertRefund,
   lockMemberForMembership,
+  markOrderCancelled,
+  markOrderExpired,
   markOrderPaid,
-  moveMembership,
-  releaseUnit,
-  reserveUnit,
+  releaseHold,
   revokeMembership,
   setOrderEffects,
+  takeHold,
   type OrderRow,
 } from './orders.repo.js';
+import { claimRefund } from './refunds.effects.js';
 
 /**
- * What paying and refunding do, each inside the caller's transaction: the order's state change,
- * its stock, its membership, its ledger entries and its event commit together or not at all.
+ * What paying and ending an order unpaid do, each inside the caller's transaction: the order's
+ * state change, its stock, its membership, its ledger entries and its events commit together or
+ * not at all. Refunds are in refunds.effects.ts.
  */
 
 const DAY = 86_400_000;
 
 export const outOfStock = () => new AppError('out_of_stock', 409, 'Sold out: nothing was charged');
 
+/** How a payment was applied: granted what it bought, flagged as a duplicate, or refunded because its unit was gone. */
+export type PaidOutcome = 'applied' | 'duplicate' | 'sold_out';
+
+/** The idempotency key of the automatic refund of a payment whose unit was sold meanwhile. */
+export const SOLD_OUT_REFUND_KEY = 'sold_out';
+
 /**
- * Marks the order paid unless it already is. Exactly one of any number of concurrent calls applies
- * the effects; the others return false. Throws out_of_stock (rolling everything back) when the
- * product's last unit went to someone else. `paymentMethodRef`: the payer saved the method for
- * later charges (a membership then renews automatically).
+ * Marks the order paid unless it already is (null then): exactly one of any number of concurrent
+ * calls applies the payment. The money is always recorded (ledger, `order_paid`). Then: a payment
+ * that lands after its order gave its unit back and the last unit went to someone else claims a
+ * full refund (`sold_out`; the caller sends it to the provider after commit); one that repeats
+ * another paid order is flagged (`duplicate`) and grants nothing; any other grants the membership
+ * it bought (and, for an upgrade, ends the chain it replaces). `paymentMethodRef`: the payer saved
+ * the method for later charges (a membership then renews automatically).
  */
-export async function applyPaid(trx: Trx, order: OrderRow, providerRef: string, at: string, from: string[] = ['pending'], paymentMethodRef?: string): Promise<boolean> {
-  if (!(await markOrderPaid(trx, order.id, from, providerRef, at))) return false;
-  if (!order.stock_reserved && !(await reserveUnit(trx, order.product_id))) throw outOfStock();
+export async function applyPaid(trx: Trx, order: OrderRow, providerRef: string | null, at: string, from: string[] = ['pending'], paymentMethodRef?: string): Promise<PaidOutcome | null> {
+  if (!(await markOrderPaid(trx, order.id, from, providerRef, at))) return null;
+  // Serializes the member's payments (duplicate detection, membership chains) on PostgreSQL.
+  await lockMemberForMembership(trx, order.member_id);
+  // Read again under the row lock: the expiry job may have returned the unit meanwhile.
+  const paid = (await findOrderById(trx, order.id))!;
   const product = (await findProduct(trx, order.community_id, order.product_id))!;
+  const amount = Number(paid.amount_minor);
+
+  let outcome: PaidOutcome = 'applied';
+  let duplicateOf: string | null = null;
+  if (product.stock !== null && !paid.stock_reserved && !(await takeHold(trx, paid.id, product.id))) outcome = 'sold_out';
+  else if ((duplicateOf = await findDuplicatePayment(trx, paid, product))) outcome = 'duplicate';
 
   let membership: { id: string; starts_at: string; expires_at: string | null; renewal: boolean } | null = null;
-  if (product.type === 'membership') {
-    await lockMemberForMembership(trx, order.member_id);
+  if (outcome === 'applied' && product.type === 'membership') {
+    if (paid.upgrade_from_membership_id) await endUpgradedChain(trx, paid, paid.upgrade_from_membership_id, at);
     const latest = await findLatestMembership(trx, order.member_id, product.id);
     // Renewing before the current expiry, or within the community's grace window after it, extends from it.
     const graceDays = await findRenewalGraceDays(trx, order.community_id);
@@ -76,14 +97,16 @@ export async function applyPaid(trx: Trx, order: OrderRow, providerRef: string, 
       },
       at,
     );
+    await setOrderEffects(trx, order.id, { membership_id: membership.id });
   }
-  await setOrderEffects(trx, order.id, { stock_reserved: product.stock === null ? 0 : 1, membership_id: membership?.id ?? null });
-  if (paymentMethodRef) await keepPaymentMethod(trx, order, paymentMethodRef, membership?.id ?? null, at);
-  const amount = Number(order.amount_minor);
-  await postEntries(trx, { community_id: order.community_id, order_id: order.id, refund_id: null, currency: order.currency, created_at: at }, [
-    { account: 'customer_payments', amount_minor: amount },
-    { account: 'revenue', amount_minor: -amount },
-  ]);
+  // Only money that moved is in the ledger: a zero-amount upgrade has no entries.
+  if (amount > 0) {
+    await postEntries(trx, { community_id: order.community_id, order_id: order.id, refund_id: null, currency: order.currency, created_at: at }, [
+      { account: 'customer_payments', amount_minor: amount },
+      { account: 'revenue', amount_minor: -amount },
+    ]);
+  }
+  if (paymentMethodRef && outcome === 'applied') await keepPaymentMethod(trx, order, paymentMethodRef, membership?.id ?? null, at);
   await insertEvent(
     trx,
     {
@@ -95,97 +118,46 @@ export async function applyPaid(trx: Trx, order: OrderRow, providerRef: string, 
     },
     at,
   );
+  const about = { order_id: order.id, product_id: product.id, amount_minor: amount, currency: order.currency };
+  if (outcome === 'sold_out') {
+    const refund = await claimRefund(trx, paid, { amountMinor: amount, reason: SOLD_OUT_REFUND_KEY, idempotencyKey: SOLD_OUT_REFUND_KEY, requestHash: null, actorUserId: null }, at);
+    // For the member (an apology and the refund) and for staff alike.
+    await insertEvent(trx, { community_id: order.community_id, type: 'order_sold_out', occurred_at: at, member_id: order.member_id, props: { ...about, refund_id: refund.id } }, at);
+  }
+  if (outcome === 'duplicate') {
+    await flagDuplicate(trx, order.id, duplicateOf!);
+    await insertEvent(trx, { community_id: order.community_id, type: 'duplicate_payment_detected', occurred_at: at, member_id: order.member_id, props: { ...about, duplicate_of_order_id: duplicateOf } }, at);
+  }
+  return outcome;
+}
+
+/**
+ * An upgrade replaces the chain its order names: every period still running ends now, every period
+ * still to come ends where it would have begun (`revoke_reason = 'upgraded'`).
+ */
+async function endUpgradedChain(trx: Trx, order: OrderRow, fromMembershipId: string, at: string) {
+  const from = await findMembership(trx, fromMembershipId);
+  if (!from) return;
+  const ended: string[] = [];
+  for (const m of await findLiveChain(trx, order.member_id, from.product_id, at)) {
+    await revokeMembership(trx, m.id, m.starts_at > at ? m.starts_at : at, at, 'upgraded');
+    ended.push(m.id);
+  }
+  await insertEvent(
+    trx,
+    { community_id: order.community_id, type: 'membership_upgraded', occurred_at: at, member_id: order.member_id, props: { order_id: order.id, from_product_id: from.product_id, to_product_id: order.product_id, ended, credit_minor: Number(order.credit_minor) } },
+    at,
+  );
+}
+
+/**
+ * Ends a pending order unpaid (timed out, or its payment failed) and returns the unit it held;
+ * false when it was no longer pending.
+ */
+export async function endUnpaid(trx: Trx, order: OrderRow, how: 'expired' | 'payment_failed', at: string): Promise<boolean> {
+  const ended = how === 'expired' ? await markOrderExpired(trx, order.id, at) : await markOrderCancelled(trx, order.id, 'payment_failed', at);
+  if (!ended) return false;
+  await releaseHold(trx, order.id, order.product_id);
+  await insertEvent(trx, { community_id: order.community_id, type: how === 'expired' ? 'order_expired' : 'order_payment_failed', occurred_at: at, member_id: order.member_id, props: { order_id: order.id } }, at);
   return true;
-}
-
-export interface RefundInput {
-  amountMinor: number;
-  reason: string;
-  refundId?: string;
-  idempotencyKey: string | null;
-  requestHash: string | null;
-  providerRef: string | null;
-  actorUserId: string | null;
-}
-
-/**
- * Takes a refund off the order (never more than is left), writes the reversal entries and, when
- * the order is now fully refunded, returns its unit and ends its membership at once.
- */
-export async function applyRefund(trx: Trx, order: OrderRow, r: RefundInput, at: string) {
-  if (!(await addRefundedAmount(trx, order.id, r.amountMinor, at))) {
-    const now = (await findOrderById(trx, order.id))!;
-    if (now.status !== 'paid' && now.status !== 'partially_refunded') {
-      throw new AppError('order_not_refundable', 409, `The order is ${now.status}; only paid orders can be refunded`);
-    }
-    const left = Number(now.amount_minor) - Number(now.refunded_minor);
-    throw new AppError('refund_exceeds_remaining', 409, `At most ${left} (minor units) is left to refund`, undefined, { remaining_minor: left });
-  }
-  const after = (await findOrderById(trx, order.id))!;
-  const id = r.refundId ?? newId('rfd');
-  await insertRefund(trx, {
-    id,
-    community_id: order.community_id,
-    order_id: order.id,
-    amount_minor: r.amountMinor,
-    currency: order.currency,
-    reason: r.reason,
-    idempotency_key: r.idempotencyKey,
-    request_hash: r.requestHash,
-    provider_ref: r.providerRef,
-    actor_user_id: r.actorUserId,
-    created_at: at,
-  });
-  await postEntries(trx, { community_id: order.community_id, order_id: order.id, refund_id: id, currency: order.currency, created_at: at }, [
-    { account: 'customer_payments', amount_minor: -r.amountMinor },
-    { account: 'refunds', amount_minor: r.amountMinor },
-  ]);
-  const full = after.status === 'refunded';
-  if (full && after.stock_reserved) {
-    await releaseUnit(trx, order.product_id);
-    await setOrderEffects(trx, order.id, { stock_reserved: 0 });
-  }
-  if (full && after.membership_id) await endMembership(trx, order, after.membership_id, at);
-  await insertEvent(
-    trx,
-    {
-      community_id: order.community_id,
-      type: 'order_refunded',
-      occurred_at: at,
-      member_id: order.member_id,
-      actor_user_id: r.actorUserId,
-      props: { order_id: order.id, refund_id: id, amount_minor: r.amountMinor, currency: order.currency, full, reason: r.reason },
-    },
-    at,
-  );
-  return id;
-}
-
-/**
- * A fully refunded membership ends now (or never starts, if it was a renewal still to come), and
- * the renewals chained after it move earlier by the time taken away, so that the member's expiry
- * stays the sum of the periods they still pay for.
- */
-async function endMembership(trx: Trx, order: OrderRow, membershipId: string, at: string) {
-  await lockMemberForMembership(trx, order.member_id);
-  const m = await findMembership(trx, membershipId);
-  if (!m || m.revoked_at) return;
-  let end = m.starts_at > at ? m.starts_at : at;
-  if (m.expires_at && m.expires_at < end) end = m.expires_at;
-  await revokeMembership(trx, m.id, end, at);
-  const removed = m.expires_at ? Date.parse(m.expires_at) - Date.parse(end) : 0;
-  const moved: string[] = [];
-  if (removed > 0) {
-    for (const later of await findMembershipsStartingFrom(trx, order.member_id, m.product_id, m.expires_at!)) {
-      if (later.id === m.id) continue;
-      const shift = (ts: string) => new Date(Date.parse(ts) - removed).toISOString();
-      await moveMembership(trx, later.id, shift(later.starts_at), later.expires_at && shift(later.expires_at));
-      moved.push(later.id);
-    }
-  }
-  await insertEvent(
-    trx,
-    { community_id: order.community_id, type: 'membership_revoked', occurred_at: at, member_id: order.member_id, props: { membership_id: m.id, order_id: order.id, expires_at: end, moved_earlier: moved } },
-    at,
-  );
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { OrderOut, OrderStatus } from '../../../../contracts/src/index.js';
+import type { OrderOut, OrderStatus, RefundOut, RefundStatus } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
 import { testCheckoutUrl } from '../payments/index.js';
 import type { OrderRow, RefundRow } from './orders.repo.js';
@@ -25,21 +25,28 @@ export const presentOrder = (deps: Deps, o: OrderRow): z.infer<typeof OrderOut> 
   status: o.status as OrderStatus,
   amount_minor: Number(o.amount_minor),
   refunded_minor: Number(o.refunded_minor),
+  refund_pending_minor: Number(o.refund_pending_minor),
+  credit_minor: Number(o.credit_minor),
   currency: o.currency,
   provider: o.provider,
   provider_ref: o.provider_ref,
   membership_id: o.membership_id,
+  upgrade_from_membership_id: o.upgrade_from_membership_id,
+  duplicate_of_order_id: o.duplicate_of_order_id,
   paid_at: o.paid_at,
   cancelled_at: o.cancelled_at,
   created_at: o.created_at,
   ...checkoutOf(deps, o),
 });
 
-export const presentRefund = (r: RefundRow) => ({
+export const presentRefund = (r: RefundRow): z.infer<typeof RefundOut> => ({
   id: r.id,
   order_id: r.order_id,
   amount_minor: Number(r.amount_minor),
   currency: r.currency,
   reason: r.reason,
+  status: r.status as RefundStatus,
+  failure_reason: r.failure_reason,
   created_at: r.created_at,
+  settled_at: r.settled_at,
 });

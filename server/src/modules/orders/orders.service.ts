@@ -1,45 +1,54 @@
-import type { CreateOrder, CreateRefund, TestCheckoutPay } from '../../../../contracts/src/index.js';
+import type { CreateOrder, TestCheckoutPay } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
-import type { Actor } from '../../http/access.js';
 import { AppError, conflict, notFound } from '../../lib/errors.js';
 import { sha256 } from '../../lib/hash.js';
 import { newId } from '../../lib/ids.js';
 import { insertEvent } from '../events/index.js';
 import { findMember } from '../members/index.js';
-import { checkoutProvider, checkoutToken, paymentProviders, providerOf, testPaymentMethodRef, type Checkout } from '../payments/index.js';
+import { checkoutProvider, checkoutToken, paymentProviders, testPaymentMethodRef, type Checkout } from '../payments/index.js';
 
 export { checkoutToken };
-import { applyPaid, applyRefund, outOfStock } from './orders.effects.js';
+import { refuseDuplicatePurchase } from './duplicates.js';
+import { applyPaid, endUnpaid, outOfStock } from './orders.effects.js';
 import { failOrderPayment } from './renewals.service.js';
 import {
   findOrder,
   findOrderByCheckoutHash,
+  findOrderById,
   findOrderByIdempotencyKey,
   findProduct,
-  findRefundByIdempotencyKey,
   findStalePendingOrders,
   insertOrderOnce,
   listMemberOrders,
   listOrdersPage,
   listRefunds,
-  markOrderExpired,
   setOrderCheckoutOnce,
-  setRefundProviderRef,
+  takeHold,
   type OrderRow,
 } from './orders.repo.js';
 
 const requestHash = (body: unknown) => sha256(JSON.stringify(body));
 const keyReused = () => conflict('idempotency_key_reused', 'This Idempotency-Key was used for a different request');
 
+/** An order that replaces a membership chain: its price is the product's less the chain's unused part. */
+export interface UpgradeTerms {
+  fromMembershipId: string;
+  creditMinor: number;
+}
+
 /**
  * Creates a pending order for one unit of a product, priced by the product, and starts its
  * checkout with the chosen provider. A retry with the same key returns the first order
  * (`created: false`), starting its checkout if the provider failed the first time; the same key
- * with another body is refused.
+ * with another body is refused. The order holds a unit of a product with stock until it is paid,
+ * expires or its payment fails, so a buyer who misses the last unit is refused here and never sent
+ * to pay. Buying again what the member holds for good, or while an order of theirs for it is
+ * pending, answers `409 duplicate_purchase` unless `allow_duplicate` is set. An order with nothing
+ * left to pay (an upgrade fully covered by its credit) is paid at once, without a provider.
  */
-export async function createOrder(deps: Deps, communityId: string, memberId: string, input: CreateOrder, key: string) {
-  // An absent provider drops out of the JSON, so keys used before the field existed still match.
-  const hash = requestHash({ product_id: input.product_id, provider: input.provider });
+export async function createOrder(deps: Deps, communityId: string, memberId: string, input: CreateOrder, key: string, upgrade?: UpgradeTerms) {
+  // An absent field drops out of the JSON, so keys used before the field existed still match.
+  const hash = requestHash({ product_id: input.product_id, provider: input.provider, upgrade_from: upgrade?.fromMembershipId });
   const replay = async () => {
     const existing = await findOrderByIdempotencyKey(deps.db, communityId, memberId, key);
     if (!existing) return null;
@@ -58,6 +67,9 @@ export async function createOrder(deps: Deps, communityId: string, memberId: str
   if (product.stock !== null && product.stock <= 0) throw outOfStock();
   const provider = checkoutProvider(deps.config, input.provider, product.currency);
 
+  const price = Number(product.price_minor);
+  const credit = Math.min(upgrade?.creditMinor ?? 0, price);
+  const amount = price - credit;
   const at = deps.clock.now().toISOString();
   const id = newId('ord');
   const inserted = await deps.db.transaction().execute(async (trx) => {
@@ -67,28 +79,33 @@ export async function createOrder(deps: Deps, communityId: string, memberId: str
       member_id: memberId,
       product_id: product.id,
       status: 'pending',
-      amount_minor: Number(product.price_minor),
+      amount_minor: amount,
       currency: product.currency,
       idempotency_key: key,
       request_hash: hash,
-      provider: provider.name,
+      provider: amount === 0 ? 'none' : provider.name,
       provider_ref: null,
       checkout_token_hash: sha256(checkoutToken(deps.config.secret, id)),
       membership_id: null,
       paid_at: null,
       cancelled_at: null,
       cancel_reason: null,
+      allow_duplicate: input.allow_duplicate ? 1 : 0,
+      credit_minor: credit,
+      upgrade_from_membership_id: upgrade?.fromMembershipId ?? null,
       created_at: at,
       updated_at: at,
     });
-    if (ok) {
-      await insertEvent(
-        trx,
-        { community_id: communityId, type: 'order_created', occurred_at: at, member_id: memberId, props: { order_id: id, product_id: product.id, amount_minor: Number(product.price_minor), currency: product.currency } },
-        at,
-      );
-    }
-    return ok;
+    if (!ok) return false;
+    if (!input.allow_duplicate) await refuseDuplicatePurchase(trx, memberId, product, id);
+    if (!(await takeHold(trx, id, product.id))) throw outOfStock();
+    await insertEvent(
+      trx,
+      { community_id: communityId, type: 'order_created', occurred_at: at, member_id: memberId, props: { order_id: id, product_id: product.id, amount_minor: amount, currency: product.currency, credit_minor: credit } },
+      at,
+    );
+    if (amount === 0) await applyPaid(trx, (await findOrderById(trx, id))!, null, at);
+    return true;
   });
   // A concurrent request with the same key won the insert: answer with its order.
   if (!inserted) return (await replay())!;
@@ -128,7 +145,11 @@ async function startCheckout(deps: Deps, order: OrderRow): Promise<OrderRow> {
   return (await findOrder(deps.db, order.community_id, order.id))!;
 }
 
-export const listOrders = (deps: Deps, communityId: string, q: { status?: string | undefined; member_id?: string | undefined; limit: number; cursor?: string | undefined }) =>
+export const listOrders = (
+  deps: Deps,
+  communityId: string,
+  q: { status?: string | undefined; member_id?: string | undefined; flagged?: 'duplicate' | undefined; limit: number; cursor?: string | undefined },
+) =>
   listOrdersPage(deps.db, communityId, q, q.limit, q.cursor);
 
 export const ordersOfMember = (deps: Deps, communityId: string, memberId: string) => listMemberOrders(deps.db, communityId, memberId);
@@ -143,10 +164,10 @@ export async function getOrder(deps: Deps, communityId: string, orderId: string)
 export const UNPAID_ORDER_TIMEOUT_MINUTES = 30;
 
 /**
- * Expires pending orders older than the timeout (`order_expired`); their checkout stops working.
- * Idempotent and safe to run concurrently with payments: a payment that wins the race keeps its
- * order paid, and a payment that lands later still pays an expired order. Pending orders hold no
- * stock, so nothing is released. Meant for a scheduled job; returns how many it expired.
+ * Expires pending orders older than the timeout (`order_expired`) and returns the units they held;
+ * their checkout stops working. Idempotent and safe to run concurrently with payments: a payment
+ * that wins the race keeps its order paid, and a payment that lands later still pays an expired
+ * order if a unit is left (else it is refunded). Meant for a scheduled job; returns how many it expired.
  */
 export async function expireUnpaidOrders(deps: Deps, timeoutMinutes = UNPAID_ORDER_TIMEOUT_MINUTES, batch = 500): Promise<number> {
   const now = deps.clock.now();
@@ -155,9 +176,7 @@ export async function expireUnpaidOrders(deps: Deps, timeoutMinutes = UNPAID_ORD
   let expired = 0;
   for (const order of await findStalePendingOrders(deps.db, cutoff, at, batch)) {
     await deps.db.transaction().execute(async (trx) => {
-      if (!(await markOrderExpired(trx, order.id, at))) return;
-      expired++;
-      await insertEvent(trx, { community_id: order.community_id, type: 'order_expired', occurred_at: at, member_id: order.member_id, props: { order_id: order.id } }, at);
+      if (await endUnpaid(trx, order, 'expired', at)) expired++;
     });
   }
   return expired;
@@ -171,8 +190,8 @@ export async function checkoutOrder(deps: Deps, token: string): Promise<OrderRow
 }
 
 /**
- * The test provider's checkout: a click pays (or fails) the order. Stock is reserved before the
- * provider charges, in the same transaction: a buyer who misses the last unit is never charged.
+ * The test provider's checkout: a click pays (or fails) the order. The order holds its unit since
+ * it was created (orders from before holds existed take one here, before the provider charges).
  * Paying with `save_method` keeps a test method for later charges (see `testPaymentMethodRef`).
  */
 export async function payAtCheckout(deps: Deps, token: string, outcome: 'pay' | 'fail', pay: TestCheckoutPay = {}): Promise<OrderRow> {
@@ -184,48 +203,9 @@ export async function payAtCheckout(deps: Deps, token: string, outcome: 'pay' | 
       await failOrderPayment(trx, deps, order, 'payment_failed', at, true);
       return;
     }
-    // The test provider charges synchronously and cannot fail once stock is held.
+    if (!order.stock_reserved && !(await takeHold(trx, order.id, order.product_id))) throw outOfStock();
     const method = pay.save_method && testPaymentMethodRef(pay.save_method);
     if (!(await applyPaid(trx, order, newId('tpay'), at, ['pending'], method))) throw new AppError('order_not_payable', 409, 'The order was paid or cancelled meanwhile');
   });
   return (await findOrder(deps.db, order.community_id, order.id))!;
-}
-
-/**
- * Refunds part or all of a paid order through its provider. The Idempotency-Key makes a retried
- * request return the first refund; the refunded total can never pass the amount paid.
- */
-export async function refundOrder(deps: Deps, communityId: string, actor: Actor, orderId: string, input: CreateRefund, key: string) {
-  const hash = requestHash(input);
-  const order = await findOrder(deps.db, communityId, orderId);
-  if (!order) throw notFound('order');
-  const replay = async () => {
-    const r = await findRefundByIdempotencyKey(deps.db, order.id, key);
-    if (r && r.request_hash !== hash) throw keyReused();
-    return r;
-  };
-  const first = await replay();
-  if (first) return { refund: first, created: false };
-  if (!order.provider_ref) throw new AppError('order_not_refundable', 409, `The order is ${order.status}; only paid orders can be refunded`);
-
-  const provider = providerOf(paymentProviders(deps.config), order.provider);
-  const at = deps.clock.now().toISOString();
-  try {
-    const id = await deps.db.transaction().execute(async (trx) => {
-      const refundId = newId('rfd');
-      // Claim the amount first (the order row stays locked until commit), then ask the provider; a
-      // provider error rolls the claim back. The test provider refunds at once; real providers
-      // refund asynchronously and will need a pending refund state here instead.
-      await applyRefund(trx, order, { amountMinor: input.amount_minor, reason: input.reason, refundId, idempotencyKey: key, requestHash: hash, providerRef: null, actorUserId: actor.userId }, at);
-      const { refundRef } = await provider.refund({ refundId, orderId: order.id, providerRef: order.provider_ref!, amountMinor: input.amount_minor, totalMinor: Number(order.amount_minor), currency: order.currency, reason: input.reason, idempotencyKey: `${order.id}:${key}` });
-      await setRefundProviderRef(trx, refundId, refundRef);
-      return refundId;
-    });
-    return { refund: (await listRefunds(deps.db, order.id)).find((r) => r.id === id)!, created: true };
-  } catch (err) {
-    // The same key raced us and won: its refund is the answer.
-    const again = await replay().catch(() => null);
-    if (again) return { refund: again, created: false };
-    throw err;
-  }
 }

@@ -2,9 +2,11 @@ import type { Deps } from '../../lib/deps.js';
 import { AppError } from '../../lib/errors.js';
 import type { Trx } from '../../db/kysely.js';
 import { paymentProviders, providerOf, webhookAck, type PaymentEvent, type WebhookReply } from '../payments/index.js';
-import { applyPaid, applyRefund } from './orders.effects.js';
-import { findOrderById, findRefundByProviderRef } from './orders.repo.js';
+import { applyPaid } from './orders.effects.js';
+import { findOrderById, findRefundByProviderRef, findRefundOfOrder, hasUnsentRefund, type OrderRow } from './orders.repo.js';
 import { insertPaymentEventOnce, logRejectedPaymentEvent, setPaymentEventOutcome } from './payment-events.repo.js';
+import { completeRefund, failRefund, recordProviderRefund } from './refunds.effects.js';
+import { sendSoldOutRefund } from './refunds.service.js';
 import { failOrderPayment } from './renewals.service.js';
 
 const MAX_LOGGED_BODY = 16_384;
@@ -30,12 +32,14 @@ function loggedPayload(rawBody: string): string {
  * A refused delivery (bad signature, stale, unknown type, amount mismatch, refund of an order
  * that is not paid yet) is logged without its event id and answered with a problem, so the
  * provider redelivers it; a refund that arrives before its payment applies on a later delivery.
+ * A payment whose unit was sold meanwhile is refunded through the provider after commit.
  */
 export async function handleWebhook(deps: Deps, providerName: string, rawBody: string, headers: Record<string, string | string[] | undefined>) {
   const provider = providerOf(paymentProviders(deps.config), providerName);
   const now = deps.clock.now();
   const at = now.toISOString();
   let event: PaymentEvent | null = null;
+  let result: { received: true; outcome: string };
   try {
     event = provider.verifyWebhook(rawBody, headers, now);
     const e = event;
@@ -56,7 +60,7 @@ export async function handleWebhook(deps: Deps, providerName: string, rawBody: s
       await setPaymentEventOutcome(trx, logId, outcome, communityId, at);
       return outcome;
     });
-    return { received: true as const, outcome };
+    result = { received: true, outcome };
   } catch (err) {
     if (err instanceof AppError) {
       const claimed = event ?? claimedEvent(rawBody);
@@ -73,6 +77,8 @@ export async function handleWebhook(deps: Deps, providerName: string, rawBody: s
     }
     throw err;
   }
+  if (result.outcome === 'sold_out' && event?.orderId) await sendSoldOutRefund(deps, event.orderId);
+  return result;
 }
 
 /**
@@ -114,22 +120,35 @@ async function apply(trx: Trx, deps: Deps, e: Exclude<PaymentEvent, { type: 'ign
     case 'payment.succeeded': {
       if (e.amountMinor !== Number(order.amount_minor)) throw new AppError('amount_mismatch', 400, 'The amount paid is not the order total');
       // A payment can land after the checkout gave up on it or the order timed out: it still pays the order.
-      const paid = await applyPaid(trx, order, e.providerRef, at, ['pending', 'cancelled', 'expired'], e.paymentMethodRef);
-      return { outcome: paid ? 'applied' : 'already_paid', communityId };
+      const outcome = await applyPaid(trx, order, e.providerRef, at, ['pending', 'cancelled', 'expired'], e.paymentMethodRef);
+      return { outcome: outcome ?? 'already_paid', communityId };
     }
     case 'payment.failed':
       return { outcome: (await failOrderPayment(trx, deps, order, e.reason ?? 'payment_failed', at, false)) ? 'applied' : 'ignored', communityId };
     case 'refund.succeeded': {
-      // Refunds we asked for are recorded already; only refunds made at the provider are new.
-      if (await findRefundByProviderRef(trx, order.id, e.refundRef)) return { outcome: 'already_applied', communityId };
+      const ours = await ourRefund(trx, order, e);
+      if (ours) {
+        if (e.amountMinor !== Number(ours.amount_minor)) throw new AppError('amount_mismatch', 400, 'The amount refunded is not the refund we asked for');
+        return { outcome: (await completeRefund(trx, order, ours, e.refundRef, at)) ? 'applied' : 'already_applied', communityId };
+      }
       if (order.status === 'pending' || order.status === 'cancelled' || order.status === 'expired') {
         throw new AppError('order_not_paid', 409, 'The order is not paid yet; deliver this refund again later');
       }
-      await applyRefund(trx, order, { amountMinor: e.amountMinor, reason: 'refunded at the provider', idempotencyKey: null, requestHash: null, providerRef: e.refundRef, actorUserId: null }, at);
+      // It may be ours, sent by a call whose answer (the provider's reference) is not recorded yet.
+      if (await hasUnsentRefund(trx, order.id)) throw new AppError('refund_unmatched', 409, 'A refund of this order is still being sent; deliver this refund again later');
+      await recordProviderRefund(trx, order, { amountMinor: e.amountMinor, providerRef: e.refundRef }, at);
       return { outcome: 'applied', communityId };
     }
-    case 'refund.failed':
-      // Refunds are confirmed when they are asked for, so a failure reported later has nothing to undo yet.
-      return { outcome: 'ignored', communityId };
+    case 'refund.failed': {
+      const ours = await ourRefund(trx, order, e);
+      // A refund we never asked for has no claim to give back; one that succeeded already stays succeeded.
+      if (!ours) return { outcome: 'ignored', communityId };
+      return { outcome: (await failRefund(trx, order, ours, e.reason ?? 'refused by the provider', at)) ? 'applied' : 'ignored', communityId };
+    }
   }
+}
+
+/** The refund of ours an event is about: by our refund id when the provider echoes it, else by the provider's reference. */
+async function ourRefund(trx: Trx, order: OrderRow, e: { refundId?: string | undefined; refundRef: string }) {
+  return (e.refundId && (await findRefundOfOrder(trx, order.id, e.refundId))) || (await findRefundByProviderRef(trx, order.id, e.refundRef));
 }

@@ -9,9 +9,9 @@ import { newId } from '../../lib/ids.js';
 import { findRenewalGraceDays } from '../communities/index.js';
 import { insertEvent } from '../events/index.js';
 import { checkoutToken, paymentProviders, type ChargeResult, type PaymentProvider } from '../payments/index.js';
-import { applyPaid } from './orders.effects.js';
+import { applyPaid, endUnpaid } from './orders.effects.js';
 import { checkoutUrl } from './orders.present.js';
-import { findLatestMembership, findMembership, findOrderByIdempotencyKey, findProduct, insertOrderOnce, markOrderCancelled, type OrderRow } from './orders.repo.js';
+import { findLatestMembership, findMembership, findOrderByIdempotencyKey, findProduct, insertOrderOnce, type OrderRow } from './orders.repo.js';
 import {
   findCurrentPaymentMethod,
   findRenewalAttempts,
@@ -232,8 +232,7 @@ export async function failOrderPayment(trx: Trx, deps: Deps, order: OrderRow, re
     await recordRenewalFailure(trx, deps, { period, order, graceDays, attempt: null, reason, retryable: true, automatic }, at);
     return true;
   }
-  if (!(await markOrderCancelled(trx, order.id, 'payment_failed', at))) return false;
-  await insertEvent(trx, { community_id: order.community_id, type: 'order_payment_failed', occurred_at: at, member_id: order.member_id, props: { order_id: order.id } }, at);
+  if (!(await endUnpaid(trx, order, 'payment_failed', at))) return false;
   const product = await findProduct(trx, order.community_id, order.product_id);
   if (product?.type !== 'membership') return true;
   const last = await findLatestMembership(trx, order.member_id, order.product_id);

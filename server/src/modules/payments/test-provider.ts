@@ -40,6 +40,9 @@ function parseHeader(value: string | string[] | undefined): { t: number; v1: str
   return { t, v1 };
 }
 
+/** A payment reference ending in this makes the test provider fail every refund of it, like Stripe's test cards do. */
+export const TEST_REFUND_ERROR_SUFFIX = '_refund_error';
+
 /**
  * A method saved at the test checkout. Like Stripe's test cards, its reference says how later
  * charges go: `tpm_ok_…` succeed, `tpm_declines_…` are declined (retryably).
@@ -54,7 +57,8 @@ function chargeTestMethod(req: ChargeRequest): ChargeResult {
 
 /**
  * The provider the demo and the tests pay with: a checkout page that pays or fails on a click,
- * refunds that succeed at once, saved methods charged synchronously, and webhooks signed like Stripe's.
+ * refunds that succeed at once (or stay pending until a refund webhook, `refunds: 'webhook'`), saved
+ * methods charged synchronously, and webhooks signed like Stripe's.
  */
 export function testProvider(configSecret: string, publicUrl: string, opts: PaymentsConfig['test']): PaymentProvider {
   const secret = testWebhookSecret(configSecret);
@@ -74,7 +78,8 @@ export function testProvider(configSecret: string, publicUrl: string, opts: Paym
     async startCheckout(req: CheckoutRequest) {
       return { kind: 'redirect' as const, url: testCheckoutUrl(publicUrl, configSecret, req.orderId) };
     },
-    async refund(_req: RefundRequest) {
+    async refund(req: RefundRequest) {
+      if (req.providerRef.endsWith(TEST_REFUND_ERROR_SUFFIX)) throw new Error('test provider: refunds of this payment fail');
       return { refundRef: newId('tref'), status: opts.refunds === 'instant' ? ('succeeded' as const) : ('pending' as const) };
     },
     async chargeSaved(req: ChargeRequest) {
@@ -103,7 +108,17 @@ function normalize(e: TestWebhookEvent): PaymentEvent {
     case 'payment.failed':
       return { id: e.id, type: e.type, orderId: d.order_id };
     case 'refund.succeeded':
-      return { id: e.id, type: e.type, orderId: d.order_id, refundRef: need(d.refund_ref, 'refund_ref'), amountMinor: need(d.amount_minor, 'amount_minor'), currency: need(d.currency, 'currency') };
+      return {
+        id: e.id,
+        type: e.type,
+        orderId: d.order_id,
+        refundRef: need(d.refund_ref, 'refund_ref'),
+        refundId: d.refund_id,
+        amountMinor: need(d.amount_minor, 'amount_minor'),
+        currency: need(d.currency, 'currency'),
+      };
+    case 'refund.failed':
+      return { id: e.id, type: e.type, orderId: d.order_id, refundRef: need(d.refund_ref, 'refund_ref'), refundId: d.refund_id, reason: d.reason };
     default:
       throw new AppError('unknown_event_type', 400, `Unknown event type ${JSON.stringify(e.type).slice(0, 100)}`);
   }
