@@ -344,13 +344,19 @@ describeEachDialect('automatic renewal and dunning', (dialect) => {
     expect(ev!.props).toMatchObject({ audience: ['member'], order_id: renewal!.id, failed_order_id: tried.id, attempt: null, past_due_since: null, next_retry_at: null, grace_ends_at: '2027-06-07T08:00:00.000Z' });
     expect((await membership(x.membershipId)).past_due_since).toBeNull();
 
-    // Through the provider's webhook too; a second failure points at the same renewal order.
+    // Through the provider's webhook too; a second failure points at the same renewal order. Buying
+    // anew while that order waits is a duplicate purchase unless the member insists.
+    const again = await buy(y.client, s.productId, 'y-0');
+    expect(again.status).toBe(201);
+    expect((await deliver(ctx.server, ctx.db, { id: 'evt_fail_y-0', type: 'payment.failed', created: 1, data: { order_id: again.body.id } })).body.outcome).toBe('applied');
+    const refused = await buy(y.client, s.productId, 'y-1');
+    expect([refused.status, refused.body.code, refused.body.existing_order_id]).toEqual([409, 'duplicate_purchase', (await renewalOrders(y.membershipId))[0]!.id]);
     for (const key of ['y-2', 'y-3']) {
-      const o = expectOk(await buy(y.client, s.productId, key), 201);
+      const o = expectOk(await buy(y.client, s.productId, key, { allowDuplicate: true }), 201);
       expect((await deliver(ctx.server, ctx.db, { id: `evt_fail_${key}`, type: 'payment.failed', created: 1, data: { order_id: o.id } })).body.outcome).toBe('applied');
     }
     const yFailed = (await events(s.shop.communityId, 'renewal_payment_failed')).filter((e) => e.member_id === y.id);
-    expect(yFailed).toHaveLength(2);
+    expect(yFailed).toHaveLength(3);
     expect(new Set(yFailed.map((e) => e.props.order_id)).size).toBe(1);
     // No membership, nothing to renew.
     const first = expectOk(await buy(z.client, s.productId, 'z-1'), 201);

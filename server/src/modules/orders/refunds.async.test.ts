@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { fixedClock } from '../../lib/clock.js';
 import { describeEachDialect, expectOk, useServer } from '../../test/harness.js';
-import { TEST_REFUND_ERROR_SUFFIX } from '../payments/index.js';
+import { TEST_REFUND_ERROR_SUFFIX, TEST_REFUND_UNANSWERED_SUFFIX } from '../payments/index.js';
 import { checkLedger } from './ledger.check.js';
 import { findOrderById } from './orders.repo.js';
 import { claimRefund } from './refunds.effects.js';
@@ -83,7 +83,7 @@ describeEachDialect('refunds through an asynchronous provider: pending, then con
     const failed = await refund(shop, order.id, { amount_minor: 5_000, reason: '退款' }, 'k');
     expect([failed.status, failed.body.code]).toEqual([502, 'refund_failed']);
     const row = await refundRow(failed.body.refund_id);
-    expect([row.status, row.provider_ref, row.failure_reason]).toEqual(['failed', null, 'test provider: refunds of this payment fail']);
+    expect([row.status, row.provider_ref, row.failure_reason]).toEqual(['failed', null, 'test provider: refunds of this payment are refused']);
     let fx = await effectsOf(ctx.db, order.id);
     expect([fx.order.status, Number(fx.order.refunded_minor), Number(fx.order.refund_pending_minor), fx.entries]).toEqual(['paid', 0, 0, 2]);
     expect((await eventsOf('refund_failed', order.id)).length).toBe(1);
@@ -97,6 +97,28 @@ describeEachDialect('refunds through an asynchronous provider: pending, then con
     fx = await effectsOf(ctx.db, order.id);
     expect([fx.order.status, Number(fx.order.refunded_minor), fx.sum, fx.byAccount.refunds]).toEqual(['refunded', 5_000, 0, 5_000]);
     expect(await refundRow(failed.body.refund_id)).toMatchObject({ status: 'succeeded', provider_ref: 'tref_late' });
+  });
+
+  it('keeps a refund pending, its amount claimed, when the provider call ends without an answer; the confirmation completes it', async () => {
+    const shop = await openShop(ctx.server);
+    const course = await addProduct(shop, { type: 'course', name: '口才课', price_minor: 6_000 });
+    const me = await addMember(ctx.server, shop, '小青');
+    const order = expectOk(await buy(me.client, course.id, 'o'), 201);
+    expect((await deliver(ctx.server, ctx.db, paidEvent('evt_pay_lost', order, `tpay_x${TEST_REFUND_UNANSWERED_SUFFIX}`))).body.outcome).toBe('applied');
+
+    // The provider may have refunded: nothing is freed, and no second refund can take the same money.
+    const sent = expectOk(await refund(shop, order.id, { amount_minor: 6_000, reason: '退款' }, 'k'), 201);
+    expect([sent.status, sent.amount_minor]).toEqual(['pending', 6_000]);
+    const more = await refund(shop, order.id, { amount_minor: 1, reason: '再退' }, 'k2');
+    expect([more.status, more.body.code]).toEqual([409, 'refund_exceeds_remaining']);
+    let fx = await effectsOf(ctx.db, order.id);
+    expect([fx.order.status, Number(fx.order.refunded_minor), Number(fx.order.refund_pending_minor), fx.entries]).toEqual(['paid', 0, 6_000, 2]);
+    expect((await eventsOf('refund_failed', order.id)).length).toBe(0);
+
+    const ok = await deliver(ctx.server, ctx.db, refundEvent('evt_lost_ok', 'refund.succeeded', order, { ref: 'tref_lost', refundId: sent.id }));
+    expect(ok.body.outcome).toBe('applied');
+    fx = await effectsOf(ctx.db, order.id);
+    expect([fx.order.status, Number(fx.order.refunded_minor), Number(fx.order.refund_pending_minor), fx.sum]).toEqual(['refunded', 6_000, 0, 0]);
   });
 
   it('sends again, after a minute, a refund claimed by a process that stopped before calling the provider', async () => {

@@ -18,8 +18,8 @@ const refundFailed = (r: RefundRow) =>
  * Refunds part or all of a paid order through its provider, in three steps that never hold a
  * transaction open across the provider call: claim the amount and record the refund as pending;
  * ask the provider; record its answer (`succeeded`: completed now; `pending`: a refund webhook
- * completes or fails it later; an error: failed, and the amount can be refunded again, answered
- * `502 refund_failed`). The Idempotency-Key makes a retried request return the first refund
+ * completes or fails it later; a refusal: failed, and the amount can be refunded again, answered
+ * `502 refund_failed`; no answer: pending, sent again by the stalled-refund job). The Idempotency-Key makes a retried request return the first refund
  * (or its failure); the refunded and claimed total can never pass the amount paid.
  */
 export async function refundOrder(deps: Deps, communityId: string, actor: Actor, orderId: string, input: CreateRefund, key: string) {
@@ -60,7 +60,7 @@ export async function refundOrder(deps: Deps, communityId: string, actor: Actor,
 export async function sendRefund(deps: Deps, order: OrderRow, refund: RefundRow): Promise<RefundRow> {
   const provider = providerOf(paymentProviders(deps.config), order.provider);
   let result: RefundResult | null = null;
-  let error = '';
+  let refusal = '';
   try {
     result = await provider.refund({
       refundId: refund.id,
@@ -73,12 +73,16 @@ export async function sendRefund(deps: Deps, order: OrderRow, refund: RefundRow)
       idempotencyKey: `${order.id}:${refund.idempotency_key ?? refund.id}`,
     });
   } catch (err) {
-    error = err instanceof Error ? err.message : String(err);
+    // Only a refusal is a failure. Anything else (timeout, 5xx, an answer we could not verify) may
+    // have refunded: the refund stays pending without a provider reference, and the stalled-refund
+    // job asks again with the same refund id and key, which the provider refunds at most once.
+    if (!(err instanceof AppError && err.code === 'provider_refund_failed')) return refund;
+    refusal = err.message;
   }
   const at = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (trx) => {
     const current = (await findRefundOfOrder(trx, order.id, refund.id))!;
-    if (!result) await failRefund(trx, order, current, error || 'the provider call failed', at);
+    if (!result) await failRefund(trx, order, current, refusal, at);
     else if (result.status === 'succeeded') await completeRefund(trx, order, current, result.refundRef, at);
     else await setRefundProviderRef(trx, refund.id, result.refundRef);
   });

@@ -7,7 +7,7 @@ import { testProvider } from './test-provider.js';
 import { wechatPayProvider } from './wechatpay.js';
 
 export type { Checkout, CheckoutRequest, ChargeRequest, ChargeResult, PaymentEvent, PaymentProvider, RefundRequest, RefundResult } from './provider.js';
-export { checkoutToken, signTestWebhook, testCheckoutUrl, testPaymentMethodRef, TEST_REFUND_ERROR_SUFFIX, testWebhookSecret, SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS } from './test-provider.js';
+export { checkoutToken, signTestWebhook, testCheckoutUrl, testPaymentMethodRef, TEST_REFUND_ERROR_SUFFIX, TEST_REFUND_UNANSWERED_SUFFIX, testWebhookSecret, SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS } from './test-provider.js';
 export { webhookAck, type WebhookAck, type WebhookReply } from './acks.js';
 export { STRIPE_CURRENCIES, type StripeOptions } from './stripe.js';
 export type { WechatPayOptions } from './wechatpay.js';

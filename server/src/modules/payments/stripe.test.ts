@@ -286,7 +286,7 @@ describeEachDialect('Stripe: Checkout Sessions, signed webhooks, refunds through
     fake.state.refundStatus = 'failed';
     try {
       const refused = await refund(shop, order.id, { amount_minor: 1_000, reason: 'second try' }, 'r2');
-      expect([refused.status, refused.body.code]).toEqual([502, 'provider_refund_failed']);
+      expect([refused.status, refused.body.code]).toEqual([502, 'refund_failed']);
     } finally {
       fake.state.refundStatus = 'succeeded';
     }

@@ -42,6 +42,8 @@ function parseHeader(value: string | string[] | undefined): { t: number; v1: str
 
 /** A payment reference ending in this makes the test provider fail every refund of it, like Stripe's test cards do. */
 export const TEST_REFUND_ERROR_SUFFIX = '_refund_error';
+/** A payment reference ending so makes refund calls end without an answer (a timeout: the outcome is unknown). */
+export const TEST_REFUND_UNANSWERED_SUFFIX = '_refund_unanswered';
 
 /**
  * A method saved at the test checkout. Like Stripe's test cards, its reference says how later
@@ -79,7 +81,8 @@ export function testProvider(configSecret: string, publicUrl: string, opts: Paym
       return { kind: 'redirect' as const, url: testCheckoutUrl(publicUrl, configSecret, req.orderId) };
     },
     async refund(req: RefundRequest) {
-      if (req.providerRef.endsWith(TEST_REFUND_ERROR_SUFFIX)) throw new Error('test provider: refunds of this payment fail');
+      if (req.providerRef.endsWith(TEST_REFUND_UNANSWERED_SUFFIX)) throw new Error('test provider: the refund call timed out');
+      if (req.providerRef.endsWith(TEST_REFUND_ERROR_SUFFIX)) throw new AppError('provider_refund_failed', 502, 'test provider: refunds of this payment are refused');
       return { refundRef: newId('tref'), status: opts.refunds === 'instant' ? ('succeeded' as const) : ('pending' as const) };
     },
     async chargeSaved(req: ChargeRequest) {
