@@ -1,6 +1,7 @@
 import type { Deps } from '../../lib/deps.js';
 import { AppError } from '../../lib/errors.js';
 import type { Trx } from '../../db/kysely.js';
+import { insertEvent } from '../events/index.js';
 import { paymentProviders, providerOf, webhookAck, type PaymentEvent, type WebhookReply } from '../payments/index.js';
 import { applyPaid } from './orders.effects.js';
 import { findOrderById, findRefundByProviderRef, findRefundOfOrder, hasUnsentRefund, type OrderRow } from './orders.repo.js';
@@ -121,14 +122,32 @@ async function apply(trx: Trx, deps: Deps, e: Exclude<PaymentEvent, { type: 'ign
       if (e.amountMinor !== Number(order.amount_minor)) throw new AppError('amount_mismatch', 400, 'The amount paid is not the order total');
       // A payment can land after the checkout gave up on it or the order timed out: it still pays the order.
       const outcome = await applyPaid(trx, order, e.providerRef, at, ['pending', 'cancelled', 'expired'], e.paymentMethodRef);
-      return { outcome: outcome ?? 'already_paid', communityId };
+      if (outcome) return { outcome, communityId };
+      // The same order paid a second time (a QR code scanned twice, a charge and a payment by hand):
+      // the money arrived twice but grants once; staff refund the second payment at the provider.
+      if (order.provider_ref && order.provider_ref !== e.providerRef) {
+        await insertEvent(
+          trx,
+          {
+            community_id: communityId,
+            type: 'duplicate_payment_detected',
+            occurred_at: at,
+            member_id: order.member_id,
+            props: { order_id: order.id, product_id: order.product_id, amount_minor: e.amountMinor, currency: e.currency, provider: order.provider, provider_ref: e.providerRef, same_order: true },
+          },
+          at,
+        );
+        return { outcome: 'duplicate_payment', communityId };
+      }
+      return { outcome: 'already_paid', communityId };
     }
     case 'payment.failed':
       return { outcome: (await failOrderPayment(trx, deps, order, e.reason ?? 'payment_failed', at, false)) ? 'applied' : 'ignored', communityId };
     case 'refund.succeeded': {
       const ours = await ourRefund(trx, order, e);
       if (ours) {
-        if (e.amountMinor !== Number(ours.amount_minor)) throw new AppError('amount_mismatch', 400, 'The amount refunded is not the refund we asked for');
+        const fits = e.amountIsCumulative ? e.amountMinor >= Number(ours.amount_minor) : e.amountMinor === Number(ours.amount_minor);
+        if (!fits) throw new AppError('amount_mismatch', 400, 'The amount refunded is not the refund we asked for');
         return { outcome: (await completeRefund(trx, order, ours, e.refundRef, at)) ? 'applied' : 'already_applied', communityId };
       }
       if (order.status === 'pending' || order.status === 'cancelled' || order.status === 'expired') {
@@ -136,7 +155,10 @@ async function apply(trx: Trx, deps: Deps, e: Exclude<PaymentEvent, { type: 'ign
       }
       // It may be ours, sent by a call whose answer (the provider's reference) is not recorded yet.
       if (await hasUnsentRefund(trx, order.id)) throw new AppError('refund_unmatched', 409, 'A refund of this order is still being sent; deliver this refund again later');
-      await recordProviderRefund(trx, order, { amountMinor: e.amountMinor, providerRef: e.refundRef }, at);
+      // A running total counts what we recorded already, refunds still waiting for confirmation included.
+      const amount = e.amountIsCumulative ? e.amountMinor - Number(order.refunded_minor) - Number(order.refund_pending_minor) : e.amountMinor;
+      if (amount <= 0) return { outcome: 'already_applied', communityId };
+      await recordProviderRefund(trx, order, { amountMinor: amount, providerRef: e.refundRef }, at);
       return { outcome: 'applied', communityId };
     }
     case 'refund.failed': {

@@ -1,3 +1,4 @@
+import { json } from '../../db/codecs.js';
 import seedrandom from 'seedrandom';
 import { expect, it } from 'vitest';
 import { fixedClock } from '../../lib/clock.js';
@@ -159,5 +160,19 @@ describeEachDialect('webhooks: signed, idempotent, in any order', (dialect) => {
     expect((await deliver(ctx.server, ctx.db, { id: 'evt_fail_2', type: 'payment.failed', created: 1, data: { order_id: order.id } })).body.outcome).toBe('ignored');
     const fx = await effectsOf(ctx.db, order.id);
     expect([fx.order.status, fx.entries, fx.sum]).toEqual(['paid', 2, 0]);
+  });
+
+  it('flags a second payment of the same order for staff: it grants nothing and the ledger keeps one payment', async () => {
+    const { order } = await pendingOrder(3_000);
+    expect((await deliver(ctx.server, ctx.db, paidEvent('evt_first', order, 'tpay_first'))).body.outcome).toBe('applied');
+    // The same payment again is no news; another payment of the same order is.
+    expect((await deliver(ctx.server, ctx.db, paidEvent('evt_first_again', order, 'tpay_first'))).body.outcome).toBe('already_paid');
+    expect((await deliver(ctx.server, ctx.db, paidEvent('evt_second', order, 'tpay_second'))).body.outcome).toBe('duplicate_payment');
+    const fx = await effectsOf(ctx.db, order.id);
+    expect([fx.order.status, fx.order.provider_ref, fx.entries, fx.sum]).toEqual(['paid', 'tpay_first', 2, 0]);
+    const flagged = await ctx.db.handle.db.selectFrom('events').select(['props']).where('type', '=', 'duplicate_payment_detected').execute();
+    expect(flagged.map((e) => json<Record<string, unknown>>(e.props)).filter((p) => p.order_id === order.id)).toEqual([
+      expect.objectContaining({ provider_ref: 'tpay_second', amount_minor: 3_000, same_order: true }),
+    ]);
   });
 });

@@ -139,7 +139,7 @@ export function alipayProvider(opts: AlipayOptions): PaymentProvider {
       const isRefund = (status === 'TRADE_SUCCESS' || status === 'TRADE_CLOSED') && (p.refund_fee !== undefined || p.gmt_refund !== undefined);
       if (isRefund) {
         const refundId = p.out_biz_no || undefined;
-        return { id, type: 'refund.succeeded', orderId, refundRef: refundRefOf(tradeNo, refundId ?? id), refundId, amountMinor: amount('refund_fee'), currency: 'CNY' };
+        return { id, type: 'refund.succeeded', orderId, refundRef: refundRefOf(tradeNo, refundId ?? id), refundId, amountMinor: amount('refund_fee'), amountIsCumulative: true, currency: 'CNY' };
       }
       if (status === 'TRADE_SUCCESS' || status === 'TRADE_FINISHED') {
         return { id, type: 'payment.succeeded', orderId, providerRef: tradeNo, amountMinor: amount('total_amount'), currency: 'CNY' };

@@ -16,6 +16,8 @@ export type PaymentEvent =
       /** Our refund id when the provider echoes it back (out_refund_no, metadata); absent for refunds made at the provider. */
       refundId?: string | undefined;
       amountMinor: number;
+      /** `amountMinor` is the total refunded on the payment so far, not this refund (Alipay's `refund_fee`). */
+      amountIsCumulative?: boolean | undefined;
       currency: string;
     }
   | { id: string; type: 'refund.failed'; orderId: string; refundRef: string; refundId?: string | undefined; reason?: string | undefined }
