@@ -12,6 +12,8 @@ import type { Deps } from '../lib/deps.js';
 export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
 
 export interface TestDb {
+  /** What YUTANG_DATABASE_URL would say: a file path or a postgres:// URL. */
+  url: string;
   handle: DatabaseHandle;
   deps: Deps;
   close(): Promise<void>;
@@ -56,6 +58,7 @@ export async function createTestDb(dialect: Dialect, clock: Clock = systemClock)
   const handle = openDatabase(url, { poolSize: 20 });
   await migrateToLatest(handle.db);
   return {
+    url,
     handle,
     deps: { db: handle.db, clock, config: { publicUrl: 'http://yutang.test', signup: 'open', secret: 'test-secret-test-secret-test-secret!' } },
     async close() {
