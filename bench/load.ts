@@ -19,9 +19,11 @@ export interface LoadFigures {
 export interface LoadOptions {
   url: string;
   durationS: number;
+  /** Send exactly this many requests instead of running for `durationS`. */
+  amount?: number;
   connections: number;
-  /** Builds the next request; called once per request sent. */
-  next: () => { method?: string; path: string; body?: string };
+  /** Builds the next request; called once per request sent. Its headers are added to `headers`. */
+  next: () => { method?: string; path: string; body?: string; headers?: Record<string, string> };
   headers?: Record<string, string>;
 }
 
@@ -38,10 +40,17 @@ export async function load(o: LoadOptions): Promise<LoadFigures> {
   const instance = autocannon({
     url: o.url,
     connections: o.connections,
-    duration: o.durationS,
+    ...(o.amount ? { amount: o.amount } : { duration: o.durationS }),
     timeout: 30,
     headers: o.headers ?? {},
-    requests: [{ setupRequest: (req) => ({ ...req, ...o.next() }) }],
+    requests: [
+      {
+        setupRequest: (req) => {
+          const next = o.next();
+          return { ...req, ...next, headers: { ...req.headers, ...next.headers } };
+        },
+      },
+    ],
   });
   instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
     if (status < 200 || status > 299) return;

@@ -1,16 +1,19 @@
 /**
- * `npm run bench`: runs the foundation bench, prints a table of figures as ratios against the bare
- * baseline measured in the same run, and saves everything to bench/results/foundation.json.
+ * `npm run bench`: runs the foundation bench and the money bench, prints their figures as ratios
+ * against the baselines measured in the same run, and saves them to bench/results/foundation.json
+ * and bench/results/money.json.
  *
- * Knobs (environment): BENCH_MEMBERS (20000), BENCH_CONNECTIONS (10), BENCH_DURATION (s per lookup
- * run, 10), BENCH_ROUNDS (3), BENCH_WARMUP (3), BENCH_JOIN_DURATION (5), BENCH_SERVICE_JOINS (2000),
- * BENCH_KEEP_DB=1.
+ * Knobs (environment): BENCH_ONLY (foundation | money), BENCH_MEMBERS (20000), BENCH_CONNECTIONS
+ * (10), BENCH_DURATION (s per lookup run, 10), BENCH_ROUNDS (3), BENCH_WARMUP (3),
+ * BENCH_JOIN_DURATION (5), BENCH_SERVICE_JOINS (2000), BENCH_KEEP_DB=1, BENCH_WEBHOOKS (5000 over
+ * HTTP, after 1000 to warm up), BENCH_SERVICE_WEBHOOKS (2000), BENCH_RAW_WEBHOOKS (5000).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFoundation, type FoundationOptions, type FoundationResult } from './foundation.bench.js';
+import { runWebhooks, type WebhookOptions, type WebhookResult } from './webhooks.bench.js';
 
 const env = process.env;
 const num = (name: string, fallback: number) => {
@@ -61,7 +64,65 @@ function report(r: FoundationResult, o: FoundationOptions): string {
   return out.join('\n');
 }
 
-async function main() {
+function moneyReport(r: WebhookResult, o: WebhookOptions): string {
+  return [
+    `Paid webhooks (test provider, signed, one pending membership order each) on SQLite, synchronous=${r.setup.sqliteSynchronous}`,
+    table([
+      ['', 'webhooks/s', 'p50 ms', 'p99 ms', 'webhooks', '× raw'],
+      [`baseline: raw better-sqlite3 transaction, same ${r.raw.rowsPerWebhook} writes (${f0(r.raw.rowsPerS)} rows/s)`, f0(r.raw.webhooksPerS), '', '', f0(r.raw.webhooks), '1.00'],
+      [`HTTP POST /api/v1/webhooks/test (${o.connections} conns)`, f0(r.http.webhooksPerS), f2(r.http.p50Ms), f2(r.http.p99Ms), f0(r.http.webhooks), f2(r.http.vsRaw)],
+      ['service handleWebhook (sequential)', f0(r.service.webhooksPerS), f2(r.service.p50Ms), f2(r.service.p99Ms), f0(r.service.webhooks), f2(r.service.vsRaw)],
+    ]),
+  ].join('\n');
+}
+
+function machine() {
+  const cpu = cpus();
+  return {
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpus: availableParallelism(),
+    cpuModel: cpu[0]?.model ?? 'unknown',
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+  };
+}
+
+// dist/bench/run.js → <repo>/bench/results
+const resultsDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results');
+const tidy = (_key: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
+function save(name: string, data: object): string {
+  mkdirSync(resultsDir, { recursive: true });
+  const path = join(resultsDir, `${name}.json`);
+  writeFileSync(path, JSON.stringify(data, tidy, 2) + '\n');
+  return path;
+}
+
+async function money() {
+  const opts: WebhookOptions = {
+    httpWebhooks: num('BENCH_WEBHOOKS', 5000),
+    warmup: 1000,
+    connections: num('BENCH_CONNECTIONS', 10),
+    serviceWebhooks: num('BENCH_SERVICE_WEBHOOKS', 2000),
+    rawWebhooks: num('BENCH_RAW_WEBHOOKS', 5000),
+    log: (line) => process.stderr.write(`  · ${line}\n`),
+  };
+  const started = new Date();
+  const t0 = performance.now();
+  const result = await runWebhooks(opts);
+  const { log: _log, ...settings } = opts;
+  const saved = {
+    bench: 'money',
+    date: started.toISOString(),
+    machine: machine(),
+    settings: { ...settings, layout: 'the server in its own child process; autocannon, the service calls and the raw baseline in the parent process' },
+    totalSeconds: Math.round(((performance.now() - t0) / 1000) * 10) / 10,
+    ...result,
+  };
+  const path = save('money', saved);
+  process.stdout.write(`\nYutang money bench — ${saved.date}, Node ${process.version}, ${saved.machine.cpus} CPUs, ${saved.totalSeconds} s\n\n` + moneyReport(result, opts) + `\n\nsaved ${path}\n`);
+}
+
+async function foundation() {
   const opts: FoundationOptions = {
     members: num('BENCH_MEMBERS', 20_000),
     connections: num('BENCH_CONNECTIONS', 10),
@@ -78,17 +139,10 @@ async function main() {
   const result = await runFoundation(opts);
   const totalS = (performance.now() - t0) / 1000;
 
-  const cpu = cpus();
   const saved = {
     bench: 'foundation',
     date: started.toISOString(),
-    machine: {
-      node: process.version,
-      platform: `${process.platform} ${process.arch}`,
-      cpus: availableParallelism(),
-      cpuModel: cpu[0]?.model ?? 'unknown',
-      memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    },
+    machine: machine(),
     settings: {
       members: opts.members,
       connections: opts.connections,
@@ -103,19 +157,20 @@ async function main() {
     totalSeconds: Math.round(totalS * 10) / 10,
     ...result,
   };
-  const here = dirname(fileURLToPath(import.meta.url));
-  // dist/bench/run.js → <repo>/bench/results
-  const resultsDir = resolve(here, '..', '..', 'bench', 'results');
-  mkdirSync(resultsDir, { recursive: true });
-  const path = join(resultsDir, 'foundation.json');
-  const tidy = (_key: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
-  writeFileSync(path, JSON.stringify(saved, tidy, 2) + '\n');
+  const path = save('foundation', saved);
 
   process.stdout.write(
     `\nYutang foundation bench — ${saved.date}, Node ${process.version}, ${saved.machine.cpus} CPUs (${saved.machine.cpuModel}), ${saved.totalSeconds} s\n\n` +
       report(result, opts) +
       `\n\nsaved ${path}\n`,
   );
+}
+
+async function main() {
+  const only = env.BENCH_ONLY;
+  if (only && only !== 'foundation' && only !== 'money') throw new Error(`BENCH_ONLY must be foundation or money, got ${only}`);
+  if (only !== 'money') await foundation();
+  if (only !== 'foundation') await money();
 }
 
 main().catch((err: unknown) => {

@@ -13,6 +13,8 @@ import type { Deps } from '../lib/deps.js';
 export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
 
 export interface TestDb {
+  /** What YUTANG_DATABASE_URL would say: a file path or a postgres:// URL. */
+  url: string;
   handle: DatabaseHandle;
   deps: Deps;
   close(): Promise<void>;
@@ -60,6 +62,7 @@ export async function createTestDb(dialect: Dialect, clock: Clock = systemClock,
   const handle = openDatabase(url, { poolSize: 20 });
   await migrateToLatest(handle.db);
   return {
+    url,
     handle,
     deps: {
       db: handle.db,

@@ -15,7 +15,7 @@ export interface Shop {
 
 let shops = 0;
 
-export async function openShop(server: TestServer): Promise<Shop> {
+export async function openShop(server: Pick<TestServer, 'url'>): Promise<Shop> {
   const n = ++shops;
   const { client: owner, workspaceId } = await signUp(server.url, `owner${n}-${Date.now()}@example.com`, 'Owner');
   const community = expectOk(await owner.post(`/api/v1/workspaces/${workspaceId}/communities`, { name: '读书会', slug: `books-${n}-${Date.now().toString(36)}`, type: 'knowledge' }), 201);
@@ -31,7 +31,7 @@ export async function addProduct(shop: Shop, body: Record<string, unknown>): Pro
 }
 
 /** A person who joined through the shop's link; their client carries the member token. */
-export async function addMember(server: TestServer, shop: Shop, name: string): Promise<{ id: string; client: Client }> {
+export async function addMember(server: Pick<TestServer, 'url'>, shop: Shop, name: string): Promise<{ id: string; client: Client }> {
   const joined = expectOk(await new Client(server.url).post(`/api/v1/public/links/${shop.linkCode}/join`, { name }));
   return { id: joined.member.id, client: new Client(server.url, joined.member_token) };
 }
