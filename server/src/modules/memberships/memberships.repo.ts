@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import { isPostgres, type Db, type Trx } from '../../db/kysely.js';
+import { type Db, type Trx } from '../../db/kysely.js';
 import type { MembershipsTable } from '../../db/types.js';
 import { json } from '../../db/codecs.js';
 import { isLastOfChain } from '../orders/index.js';
@@ -99,10 +99,6 @@ export async function markMembershipPaused(trx: Trx, id: string, at: string, unt
   return Number(r.numUpdatedRows) === 1;
 }
 
-/** Serializes lifecycle changes of one member's memberships on PostgreSQL (SQLite has one writer). */
-export async function lockMember(trx: Trx, memberId: string): Promise<void> {
-  if (isPostgres(trx)) await trx.selectFrom('members').select('id').where('id', '=', memberId).forUpdate().execute();
-}
 
 /**
  * The groups the member's live memberships (other than `exceptId`) give access to: unrevoked, not

@@ -2,7 +2,7 @@ import type { Deps } from '../../lib/deps.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { insertEvent } from '../events/index.js';
 import { releaseSeat } from '../groups/index.js';
-import { findCurrentPaymentMethod, findLatestMembership, setAutoRenew } from '../orders/index.js';
+import { findCurrentPaymentMethod, findLatestMembership, lockMemberForMembership, setAutoRenew } from '../orders/index.js';
 import { paymentProviders } from '../payments/index.js';
 import type { MembershipEndReason } from '../../../../contracts/src/index.js';
 import {
@@ -13,7 +13,6 @@ import {
   findProductGroups,
   groupsCoveredByOtherMemberships,
   insertReminderOnce,
-  lockMember,
   markMembershipCancelled,
   markMembershipEnded,
   markMembershipPaused,
@@ -51,7 +50,7 @@ export async function expireMemberships(deps: Deps, batch = 500): Promise<{ expi
     for (const m of await findMembershipsToExpire(deps.db, at, graceDays, graceCutoff, batch)) {
       const reason: MembershipEndReason = m.cancelled_at ? 'cancelled' : m.past_due_since ? 'payment_failed' : 'not_renewed';
       await deps.db.transaction().execute(async (trx) => {
-        await lockMember(trx, m.member_id);
+        await lockMemberForMembership(trx, m.member_id);
         if (!(await markMembershipEnded(trx, m.id, reason, at))) return;
         expired++;
         await insertEvent(
@@ -131,7 +130,7 @@ export async function cancelMembership(deps: Deps, communityId: string, memberId
   const at = deps.clock.now().toISOString();
   const last = await lastPeriod(deps, communityId, membershipId, memberId);
   await deps.db.transaction().execute(async (trx) => {
-    await lockMember(trx, memberId);
+    await lockMemberForMembership(trx, memberId);
     if (!(await markMembershipCancelled(trx, last.id, reason, at))) return;
     await setAutoRenew(trx, { community_id: communityId, member_id: memberId, product_id: last.product_id }, false, 'cancelled', at, last.id);
     await insertEvent(
@@ -159,7 +158,7 @@ export async function pauseMembership(deps: Deps, communityId: string, membershi
   const untilIso = iso(end);
   const expiresAt = iso(Date.parse(last.expires_at!) + (end - now));
   await deps.db.transaction().execute(async (trx) => {
-    await lockMember(trx, last.member_id);
+    await lockMemberForMembership(trx, last.member_id);
     if (!(await markMembershipPaused(trx, last.id, at, untilIso, expiresAt))) throw new AppError('membership_paused', 409, 'The membership is already paused');
     await insertEvent(
       trx,
@@ -192,7 +191,7 @@ export async function setMembershipAutoRenew(deps: Deps, communityId: string, me
     }
   }
   await deps.db.transaction().execute(async (trx) => {
-    await lockMember(trx, memberId);
+    await lockMemberForMembership(trx, memberId);
     await setAutoRenew(trx, { community_id: communityId, member_id: memberId, product_id: last.product_id }, enabled, 'member', at, last.id);
   });
   return (await findMembershipOf(deps.db, communityId, last.id))!;

@@ -70,7 +70,7 @@ describeEachDialect('duplicate purchases: warned before paying, flagged when pai
       [slowMonth, paidMonth],
     ] as const) {
       const r = await deliver(ctx.server, ctx.db, paidEvent(`evt_${slow.id}`, slow));
-      expect([r.status, r.body.outcome]).toEqual([200, 'duplicate']);
+      expect([r.status, r.body.outcome]).toEqual([200, 'duplicate_flagged']);
       const fx = await effectsOf(ctx.db, slow.id);
       // The money is recorded (it was taken), nothing more is granted.
       expect([fx.order.status, fx.order.duplicate_of_order_id, fx.order.membership_id, fx.memberships, fx.byAccount]).toEqual([

@@ -9,4 +9,4 @@ export { isLastOfChain, findCurrentPaymentMethod, isChainAutoRenewing } from './
 export { refundOrder, retryStalledRefunds, STALLED_REFUND_MINUTES } from './refunds.service.js';
 export { checkLedger, type LedgerReport } from './ledger.check.js';
 export { postEntries, type LedgerLine } from './ledger.repo.js';
-export { findLatestMembership } from './orders.repo.js';
+export { findLatestMembership, lockMemberForMembership } from './orders.repo.js';

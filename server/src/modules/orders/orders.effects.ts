@@ -37,7 +37,7 @@ const DAY = 86_400_000;
 export const outOfStock = () => new AppError('out_of_stock', 409, 'Sold out: nothing was charged');
 
 /** How a payment was applied: granted what it bought, flagged as a duplicate, or refunded because its unit was gone. */
-export type PaidOutcome = 'applied' | 'duplicate' | 'sold_out';
+export type PaidOutcome = 'applied' | 'duplicate_flagged' | 'sold_out';
 
 /** The idempotency key of the automatic refund of a payment whose unit was sold meanwhile. */
 export const SOLD_OUT_REFUND_KEY = 'sold_out';
@@ -63,7 +63,7 @@ export async function applyPaid(trx: Trx, order: OrderRow, providerRef: string |
   let outcome: PaidOutcome = 'applied';
   let duplicateOf: string | null = null;
   if (product.stock !== null && !paid.stock_reserved && !(await takeHold(trx, paid.id, product.id))) outcome = 'sold_out';
-  else if ((duplicateOf = await findDuplicatePayment(trx, paid, product))) outcome = 'duplicate';
+  else if ((duplicateOf = await findDuplicatePayment(trx, paid, product))) outcome = 'duplicate_flagged';
 
   let membership: { id: string; starts_at: string; expires_at: string | null; renewal: boolean } | null = null;
   if (outcome === 'applied' && product.type === 'membership') {
@@ -124,7 +124,7 @@ export async function applyPaid(trx: Trx, order: OrderRow, providerRef: string |
     // For the member (an apology and the refund) and for staff alike.
     await insertEvent(trx, { community_id: order.community_id, type: 'order_sold_out', occurred_at: at, member_id: order.member_id, props: { ...about, refund_id: refund.id } }, at);
   }
-  if (outcome === 'duplicate') {
+  if (outcome === 'duplicate_flagged') {
     await flagDuplicate(trx, order.id, duplicateOf!);
     await insertEvent(trx, { community_id: order.community_id, type: 'duplicate_payment_detected', occurred_at: at, member_id: order.member_id, props: { ...about, duplicate_of_order_id: duplicateOf } }, at);
   }

@@ -189,7 +189,7 @@ export const findPendingOrderOf = (db: Conn, memberId: string, productId: string
 
 /**
  * The member's earliest other paid, not fully refunded, unflagged order of the product; with
- * `paidSince`, only one paid at or after it.
+ * `paidSince`, only one paid after it.
  */
 export function findPaidOrderOf(db: Conn, memberId: string, productId: string, exceptId: string, paidSince: string | null) {
   let q = db
@@ -200,7 +200,7 @@ export function findPaidOrderOf(db: Conn, memberId: string, productId: string, e
     .where('status', 'in', ['paid', 'partially_refunded'])
     .where('duplicate_of_order_id', 'is', null)
     .where('id', '<>', exceptId);
-  if (paidSince) q = q.where('paid_at', '>=', paidSince);
+  if (paidSince) q = q.where('paid_at', '>', paidSince);
   return q.orderBy('paid_at').limit(1).executeTakeFirst();
 }
 
@@ -253,11 +253,14 @@ export async function releaseHold(trx: Trx, orderId: string, productId: string):
 // Memberships bought by orders ------------------------------------------------------------------
 
 /**
- * Serializes membership changes of one member until commit. On PostgreSQL two payments of the same
- * member could otherwise both extend from the same expiry; SQLite runs one write transaction at a time.
+ * Serializes the money and membership changes of one member until commit. On PostgreSQL two
+ * payments of the same member could otherwise both extend from the same expiry; SQLite runs one
+ * write transaction at a time. `FOR NO KEY UPDATE`, not `FOR UPDATE`: rows inserted with a foreign
+ * key to the member (orders, events) take a KEY SHARE lock on it, which `FOR UPDATE` would wait for
+ * — two transactions that each inserted a row and then asked for the lock would deadlock.
  */
 export async function lockMemberForMembership(trx: Trx, memberId: string): Promise<void> {
-  if (isPostgres(trx)) await trx.selectFrom('members').select('id').where('id', '=', memberId).forUpdate().execute();
+  if (isPostgres(trx)) await trx.selectFrom('members').select('id').where('id', '=', memberId).forNoKeyUpdate().execute();
 }
 
 /** The member's membership of this product that ends last (permanent ones first), revoked ones aside. */

@@ -125,7 +125,9 @@ async function apply(trx: Trx, deps: Deps, e: Exclude<PaymentEvent, { type: 'ign
       if (outcome) return { outcome, communityId };
       // The same order paid a second time (a QR code scanned twice, a charge and a payment by hand):
       // the money arrived twice but grants once; staff refund the second payment at the provider.
-      if (order.provider_ref && order.provider_ref !== e.providerRef) {
+      // Read again: a concurrent payment (the checkout click) may have paid it since `order` was read.
+      const paid = (await findOrderById(trx, order.id))!;
+      if (paid.provider_ref && paid.provider_ref !== e.providerRef) {
         await insertEvent(
           trx,
           {
