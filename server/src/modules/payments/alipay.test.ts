@@ -268,10 +268,12 @@ describe('Alipay notifications', () => {
       refundRef: `${TRADE_NO}:${refundId}`,
       refundId,
       amountMinor: 1000,
+      // refund_fee is the trade's refunded total so far.
+      amountIsCumulative: true,
       currency: 'CNY',
     });
     const inConsole = paidFields(orderId, { notify_id: 'n-refund-2', trade_status: 'TRADE_CLOSED', refund_fee: '29.33', gmt_refund: '2026-03-01 19:59:30.123', gmt_close: '2026-03-01 19:59:30' });
-    expect(verify(notification(inConsole))).toEqual({ id: 'n-refund-2', type: 'refund.succeeded', orderId, refundRef: `${TRADE_NO}:n-refund-2`, amountMinor: 2933, currency: 'CNY' });
+    expect(verify(notification(inConsole))).toEqual({ id: 'n-refund-2', type: 'refund.succeeded', orderId, refundRef: `${TRADE_NO}:n-refund-2`, amountMinor: 2933, amountIsCumulative: true, currency: 'CNY' });
     expect(verify(notification(paidFields(orderId, { trade_status: 'TRADE_CLOSED', gmt_close: '2026-03-01 19:59:30' })))).toEqual({
       id: '2026030100222195802004331234567890',
       type: 'payment.failed',
