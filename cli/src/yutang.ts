@@ -218,7 +218,7 @@ ledger
       const r = await checkLedger(handle.db);
       console.log(`Orders: ${r.orders} (${r.paid_orders} paid or refunded)`);
       for (const [currency, t] of Object.entries(r.totals).sort()) {
-        console.log(`  ${currency}: paid ${t.paid_minor}, refunded ${t.refunded_minor}, net ${t.net_minor} (minor units)`);
+        console.log(`  ${currency}: paid ${t.paid_minor}, refunded ${t.refunded_minor}, net ${t.net_minor}, provider fees ${t.fees_minor} (minor units)`);
       }
       if (r.violations.length) {
         console.log(`${r.violations.length} violation(s):`);

@@ -92,6 +92,7 @@ export const TestWebhookEvent = z.strictObject({
     order_id: Id,
     provider_ref: z.string().min(1).max(200).optional(),
     payment_method_ref: z.string().min(1).max(200).optional().describe('payment.succeeded: the method the payer saved for later charges'),
+    fee_minor: z.number().int().min(0).optional().describe("payment.succeeded: the provider's fee, when it reports one"),
     refund_ref: z.string().min(1).max(200).optional(),
     refund_id: Id.optional().describe('Our refund id, echoed back for refunds we asked for'),
     reason: z.string().max(200).optional(),

@@ -5,7 +5,7 @@ export interface LedgerReport {
   orders: number;
   paid_orders: number;
   /** Per currency: money in, money refunded, net. */
-  totals: Record<string, { paid_minor: number; refunded_minor: number; net_minor: number }>;
+  totals: Record<string, { paid_minor: number; refunded_minor: number; net_minor: number; fees_minor: number }>;
   violations: string[];
 }
 
@@ -30,16 +30,18 @@ export async function checkLedger(db: Db): Promise<LedgerReport> {
     if (b.refunded_out !== b.refunded_minor) v(`ledger says ${b.refunded_out} refunded, the order ${b.refunded_minor}`);
     if (b.refunds_total !== b.refunded_minor) v(`succeeded refunds add up to ${b.refunds_total}, the order says ${b.refunded_minor}`);
     if (b.refunds_pending !== b.refund_pending_minor) v(`pending refunds add up to ${b.refunds_pending}, the order holds ${b.refund_pending_minor}`);
+    if (b.fees < 0 || b.fees > b.paid_in) v(`provider fees of ${b.fees} outside 0…${b.paid_in}`);
     if (b.refunded_minor + b.refund_pending_minor > b.amount_minor) v(`refunded and pending ${b.refunded_minor + b.refund_pending_minor} pass the amount ${b.amount_minor}`);
     const expected = b.refunded_minor === 0 ? 'paid' : b.refunded_minor === b.amount_minor ? 'refunded' : 'partially_refunded';
     if (paid && b.status !== expected) v(`status should be ${expected}`);
     if (!paid && b.refunded_minor !== 0) v('refunded without being paid');
     if (!paid) continue;
     report.paid_orders++;
-    const t = (report.totals[b.currency] ??= { paid_minor: 0, refunded_minor: 0, net_minor: 0 });
+    const t = (report.totals[b.currency] ??= { paid_minor: 0, refunded_minor: 0, net_minor: 0, fees_minor: 0 });
     t.paid_minor += b.amount_minor;
     t.refunded_minor += b.refunded_minor;
     t.net_minor += b.amount_minor - b.refunded_minor;
+    t.fees_minor += b.fees;
   }
   for (const r of await refundBalances(db)) {
     const v = (msg: string) => report.violations.push(`refund ${r.refund_id} (${r.status}) of order ${r.order_id}: ${msg}`);

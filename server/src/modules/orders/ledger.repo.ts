@@ -1,8 +1,11 @@
 import { sql } from 'kysely';
 import type { Db, Trx } from '../../db/kysely.js';
 
-/** Ledger accounts. A payment moves money from the customer into revenue; a refund moves it back. */
-export type LedgerAccount = 'customer_payments' | 'revenue' | 'refunds';
+/**
+ * Ledger accounts. A payment moves money from the customer into revenue; a refund moves it back;
+ * a provider's fee, when it reports one, is taken from the money received.
+ */
+export type LedgerAccount = 'customer_payments' | 'revenue' | 'refunds' | 'provider_fees';
 
 export interface LedgerLine {
   account: LedgerAccount;
@@ -33,6 +36,8 @@ export interface OrderBalance {
   ledger_sum: number;
   paid_in: number;
   refunded_out: number;
+  /** What the provider kept of the payment, when it reported a fee. */
+  fees: number;
   /** Refund rows that succeeded, and those still pending. */
   refunds_total: number;
   refunds_pending: number;
@@ -52,6 +57,7 @@ export async function orderBalances(db: Db): Promise<OrderBalance[]> {
             sql<number>`sum(amount_minor)`.as('ledger_sum'),
             sql<number>`sum(case when account = 'customer_payments' and amount_minor > 0 then amount_minor else 0 end)`.as('paid_in'),
             sql<number>`sum(case when account = 'refunds' then amount_minor else 0 end)`.as('refunded_out'),
+            sql<number>`sum(case when account = 'provider_fees' then amount_minor else 0 end)`.as('fees'),
             sql<number>`count(distinct currency)`.as('entry_currencies'),
           ])
           .groupBy('order_id')
@@ -82,6 +88,7 @@ export async function orderBalances(db: Db): Promise<OrderBalance[]> {
       'l.ledger_sum',
       'l.paid_in',
       'l.refunded_out',
+      'l.fees',
       'l.entry_currencies',
       'r.refunds_total',
       'r.refunds_pending',
@@ -99,6 +106,7 @@ export async function orderBalances(db: Db): Promise<OrderBalance[]> {
     ledger_sum: Number(r.ledger_sum ?? 0),
     paid_in: Number(r.paid_in ?? 0),
     refunded_out: Number(r.refunded_out ?? 0),
+    fees: Number(r.fees ?? 0),
     refunds_total: Number(r.refunds_total ?? 0),
     refunds_pending: Number(r.refunds_pending ?? 0),
     entry_currencies: Number(r.entry_currencies ?? 0),

@@ -4,6 +4,7 @@ import type { Trx } from '../../db/kysely.js';
 import { insertEvent } from '../events/index.js';
 import { paymentProviders, providerOf, webhookAck, type PaymentEvent, type WebhookReply } from '../payments/index.js';
 import { applyPaid } from './orders.effects.js';
+import { postEntries } from './ledger.repo.js';
 import { findOrderById, findRefundByProviderRef, findRefundOfOrder, hasUnsentRefund, type OrderRow } from './orders.repo.js';
 import { insertPaymentEventOnce, logRejectedPaymentEvent, setPaymentEventOutcome } from './payment-events.repo.js';
 import { completeRefund, failRefund, recordProviderRefund } from './refunds.effects.js';
@@ -122,7 +123,16 @@ async function apply(trx: Trx, deps: Deps, e: Exclude<PaymentEvent, { type: 'ign
       if (e.amountMinor !== Number(order.amount_minor)) throw new AppError('amount_mismatch', 400, 'The amount paid is not the order total');
       // A payment can land after the checkout gave up on it or the order timed out: it still pays the order.
       const outcome = await applyPaid(trx, order, e.providerRef, at, ['pending', 'cancelled', 'expired'], e.paymentMethodRef);
-      if (outcome) return { outcome, communityId };
+      if (outcome) {
+        // The money was received whatever the payment granted; the provider kept its fee of it.
+        if (e.feeMinor) {
+          await postEntries(trx, { community_id: communityId, order_id: order.id, refund_id: null, currency: order.currency, created_at: at }, [
+            { account: 'provider_fees', amount_minor: e.feeMinor },
+            { account: 'customer_payments', amount_minor: -e.feeMinor },
+          ]);
+        }
+        return { outcome, communityId };
+      }
       // The same order paid a second time (a QR code scanned twice, a charge and a payment by hand):
       // the money arrived twice but grants once; staff refund the second payment at the provider.
       // Read again: a concurrent payment (the checkout click) may have paid it since `order` was read.

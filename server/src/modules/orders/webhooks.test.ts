@@ -175,4 +175,17 @@ describeEachDialect('webhooks: signed, idempotent, in any order', (dialect) => {
       expect.objectContaining({ provider_ref: 'tpay_second', amount_minor: 3_000, same_order: true }),
     ]);
   });
+
+  it('books the fee a provider reports: taken from the money received, once, and the ledger still balances', async () => {
+    const { order } = await pendingOrder(10_000);
+    const paid = { ...paidEvent('evt_fee', order, 'tpay_fee'), data: { ...paidEvent('evt_fee', order, 'tpay_fee').data, fee_minor: 60 } };
+    for (let i = 0; i < 3; i++) expect((await deliver(ctx.server, ctx.db, paid)).status).toBe(200);
+    // The same payment reported again by another event adds no second fee.
+    expect((await deliver(ctx.server, ctx.db, { ...paid, id: 'evt_fee_again' })).body.outcome).toBe('already_paid');
+    const fx = await effectsOf(ctx.db, order.id);
+    expect([fx.order.status, fx.sum, fx.byAccount]).toEqual(['paid', 0, { customer_payments: 9_940, revenue: -10_000, provider_fees: 60 }]);
+    const report = await checkLedger(ctx.db.handle.db);
+    expect(report.violations).toEqual([]);
+    expect(report.totals.CNY?.fees_minor).toBeGreaterThanOrEqual(60);
+  });
 });

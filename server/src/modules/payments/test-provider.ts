@@ -107,6 +107,7 @@ function normalize(e: TestWebhookEvent): PaymentEvent {
         amountMinor: need(d.amount_minor, 'amount_minor'),
         currency: need(d.currency, 'currency'),
         paymentMethodRef: d.payment_method_ref,
+        feeMinor: d.fee_minor,
       };
     case 'payment.failed':
       return { id: e.id, type: e.type, orderId: d.order_id };
