@@ -36,13 +36,19 @@ export async function addMember(server: Pick<TestServer, 'url'>, shop: Shop, nam
   return { id: joined.member.id, client: new Client(server.url, joined.member_token) };
 }
 
-/** `allowDuplicate`: the member confirmed buying again what they hold or already have an order for. */
+/** `allowDuplicate`: the member confirmed buying again what they hold or already have an order for; `provider`: the one they pick. */
 export interface BuyOptions {
   allowDuplicate?: boolean;
+  provider?: string;
 }
 
 export const buy = (member: Client, productId: string, key: string, opts: BuyOptions = {}) =>
-  member.request('POST', '/api/v1/member/orders', { product_id: productId, ...(opts.allowDuplicate ? { allow_duplicate: true } : {}) }, { 'idempotency-key': key });
+  member.request(
+    'POST',
+    '/api/v1/member/orders',
+    { product_id: productId, ...(opts.provider ? { provider: opts.provider } : {}), ...(opts.allowDuplicate ? { allow_duplicate: true } : {}) },
+    { 'idempotency-key': key },
+  );
 
 export const tokenOf = (order: { checkout_url: string }) => new URL(order.checkout_url).pathname.split('/').pop()!;
 

@@ -5,7 +5,7 @@ import { sha256 } from '../../lib/hash.js';
 import { newId } from '../../lib/ids.js';
 import { insertEvent } from '../events/index.js';
 import { findMember } from '../members/index.js';
-import { checkoutProvider, checkoutToken, paymentProviders, testPaymentMethodRef, type Checkout } from '../payments/index.js';
+import { checkoutProvider, checkoutToken, paymentProviders, testPaymentMethodRef, webhookUrl, type Checkout } from '../payments/index.js';
 
 export { checkoutToken };
 import { refuseDuplicatePurchase } from './duplicates.js';
@@ -132,7 +132,7 @@ async function startCheckout(deps: Deps, order: OrderRow): Promise<OrderRow> {
       currency: order.currency,
       description: product.name,
       returnUrl: `${base}/pay/return`,
-      notifyUrl: `${base}/api/v1/webhooks/${provider.name}`,
+      notifyUrl: webhookUrl(base, provider.name),
       expiresAt: new Date(Date.parse(order.created_at) + UNPAID_ORDER_TIMEOUT_MINUTES * 60_000).toISOString(),
       now: deps.clock.now(),
     });

@@ -1,104 +1,40 @@
 // Alipay against a fake gateway on a random port that checks the app's RSA2 request signatures and
-// signs its answers with a generated Alipay key, and notifications form-encoded and signed here the
-// way Alipay does it.
-import { createSign, createVerify, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// signs its answers with a generated Alipay key, and notifications form-encoded and signed the way
+// Alipay does it.
+import { createVerify } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '../../lib/ids.js';
+import {
+  ALIPAY_APP_ID as APP_ID,
+  ALIPAY_TRADE_NO as TRADE_NO,
+  FakeAlipayGateway,
+  alipayKeys,
+  alipayNotification as notification,
+  alipayOptions,
+  alipayPaidFields as paidFields,
+  alipayRefundSuccess,
+  alipayRequestContent as requestContent,
+  stranger,
+} from '../../test/fake-cn-gateways.js';
 import { alipayProvider, fenFromYuan, yuanFromFen, type AlipayOptions } from './alipay.js';
 import type { PaymentProvider, RefundRequest } from './provider.js';
 
-const rsa = () => generateKeyPairSync('rsa', { modulusLength: 2048 });
-const app = rsa();
-const alipay = rsa();
-const stranger = rsa();
-const APP_ID = '2021004100000001';
-
-/** Alipay's request rule: every parameter but `sign`, empty ones left out, sorted, `k=v` joined by `&`. */
-const requestContent = (params: Record<string, string>) =>
-  Object.keys(params)
-    .filter((k) => k !== 'sign' && params[k] !== '')
-    .sort()
-    .map((k) => `${k}=${params[k]}`)
-    .join('&');
-
-/** Alipay's notification rule: every parameter but `sign` and `sign_type`, sorted, `k=v` joined by `&`. */
-const notifyContent = (params: Record<string, string>) =>
-  Object.keys(params)
-    .filter((k) => k !== 'sign' && k !== 'sign_type')
-    .sort()
-    .map((k) => `${k}=${params[k]}`)
-    .join('&');
-
-const sign = (key: KeyObject, text: string, algorithm = 'RSA-SHA256') => createSign(algorithm).update(text, 'utf8').sign(key, 'base64');
-
-interface Seen {
-  method: string;
-  params: Record<string, string>;
-  biz: Record<string, any>;
-}
-
-/** The fake gateway: page payments by GET, API calls by POST, each refused unless signed with the app key. */
-class FakeGateway {
-  server!: Server;
-  url = '';
-  seen: Seen[] = [];
-  answerSigner: KeyObject = alipay.privateKey;
-  /** The next refund's answer (inside alipay_trade_refund_response). */
-  refundAnswer: Record<string, unknown> = {};
-
-  async start() {
-    this.server = createServer((req, res) => {
-      let raw = '';
-      req.setEncoding('utf8');
-      req.on('data', (c: string) => (raw += c));
-      req.on('end', () => this.handle(req, raw, res));
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/gateway.do`;
-  }
-
-  private handle(req: IncomingMessage, raw: string, res: ServerResponse) {
-    const url = new URL(req.url!, 'http://gateway');
-    const params: Record<string, string> = {};
-    for (const source of [url.searchParams, new URLSearchParams(raw)]) for (const [k, v] of source) params[k] = v;
-    const verified = params.sign_type === 'RSA2' && !!params.sign && createVerify('RSA-SHA256').update(requestContent(params), 'utf8').verify(app.publicKey, params.sign, 'base64');
-    const method = params.method ?? '';
-    if (verified) this.seen.push({ method, params, biz: JSON.parse(params.biz_content ?? '{}') });
-    if (req.method === 'GET') {
-      res.writeHead(verified ? 200 : 400, { 'content-type': 'text/html; charset=utf-8' }).end(verified ? '<title>支付宝 - 网上支付 安全快速！</title>' : 'isv.invalid-signature');
-      return;
-    }
-    const answer = verified ? this.refundAnswer : { code: '40002', msg: 'Invalid Arguments', sub_code: 'isv.invalid-signature', sub_msg: '验签出错' };
-    const inner = JSON.stringify(answer);
-    const key = `${method.replaceAll('.', '_')}_response`;
-    res.writeHead(200, { 'content-type': 'text/html;charset=utf-8' }).end(`{"${key}":${inner},"sign":"${sign(this.answerSigner, inner)}"}`);
-  }
-}
-
-const gateway = new FakeGateway();
+const gateway = new FakeAlipayGateway();
 let options: AlipayOptions;
 let provider: PaymentProvider;
 
 beforeAll(async () => {
   await gateway.start();
-  // PKCS#1, as Alipay's key tool writes it for non-Java languages.
-  options = {
-    appId: APP_ID,
-    privateKeyPem: app.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
-    alipayPublicKeyPem: alipay.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    gateway: gateway.url,
-  };
+  options = alipayOptions(gateway.url);
   provider = alipayProvider(options);
 });
 
-afterAll(() => new Promise<void>((resolve) => gateway.server.close(() => resolve())));
+afterAll(() => gateway.close());
 
 beforeEach(() => {
   gateway.seen = [];
-  gateway.answerSigner = alipay.privateKey;
+  gateway.answerSigner = alipayKeys.alipay.privateKey;
 });
 
 function codeOf(fn: () => unknown): string {
@@ -178,7 +114,7 @@ describe('Alipay checkout', () => {
     const stamped = fromChinaTime(params.timestamp!).getTime();
     expect(stamped).toBeGreaterThanOrEqual(before);
     expect(stamped).toBeLessThanOrEqual(after);
-    expect(createVerify('RSA-SHA256').update(requestContent(params)).verify(app.publicKey, params.sign!, 'base64')).toBe(true);
+    expect(createVerify('RSA-SHA256').update(requestContent(params)).verify(alipayKeys.app.publicKey, params.sign!, 'base64')).toBe(true);
 
     expect((await fetch(url)).status).toBe(200);
     expect(gateway.seen).toHaveLength(1);
@@ -199,43 +135,6 @@ describe('Alipay checkout', () => {
 });
 
 const NOW = new Date('2026-03-01T12:00:00Z');
-const TRADE_NO = '2026030122001404330501234567';
-
-/** A notification's fields as Alipay sends them for a paid computer-website trade. */
-const paidFields = (orderId: string, overrides: Record<string, string> = {}): Record<string, string> => ({
-  gmt_create: '2026-03-01 19:58:01',
-  charset: 'utf-8',
-  seller_email: 'shop@example.com',
-  subject: '21天深度阅读训练营',
-  buyer_id: '2088102122524333',
-  invoice_amount: '29.33',
-  notify_id: '2026030100222195802004331234567890',
-  fund_bill_list: '[{"amount":"29.33","fundChannel":"ALIPAYACCOUNT"}]',
-  notify_type: 'trade_status_sync',
-  trade_status: 'TRADE_SUCCESS',
-  receipt_amount: '29.33',
-  app_id: APP_ID,
-  buyer_pay_amount: '29.33',
-  seller_id: '2088102119685838',
-  gmt_payment: '2026-03-01 19:58:02',
-  notify_time: '2026-03-01 19:58:03',
-  version: '1.0',
-  out_trade_no: orderId,
-  total_amount: '29.33',
-  trade_no: TRADE_NO,
-  auth_app_id: APP_ID,
-  buyer_logon_id: 'csq***@sandbox.com',
-  point_amount: '0.00',
-  ...overrides,
-});
-
-/** Signs the fields with `signer` and form-encodes them; `spaces` chooses how a space is escaped. */
-function notification(fields: Record<string, string>, o: { signer?: KeyObject; signType?: string; algorithm?: string; spaces?: '+' | '%20' } = {}): string {
-  const all = { ...fields, sign_type: o.signType ?? 'RSA2' };
-  const signed = { ...all, sign: sign(o.signer ?? alipay.privateKey, notifyContent(all), o.algorithm) };
-  const body = new URLSearchParams(signed).toString();
-  return o.spaces === '%20' ? body.replaceAll('+', '%20') : body;
-}
 
 describe('Alipay notifications', () => {
   const orderId = newId('ord');
@@ -268,7 +167,6 @@ describe('Alipay notifications', () => {
       refundRef: `${TRADE_NO}:${refundId}`,
       refundId,
       amountMinor: 1000,
-      // refund_fee is the trade's refunded total so far.
       amountIsCumulative: true,
       currency: 'CNY',
     });
@@ -322,16 +220,7 @@ describe('Alipay refunds', () => {
     const refundId = newId('rfd');
     return { refundId, orderId: newId('ord'), providerRef: TRADE_NO, amountMinor: 1000, totalMinor: 2933, currency: 'CNY', reason: '学员申请退款', idempotencyKey: refundId, ...overrides };
   };
-  const success = (fundChange: 'Y' | 'N') => ({
-    code: '10000',
-    msg: 'Success',
-    buyer_logon_id: 'csq***@sandbox.com',
-    fund_change: fundChange,
-    gmt_refund_pay: '2026-03-01 20:01:00',
-    out_trade_no: 'x',
-    refund_fee: '10.00',
-    trade_no: TRADE_NO,
-  });
+  const success = (fundChange: 'Y' | 'N') => alipayRefundSuccess(fundChange);
 
   it('calls alipay.trade.refund signed, with our refund id as out_request_no; fund_change Y is succeeded', async () => {
     gateway.refundAnswer = success('Y');

@@ -17,6 +17,9 @@ type ProvidersConfig = Pick<Config, 'secret' | 'publicUrl'> & Partial<Pick<Confi
 
 const built = new WeakMap<object, Map<string, PaymentProvider>>();
 
+/** Where a provider delivers its webhooks on this install. */
+export const webhookUrl = (publicUrl: string, provider: string) => `${publicUrl.replace(/\/$/, '')}/api/v1/webhooks/${provider}`;
+
 /**
  * Providers of this install by name: `test` always (orders paid through it keep their webhooks and
  * refunds), the real ones whose keys are configured. Built once per configuration object.
@@ -27,7 +30,9 @@ export function paymentProviders(config: ProvidersConfig): Map<string, PaymentPr
     const p = config.payments;
     const list = [testProvider(config.secret, config.publicUrl, p?.test ?? { refunds: 'instant' })];
     if (p?.stripe) list.push(stripeProvider(p.stripe));
-    if (p?.wechatpay) list.push(wechatPayProvider(p.wechatpay)); // WeChat Pay: payments/wechatpay.ts
+    // WeChat Pay answers most refunds PROCESSING and reports the outcome to the request's notify_url, else to one set
+    // in the merchant platform (often none): so ours, unless another is configured.
+    if (p?.wechatpay) list.push(wechatPayProvider({ ...p.wechatpay, refundNotifyUrl: p.wechatpay.refundNotifyUrl ?? webhookUrl(config.publicUrl, 'wechatpay') }));
     if (p?.alipay) list.push(alipayProvider(p.alipay)); // Alipay: payments/alipay.ts
     providers = new Map(list.map((provider) => [provider.name, provider]));
     built.set(config, providers);

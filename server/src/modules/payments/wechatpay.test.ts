@@ -1,92 +1,24 @@
 // WeChat Pay API v3 against a fake API on a random port that checks the merchant's request
-// signatures and signs its answers, and notifications built here the way WeChat Pay builds them.
-import { createCipheriv, createSign, createVerify, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// signatures and signs its answers, and notifications built the way WeChat Pay builds them.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '../../lib/ids.js';
+import {
+  FakeWechatPay,
+  PLATFORM_SERIAL,
+  WECHAT_APP_ID as APP_ID,
+  WECHAT_MCH_ID as MCH_ID,
+  pemOf,
+  stranger,
+  wechatNotification,
+  wechatPayOptions,
+  wechatRefundAnswer,
+  wechatRefundResource as refundResource,
+  wechatTransaction as transaction,
+  type WechatNotificationOptions,
+} from '../../test/fake-cn-gateways.js';
 import type { PaymentProvider } from './provider.js';
 import { wechatPayProvider, type WechatPayOptions } from './wechatpay.js';
-
-const rsa = () => generateKeyPairSync('rsa', { modulusLength: 2048 });
-const merchant = rsa();
-const platform = rsa();
-const stranger = rsa();
-const pemOf = (k: KeyObject) => k.export({ type: k.type === 'private' ? 'pkcs8' : 'spki', format: 'pem' }).toString();
-
-const MCH_ID = '1900000109';
-const APP_ID = 'wxd678efh567hg6787';
-const MERCHANT_SERIAL = '5157F09EFDC096DE15EBE81A47057A7232F1B8E1';
-const PLATFORM_SERIAL = 'PUB_KEY_ID_0119000001092025010100000000000001';
-/** 32 ASCII characters, as the merchant platform issues them. */
-const API_V3_KEY = randomBytes(16).toString('hex');
-
-const signWith = (key: KeyObject, message: string) => createSign('RSA-SHA256').update(message).sign(key, 'base64');
-
-interface Seen {
-  path: string;
-  authorization: string;
-  serialHeader: string | undefined;
-  body: Record<string, any>;
-}
-
-/** The fake WeChat Pay API: refuses requests not signed by the merchant key, signs every answer. */
-class FakeWechatPay {
-  server!: Server;
-  url = '';
-  seen: Seen[] = [];
-  /** Who signs the answers and how. */
-  answerSigning: 'platform' | 'stranger' | 'unsigned' | 'wrong-serial' | 'tampered' | 'stale' = 'platform';
-  /** What the next refund answers. */
-  refundAnswer: { status: number; body: Record<string, unknown> } = { status: 200, body: {} };
-
-  async start() {
-    this.server = createServer((req, res) => {
-      let raw = '';
-      req.setEncoding('utf8');
-      req.on('data', (c: string) => (raw += c));
-      req.on('end', () => this.handle(req, raw, res));
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  private handle(req: IncomingMessage, raw: string, res: ServerResponse) {
-    const authorization = req.headers.authorization ?? '';
-    if (!this.authorized(req.method!, req.url!, authorization, raw)) return this.answer(res, 401, { code: 'SIGN_ERROR', message: '签名错误' });
-    const body = JSON.parse(raw) as Record<string, any>;
-    this.seen.push({ path: req.url!, authorization, serialHeader: req.headers['wechatpay-serial'] as string | undefined, body });
-    if (req.url === '/v3/pay/transactions/native') return this.answer(res, 200, { code_url: `weixin://wxpay/bizpayurl?pr=${randomBytes(5).toString('hex')}` });
-    if (req.url === '/v3/refund/domestic/refunds') return this.answer(res, this.refundAnswer.status, this.refundAnswer.body);
-    this.answer(res, 404, { code: 'NOT_FOUND', message: 'no such API' });
-  }
-
-  /** WECHATPAY2-SHA256-RSA2048 over METHOD\nURL\ntimestamp\nnonce\nbody\n with the merchant's public key. */
-  private authorized(method: string, url: string, authorization: string, raw: string): boolean {
-    const m = /^WECHATPAY2-SHA256-RSA2048 (.+)$/.exec(authorization);
-    if (!m) return false;
-    const fields = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!]));
-    if (fields.mchid !== MCH_ID || fields.serial_no !== MERCHANT_SERIAL || !fields.signature) return false;
-    const message = `${method}\n${url}\n${fields.timestamp}\n${fields.nonce_str}\n${raw}\n`;
-    return createVerify('RSA-SHA256').update(message).verify(merchant.publicKey, fields.signature, 'base64');
-  }
-
-  private answer(res: ServerResponse, status: number, payload: unknown) {
-    const body = JSON.stringify(payload);
-    const now = Math.floor(Date.now() / 1000);
-    const timestamp = String(this.answerSigning === 'stale' ? now - 301 : now);
-    const nonce = randomBytes(16).toString('hex');
-    const key = this.answerSigning === 'stranger' ? stranger.privateKey : platform.privateKey;
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (this.answerSigning !== 'unsigned') {
-      headers['wechatpay-timestamp'] = timestamp;
-      headers['wechatpay-nonce'] = nonce;
-      headers['wechatpay-signature'] = signWith(key, `${timestamp}\n${nonce}\n${body}\n`);
-      headers['wechatpay-serial'] = this.answerSigning === 'wrong-serial' ? 'PUB_KEY_ID_OTHER' : PLATFORM_SERIAL;
-    }
-    res.writeHead(status, headers).end(this.answerSigning === 'tampered' ? body.replace('}', ',"x":1}') : body);
-  }
-}
 
 const fake = new FakeWechatPay();
 let options: WechatPayOptions;
@@ -94,20 +26,11 @@ let provider: PaymentProvider;
 
 beforeAll(async () => {
   await fake.start();
-  options = {
-    mchId: MCH_ID,
-    appId: APP_ID,
-    serialNo: MERCHANT_SERIAL,
-    privateKeyPem: pemOf(merchant.privateKey),
-    apiV3Key: API_V3_KEY,
-    platformPublicKeyPem: pemOf(platform.publicKey),
-    platformSerial: PLATFORM_SERIAL,
-    apiBase: fake.url,
-  };
+  options = wechatPayOptions(fake.url);
   provider = wechatPayProvider(options);
 });
 
-afterAll(() => new Promise<void>((resolve) => fake.server.close(() => resolve())));
+afterAll(() => fake.close());
 
 beforeEach(() => {
   fake.seen = [];
@@ -200,67 +123,8 @@ describe('WeChat Pay checkout', () => {
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 
-interface NotificationOptions {
-  signer?: KeyObject;
-  serial?: string;
-  at?: Date;
-  key?: string;
-  mangle?: (ciphertextAndTag: Buffer) => Buffer;
-  id?: string;
-}
-
-/** A notification as WeChat Pay sends it: the resource AES-256-GCM encrypted, the body signed with the platform key. */
-function notification(eventType: string, resource: object, o: NotificationOptions = {}) {
-  const nonce = randomBytes(6).toString('hex');
-  const associatedData = eventType.startsWith('REFUND') ? 'refund' : 'transaction';
-  const cipher = createCipheriv('aes-256-gcm', Buffer.from(o.key ?? API_V3_KEY, 'utf8'), Buffer.from(nonce, 'utf8'));
-  cipher.setAAD(Buffer.from(associatedData, 'utf8'));
-  const sealed = Buffer.concat([cipher.update(JSON.stringify(resource), 'utf8'), cipher.final(), cipher.getAuthTag()]);
-  const body = JSON.stringify({
-    id: o.id ?? `EV-${randomBytes(8).toString('hex')}`,
-    create_time: '2026-03-01T20:00:00+08:00',
-    resource_type: 'encrypt-resource',
-    event_type: eventType,
-    summary: '支付成功',
-    resource: { original_type: associatedData, algorithm: 'AEAD_AES_256_GCM', ciphertext: (o.mangle ?? ((b) => b))(sealed).toString('base64'), associated_data: associatedData, nonce },
-  });
-  const timestamp = String(Math.floor((o.at ?? NOW).getTime() / 1000));
-  const signatureNonce = randomBytes(16).toString('hex');
-  const headers: Record<string, string> = {
-    'wechatpay-timestamp': timestamp,
-    'wechatpay-nonce': signatureNonce,
-    'wechatpay-signature': signWith(o.signer ?? platform.privateKey, `${timestamp}\n${signatureNonce}\n${body}\n`),
-    'wechatpay-serial': o.serial ?? PLATFORM_SERIAL,
-    'wechatpay-signature-type': 'WECHATPAY2-SHA256-RSA2048',
-  };
-  return { body, headers };
-}
-
-const transaction = (orderId: string, total = 2933) => ({
-  mchid: MCH_ID,
-  appid: APP_ID,
-  out_trade_no: `ord${orderId.slice(4)}`,
-  transaction_id: '4200000985202603016547112345',
-  trade_type: 'NATIVE',
-  trade_state: 'SUCCESS',
-  trade_state_desc: '支付成功',
-  bank_type: 'OTHERS',
-  success_time: '2026-03-01T19:59:58+08:00',
-  payer: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
-  amount: { total, payer_total: total, currency: 'CNY', payer_currency: 'CNY' },
-});
-
-const refundResource = (orderId: string, refundId: string, status: string) => ({
-  mchid: MCH_ID,
-  out_trade_no: `ord${orderId.slice(4)}`,
-  transaction_id: '4200000985202603016547112345',
-  out_refund_no: refundId,
-  refund_id: '50300908092026030112345678901',
-  refund_status: status,
-  success_time: '2026-03-01T20:05:00+08:00',
-  user_received_account: '支付用户零钱',
-  amount: { total: 2933, refund: 1000, payer_total: 2933, payer_refund: 1000 },
-});
+/** A notification signed now (NOW) unless told otherwise. */
+const notification = (eventType: string, resource: object, o: Partial<WechatNotificationOptions> = {}) => wechatNotification(eventType, resource, { at: NOW, ...o });
 
 describe('WeChat Pay notifications', () => {
   const orderId = newId('ord');
@@ -367,7 +231,7 @@ describe('WeChat Pay refunds', () => {
     const refundId = newId('rfd');
     return { refundId, orderId: newId('ord'), providerRef: '4200000985202603016547112345', amountMinor: 1000, totalMinor: 2933, currency: 'CNY', reason: '学员申请退款', idempotencyKey: refundId, ...overrides };
   };
-  const answer = (status: string) => ({ status: 200, body: { refund_id: '50300908092026030112345678901', out_refund_no: 'x', status, amount: { refund: 1000, total: 2933, currency: 'CNY' } } });
+  const answer = (status: string) => wechatRefundAnswer(status);
 
   it('sends a signed refund with our refund id as out_refund_no and maps SUCCESS to succeeded', async () => {
     fake.refundAnswer = answer('SUCCESS');

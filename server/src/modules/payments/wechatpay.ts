@@ -25,7 +25,7 @@ export interface WechatPayOptions {
   platformSerial: string;
   /** Default https://api.mch.weixin.qq.com. */
   apiBase?: string;
-  /** Where WeChat Pay reports refunds that finish later; without it, the one set in the merchant platform applies. */
+  /** Where WeChat Pay reports refunds that finish later (the install's endpoint unless set); without it, the one set in the merchant platform applies. */
   refundNotifyUrl?: string;
 }
 
