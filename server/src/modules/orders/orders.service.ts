@@ -135,6 +135,7 @@ async function startCheckout(deps: Deps, order: OrderRow): Promise<OrderRow> {
       notifyUrl: webhookUrl(base, provider.name),
       expiresAt: new Date(Date.parse(order.created_at) + UNPAID_ORDER_TIMEOUT_MINUTES * 60_000).toISOString(),
       now: deps.clock.now(),
+      saveForRenewal: product.type === 'membership' && product.term !== null && product.term !== 'permanent',
     });
   } catch (err) {
     if (err instanceof AppError) throw err;

@@ -9,7 +9,7 @@ import { findOrderById, findRefundByProviderRef, findRefundOfOrder, hasUnsentRef
 import { insertPaymentEventOnce, logRejectedPaymentEvent, setPaymentEventOutcome } from './payment-events.repo.js';
 import { completeRefund, failRefund, recordProviderRefund } from './refunds.effects.js';
 import { sendSoldOutRefund } from './refunds.service.js';
-import { failOrderPayment } from './renewals.service.js';
+import { failOrderPayment, savedChargeFailed, savedChargeSucceeded } from './renewals.service.js';
 
 const MAX_LOGGED_BODY = 16_384;
 /** Refused deliveries come from anyone: keep little of them. */
@@ -121,6 +121,7 @@ async function apply(trx: Trx, deps: Deps, e: Exclude<PaymentEvent, { type: 'ign
   switch (e.type) {
     case 'payment.succeeded': {
       if (e.amountMinor !== Number(order.amount_minor)) throw new AppError('amount_mismatch', 400, 'The amount paid is not the order total');
+      if (e.chargeKey) await savedChargeSucceeded(trx, order, e.chargeKey);
       // A payment can land after the checkout gave up on it or the order timed out: it still pays the order.
       const outcome = await applyPaid(trx, order, e.providerRef, at, ['pending', 'cancelled', 'expired'], e.paymentMethodRef);
       if (outcome) {
@@ -154,6 +155,7 @@ async function apply(trx: Trx, deps: Deps, e: Exclude<PaymentEvent, { type: 'ign
       return { outcome: 'already_paid', communityId };
     }
     case 'payment.failed':
+      if (e.charge) return { outcome: (await savedChargeFailed(trx, deps, order, e.charge, e.reason ?? 'payment_failed', at)) ? 'applied' : 'already_applied', communityId };
       return { outcome: (await failOrderPayment(trx, deps, order, e.reason ?? 'payment_failed', at, false)) ? 'applied' : 'ignored', communityId };
     case 'refund.succeeded': {
       const ours = await ourRefund(trx, order, e);

@@ -48,8 +48,15 @@ export const findCurrentPaymentMethod = (db: Conn, memberId: string) =>
     .orderBy('id', 'desc')
     .executeTakeFirst();
 
-export const revokePaymentMethod = (trx: Trx, id: string, reason: string, at: string) =>
-  trx.updateTable('member_payment_methods').set({ revoked_at: at, revoke_reason: reason }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+export const revokePaymentMethod = (trx: Trx, m: { member_id: string; provider: string; ref: string }, reason: string, at: string) =>
+  trx
+    .updateTable('member_payment_methods')
+    .set({ revoked_at: at, revoke_reason: reason })
+    .where('member_id', '=', m.member_id)
+    .where('provider', '=', m.provider)
+    .where('ref', '=', m.ref)
+    .where('revoked_at', 'is', null)
+    .execute();
 
 // Chains -----------------------------------------------------------------------------------------
 
@@ -136,8 +143,16 @@ export async function insertRenewalAttemptOnce(trx: Trx, membershipId: string, a
   return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
 }
 
-export const setRenewalAttemptOutcome = (trx: Trx, membershipId: string, attempt: number, outcome: string, reason: string | null) =>
-  trx.updateTable('membership_renewal_attempts').set({ outcome, reason }).where('membership_id', '=', membershipId).where('attempt', '=', attempt).execute();
+/**
+ * Records how an attempt of the renewal order `orderId` ended. The charge's answer and the provider's
+ * webhook about it may race: the first word settles a `charging` or `pending` attempt and the other
+ * changes nothing, except that a success always wins (the money moved). True when this call settled it.
+ */
+export async function settleRenewalAttempt(trx: Trx, membershipId: string, attempt: number, orderId: string, outcome: 'succeeded' | 'pending' | 'failed', reason: string | null): Promise<boolean> {
+  const q = trx.updateTable('membership_renewal_attempts').set({ outcome, reason }).where('membership_id', '=', membershipId).where('attempt', '=', attempt).where('order_id', '=', orderId);
+  const r = await (outcome === 'succeeded' ? q.where('outcome', '<>', 'succeeded') : q.where('outcome', 'in', ['charging', 'pending'])).executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
 
 /** Marks the period past due from its first failed renewal; later failures keep that moment. */
 export const markPastDue = (trx: Trx, membershipId: string, at: string) =>

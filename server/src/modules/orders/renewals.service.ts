@@ -20,7 +20,7 @@ import {
   isChainAutoRenewing,
   markPastDue,
   revokePaymentMethod,
-  setRenewalAttemptOutcome,
+  settleRenewalAttempt,
   type PaymentMethodRow,
   type RenewalCandidate,
 } from './renewals.repo.js';
@@ -94,18 +94,61 @@ async function chargeRenewal(deps: Deps, provider: PaymentProvider, c: RenewalCa
   });
   if (!order) return null;
   // Outside any transaction: the provider may take seconds. The claimed attempt keeps other runs away.
+  // A provider out of reach counts as a retryable failure: the attempt is spent, the next one comes by
+  // the retry schedule with a key of its own. Had the charge gone through after all, the provider's
+  // webhook pays the order, and a paid order is never charged again.
   const result = await provider
-    .chargeSaved!({ orderId: order.id, paymentMethodRef: method.ref, amountMinor: Number(order.amount_minor), currency: order.currency, description: c.product_name, idempotencyKey: `${order.id}:${attempt}` })
+    .chargeSaved!({ orderId: order.id, paymentMethodRef: method.ref, amountMinor: Number(order.amount_minor), currency: order.currency, description: c.product_name, idempotencyKey: chargeKey(order.id, attempt) })
     .catch((): ChargeResult => ({ status: 'failed', reason: 'provider_unreachable', retryable: true }));
   await deps.db.transaction().execute(async (trx) => {
-    await setRenewalAttemptOutcome(trx, c.id, attempt, result.status, result.status === 'failed' ? result.reason : null);
+    const settled = await settleRenewalAttempt(trx, c.id, attempt, order.id, result.status, result.status === 'failed' ? result.reason : null);
     if (result.status === 'succeeded') await applyPaid(trx, order, result.providerRef, at, PAYABLE);
-    if (result.status === 'failed') {
-      if (!result.retryable) await revokePaymentMethod(trx, method.id, result.reason, at);
-      await recordRenewalFailure(trx, deps, { period: c, order, graceDays, attempt, reason: result.reason, retryable: result.retryable, automatic: true }, at);
+    // Unless the provider's webhook told of this failure first.
+    if (result.status === 'failed' && settled) {
+      await chargeFailed(trx, deps, { period: c, order, graceDays, attempt, reason: result.reason, retryable: result.retryable, method: { member_id: c.member_id, provider: method.provider, ref: method.ref } }, at);
     }
   });
   return result.status;
+}
+
+/** The idempotency key of a renewal charge; providers echo it in their webhooks about the charge. */
+const chargeKey = (orderId: string, attempt: number) => `${orderId}:${attempt}`;
+
+/** The attempt a charge key names, when it is one of this renewal order's. */
+function attemptOf(order: OrderRow, key: string): number | null {
+  const prefix = `${order.id}:`;
+  if (!order.renews_membership_id || !key.startsWith(prefix)) return null;
+  const attempt = Number(key.slice(prefix.length));
+  return Number.isInteger(attempt) && attempt >= 0 ? attempt : null;
+}
+
+/** A failed automatic charge: dunning, and a method refused for good is not charged again. */
+async function chargeFailed(trx: Trx, deps: Deps, f: Omit<RenewalFailure, 'automatic'> & { attempt: number; method: { member_id: string; provider: string; ref: string } }, at: string) {
+  if (!f.retryable) await revokePaymentMethod(trx, f.method, f.reason, at);
+  await recordRenewalFailure(trx, deps, { ...f, automatic: true }, at);
+}
+
+/** A renewal charge the provider reports paid by webhook (one that answered `pending`): its attempt is settled; `applyPaid` did the rest. */
+export async function savedChargeSucceeded(trx: Trx, order: OrderRow, key: string): Promise<void> {
+  const attempt = attemptOf(order, key);
+  if (attempt !== null) await settleRenewalAttempt(trx, order.renews_membership_id!, attempt, order.id, 'succeeded', null);
+}
+
+/**
+ * A renewal charge the provider reports failed by webhook: dunning as if the charge had answered so,
+ * unless its answer did already (a declined card answers at once and is reported again). True when
+ * this report was news.
+ */
+export async function savedChargeFailed(trx: Trx, deps: Deps, order: OrderRow, charge: { key: string; paymentMethodRef: string; retryable: boolean }, reason: string, at: string): Promise<boolean> {
+  const attempt = attemptOf(order, charge.key);
+  if (attempt === null || !(await settleRenewalAttempt(trx, order.renews_membership_id!, attempt, order.id, 'failed', reason))) return false;
+  const period = await findMembership(trx, order.renews_membership_id!);
+  // Paid meanwhile (by hand) or no longer the period to renew: nothing left to chase.
+  if (order.status !== 'pending' || !period || period.ended_at || period.revoked_at || (await findLatestMembership(trx, period.member_id, period.product_id))?.id !== period.id) return true;
+  const graceDays = await findRenewalGraceDays(trx, order.community_id);
+  const method = { member_id: order.member_id, provider: order.provider, ref: charge.paymentMethodRef };
+  await chargeFailed(trx, deps, { period, order, graceDays, attempt, reason, retryable: charge.retryable, method }, at);
+  return true;
 }
 
 /**

@@ -6,8 +6,26 @@
 
 /** A webhook delivery reduced to what the order flow acts on. */
 export type PaymentEvent =
-  | { id: string; type: 'payment.succeeded'; orderId: string; providerRef: string; amountMinor: number; currency: string; feeMinor?: number | undefined; paymentMethodRef?: string | undefined }
-  | { id: string; type: 'payment.failed'; orderId: string; reason?: string | undefined }
+  | {
+      id: string;
+      type: 'payment.succeeded';
+      orderId: string;
+      providerRef: string;
+      amountMinor: number;
+      currency: string;
+      feeMinor?: number | undefined;
+      paymentMethodRef?: string | undefined;
+      /** The `idempotencyKey` of the `chargeSaved` call this payment answers (a charge reported by webhook). */
+      chargeKey?: string | undefined;
+    }
+  | {
+      id: string;
+      type: 'payment.failed';
+      orderId: string;
+      reason?: string | undefined;
+      /** The `idempotencyKey` of the `chargeSaved` call this failure answers, its method and whether retrying may help. */
+      charge?: { key: string; paymentMethodRef: string; retryable: boolean } | undefined;
+    }
   | {
       id: string;
       type: 'refund.succeeded';
@@ -65,6 +83,8 @@ export interface CheckoutRequest {
   expiresAt: string;
   /** The server's clock, for providers that bound `expiresAt` relative to now. */
   now: Date;
+  /** The order renews (a membership with a term): providers that can save the method for later charges do. */
+  saveForRenewal?: boolean | undefined;
 }
 
 /** How the payer pays: open a URL, or scan a QR code holding `codeUrl` (WeChat Pay Native). */
@@ -94,6 +114,9 @@ export interface PaymentProvider {
   verifyWebhook(rawBody: string, headers: Record<string, string | string[] | undefined>, now: Date): PaymentEvent;
   /** Refunds part or all of a captured payment. */
   refund(req: RefundRequest): Promise<RefundResult>;
-  /** Charges a saved payment method without the payer present (automatic renewal); absent when the provider keeps none. */
+  /**
+   * Charges a saved payment method without the payer present (automatic renewal); absent when the
+   * provider keeps none. Refusals are results; a provider out of reach throws (outcome unknown).
+   */
   chargeSaved?(req: ChargeRequest): Promise<ChargeResult>;
 }

@@ -1,91 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Stripe from 'stripe';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PaymentsConfig } from '../../config.js';
 import { fixedClock } from '../../lib/clock.js';
+import { deliverToStripeEndpoint, startFakeStripe, stripeEvent, type FakeStripe } from '../../test/fake-stripe.js';
 import { describeEachDialect, expectOk, useServer } from '../../test/harness.js';
 import { addMember, addProduct, buy, effectsOf, openShop, refund } from '../../test/money.js';
-
-/** One request the Stripe client sent, as the fake API received it. */
-interface StripeCall {
-  method: string;
-  path: string;
-  idempotencyKey: string | undefined;
-  /** The form body, flattened the way Stripe encodes it (`line_items[0][quantity]`). */
-  form: Record<string, string>;
-}
-
-/**
- * A stand-in for api.stripe.com that the real `stripe` client talks to: it records every request
- * and answers with Checkout Session and Refund objects. `failCheckouts` makes the next session
- * requests fail; `refundStatus` is the status of the refunds it creates.
- */
-async function startFakeStripe() {
-  const calls: StripeCall[] = [];
-  const state = { failCheckouts: 0, refundStatus: 'succeeded' };
-  let n = 0;
-  const server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => {
-      const form = Object.fromEntries(new URLSearchParams(body));
-      calls.push({ method: req.method!, path: req.url!, idempotencyKey: req.headers['idempotency-key'] as string | undefined, form });
-      const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-        res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${++n}`, ...headers });
-        res.end(JSON.stringify(payload));
-      };
-      if (req.method === 'POST' && req.url === '/v1/checkout/sessions') {
-        if (state.failCheckouts > 0) {
-          state.failCheckouts--;
-          // Told not to retry, so that the failure reaches the order flow.
-          return send(500, { error: { type: 'api_error', message: 'Stripe is having a bad day' } }, { 'stripe-should-retry': 'false' });
-        }
-        const id = `cs_test_${++n}`;
-        return send(200, {
-          id,
-          object: 'checkout.session',
-          mode: 'payment',
-          url: `https://checkout.stripe.test/c/pay/${id}`,
-          client_reference_id: form.client_reference_id,
-          metadata: { order_id: form['metadata[order_id]'] },
-          amount_total: Number(form['line_items[0][price_data][unit_amount]']),
-          currency: form['line_items[0][price_data][currency]'],
-          payment_status: 'unpaid',
-          status: 'open',
-          expires_at: Number(form.expires_at),
-        });
-      }
-      if (req.method === 'POST' && req.url === '/v1/refunds') {
-        return send(200, {
-          id: `re_${++n}`,
-          object: 'refund',
-          status: state.refundStatus,
-          amount: Number(form.amount),
-          currency: 'cny',
-          payment_intent: form.payment_intent,
-          metadata: { order_id: form['metadata[order_id]'], refund_id: form['metadata[refund_id]'] },
-          failure_reason: state.refundStatus === 'failed' ? 'expired_or_canceled_card' : null,
-        });
-      }
-      send(404, { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${req.url})` } });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    calls,
-    state,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 type Order = { id: string; amount_minor: number; currency: string; checkout_url: string | null; checkout_qr: string | null; provider: string };
 
@@ -93,7 +12,7 @@ describeEachDialect('Stripe: Checkout Sessions, signed webhooks, refunds through
   const clock = fixedClock(new Date('2026-11-23T12:00:00.000Z'));
   const unixNow = () => Math.floor(clock.now().getTime() / 1000);
   const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
-  let fake: Awaited<ReturnType<typeof startFakeStripe>>;
+  let fake: FakeStripe;
   beforeAll(async () => {
     fake = await startFakeStripe();
   });
@@ -103,7 +22,7 @@ describeEachDialect('Stripe: Checkout Sessions, signed webhooks, refunds through
     payments: (): PaymentsConfig => ({ default: 'stripe', test: { refunds: 'instant' }, stripe: { secretKey: 'sk_test_fake', webhookSecret, apiBase: fake.url }, wechatpay: null, alipay: null }),
   });
 
-  const callsTo = (path: string) => fake.calls.filter((c) => c.path === path);
+  const callsTo = (path: string) => fake.callsTo('POST', path);
 
   async function pendingOrder(price = 9_900) {
     const shop = await openShop(ctx.server);
@@ -114,17 +33,11 @@ describeEachDialect('Stripe: Checkout Sessions, signed webhooks, refunds through
   }
 
   /** A Checkout Session event as Stripe sends it, for an order of ours. */
-  const sessionEvent = (id: string, type: string, order: Order, session: Record<string, unknown> = {}) => ({
-    id,
-    object: 'event',
-    api_version: '2026-10-28.endive',
-    created: unixNow(),
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type,
-    data: {
-      object: {
+  const sessionEvent = (id: string, type: string, order: Order, session: Record<string, unknown> = {}) =>
+    stripeEvent(
+      id,
+      type,
+      {
         id: `cs_for_${order.id}`,
         object: 'checkout.session',
         client_reference_id: order.id,
@@ -133,21 +46,15 @@ describeEachDialect('Stripe: Checkout Sessions, signed webhooks, refunds through
         amount_total: order.amount_minor,
         currency: order.currency.toLowerCase(),
         payment_status: 'paid',
+        customer: null,
         ...session,
       },
-    },
-  });
+      unixNow(),
+    );
 
   /** Delivers an event to the Stripe endpoint, signed as Stripe signs it unless told otherwise. */
-  async function deliver(event: unknown, opts: { secret?: string; timestamp?: number; header?: string | null; raw?: string } = {}): Promise<{ status: number; body: any }> {
-    const payload = JSON.stringify(event);
-    const header =
-      opts.header !== undefined ? opts.header : Stripe.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? webhookSecret, timestamp: opts.timestamp ?? unixNow() });
-    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-    if (header !== null) headers['stripe-signature'] = header;
-    const res = await fetch(`${ctx.server.url}/api/v1/webhooks/stripe`, { method: 'POST', headers, body: opts.raw ?? payload });
-    return { status: res.status, body: await res.json() };
-  }
+  const deliver = (event: unknown, opts: { secret?: string; timestamp?: number; header?: string | null; raw?: string } = {}) =>
+    deliverToStripeEndpoint(ctx.server.url, event, { ...opts, secret: opts.secret ?? webhookSecret, timestamp: opts.timestamp ?? unixNow() });
 
   const loggedFor = (orderId: string) =>
     ctx.db.handle.db.selectFrom('payment_events').select(['event_id', 'outcome']).where('order_id', '=', orderId).orderBy('received_at').orderBy('id').execute();
@@ -173,6 +80,8 @@ describeEachDialect('Stripe: Checkout Sessions, signed webhooks, refunds through
       // The order times out 30 minutes after it was made; Stripe wants at least 30 minutes from now, so 31.
       expires_at: String(unixNow() + 31 * 60),
     });
+    // A course does not renew: the card is not saved for later.
+    expect(Object.keys(call.form).filter((k) => /customer_creation|setup_future_usage|save_for_renewal/.test(k))).toEqual([]);
     expect([order.provider, order.checkout_qr]).toEqual(['stripe', null]);
     expect(order.checkout_url).toMatch(/^https:\/\/checkout\.stripe\.test\/c\/pay\/cs_test_\d+$/);
     const row = (await effectsOf(ctx.db, order.id)).order;

@@ -1,10 +1,10 @@
 import Stripe from 'stripe';
 import { AppError } from '../../lib/errors.js';
-import type { CheckoutRequest, PaymentEvent, PaymentProvider, RefundRequest } from './provider.js';
+import type { ChargeRequest, ChargeResult, CheckoutRequest, PaymentEvent, PaymentProvider, RefundRequest } from './provider.js';
 
 /** Stripe account settings (`YUTANG_STRIPE_*`). */
 export interface StripeOptions {
-  /** `sk_live_…` / `sk_test_…` (or a restricted key allowed to create Checkout Sessions and Refunds). */
+  /** `sk_live_…` / `sk_test_…` (or a restricted key allowed to create Checkout Sessions, Refunds and PaymentIntents and to read PaymentMethods). */
   secretKey: string;
   /** `whsec_…` of the webhook endpoint. */
   webhookSecret: string;
@@ -36,10 +36,36 @@ function refundFailure(err: unknown): unknown {
   return Object.assign(e, { cause: err });
 }
 
+/** Session metadata of a checkout that saves the card; the completed session's customer is then the method renewals charge. */
+const SAVES_CARD = 'save_for_renewal';
+
+/**
+ * Declines that no retry cures: the member has to pay by hand (`authentication_required`: the bank
+ * wants them present), or the card is gone. Card networks also penalize retrying them.
+ */
+const FINAL_DECLINES = new Set(['authentication_required', 'expired_card', 'lost_card', 'stolen_card', 'pickup_card']);
+
+type Declined = Extract<ChargeResult, { status: 'failed' }>;
+
+const declined = (code: string | null | undefined, declineCode: string | null | undefined): Declined => {
+  const reason = declineCode || code || 'card_declined';
+  return { status: 'failed', reason, retryable: !FINAL_DECLINES.has(reason) && !FINAL_DECLINES.has(code ?? '') };
+};
+
+/** A refused charge as a result; Stripe out of reach as `provider_unavailable` (the charge may or may not have happened). */
+function chargeFailure(err: unknown): ChargeResult {
+  if (err instanceof Stripe.errors.StripeCardError) return declined(err.code, err.decline_code);
+  // The customer or card is gone (deleted in the Dashboard, detached): no retry brings it back.
+  if (err instanceof Stripe.errors.StripeInvalidRequestError) return { status: 'failed', reason: err.code ?? 'invalid_request', retryable: false };
+  if (!(err instanceof Stripe.errors.StripeError)) throw err;
+  throw Object.assign(new AppError('provider_unavailable', 502, 'Stripe could not be reached; the charge may not have been made'), { cause: err });
+}
+
 /**
  * Stripe Checkout: a hosted payment page per order (Checkout Session), webhooks verified by the
- * official library, refunds through the Refunds API. Every call carries an idempotency key, so the
- * library's retries and ours never create a second session or refund.
+ * official library, refunds through the Refunds API, renewals charged off-session through the
+ * PaymentIntents API on the card the renewable checkout saved. Every call carries an idempotency
+ * key, so the library's retries and ours never create a second session, refund or charge.
  */
 export function stripeProvider(opts: StripeOptions): PaymentProvider {
   const base = opts.apiBase ? new URL(opts.apiBase) : null;
@@ -84,9 +110,11 @@ export function stripeProvider(opts: StripeOptions): PaymentProvider {
           mode: 'payment',
           line_items: [{ quantity: 1, price_data: { currency: req.currency.toLowerCase(), unit_amount: req.amountMinor, product_data: { name: req.description } } }],
           client_reference_id: req.orderId,
-          metadata: { order_id: req.orderId },
+          metadata: { order_id: req.orderId, ...(req.saveForRenewal && { [SAVES_CARD]: 'true' }) },
           // Refunds and disputes name the payment intent: let it carry the order too.
-          payment_intent_data: { metadata: { order_id: req.orderId } },
+          payment_intent_data: { metadata: { order_id: req.orderId }, ...(req.saveForRenewal && { setup_future_usage: 'off_session' as const }) },
+          // A saved card belongs to a customer: the customer id is what renewals charge.
+          ...(req.saveForRenewal && { customer_creation: 'always' as const }),
           success_url: returnTo('success'),
           cancel_url: returnTo('cancelled'),
           expires_at: expiresAt,
@@ -123,6 +151,46 @@ export function stripeProvider(opts: StripeOptions): PaymentProvider {
           throw new AppError('provider_refund_failed', 502, `Stripe refund ${refund.id} is ${refund.status}${refund.failure_reason ? ` (${refund.failure_reason})` : ''}`);
       }
     },
+
+    /**
+     * Charges the customer's newest card off-session, confirmed at once, as Stripe recommends for
+     * charges without the payer. A card charge answers synchronously; `processing` (rare for cards)
+     * is settled later by `payment_intent.succeeded` / `payment_intent.payment_failed`, which find
+     * the charge by `metadata.charge_key`.
+     */
+    async chargeSaved(req: ChargeRequest): Promise<ChargeResult> {
+      let intent: Stripe.PaymentIntent;
+      try {
+        const cards = await stripe.paymentMethods.list({ customer: req.paymentMethodRef, type: 'card', limit: 1 });
+        const card = cards.data[0];
+        if (!card) return { status: 'failed', reason: 'no_saved_card', retryable: false };
+        intent = await stripe.paymentIntents.create(
+          {
+            amount: req.amountMinor,
+            currency: req.currency.toLowerCase(),
+            customer: req.paymentMethodRef,
+            payment_method: card.id,
+            off_session: true,
+            confirm: true,
+            description: req.description,
+            metadata: { order_id: req.orderId, charge_key: req.idempotencyKey },
+          },
+          { idempotencyKey: req.idempotencyKey },
+        );
+      } catch (err) {
+        return chargeFailure(err);
+      }
+      switch (intent.status) {
+        case 'succeeded':
+          return { status: 'succeeded', providerRef: intent.id };
+        case 'processing':
+          return { status: 'pending', providerRef: intent.id };
+        case 'requires_action':
+          return { status: 'failed', reason: 'authentication_required', retryable: false };
+        default:
+          return declined(intent.last_payment_error?.code, intent.last_payment_error?.decline_code);
+      }
+    },
   };
 }
 
@@ -146,7 +214,24 @@ function normalize(event: Stripe.Event): PaymentEvent {
       const providerRef = idOf(s.payment_intent);
       if (!providerRef) throw malformed(event, 'payment_intent');
       if (s.amount_total === null || !s.currency) throw malformed(event, 'amount_total');
-      return { id: event.id, type: 'payment.succeeded', orderId, providerRef, amountMinor: s.amount_total, currency: s.currency.toUpperCase() };
+      const paymentMethodRef = (s.metadata?.[SAVES_CARD] === 'true' && idOf(s.customer)) || undefined;
+      return { id: event.id, type: 'payment.succeeded', orderId, providerRef, amountMinor: s.amount_total, currency: s.currency.toUpperCase(), paymentMethodRef };
+    }
+    case 'payment_intent.succeeded':
+    case 'payment_intent.payment_failed': {
+      const pi = event.data.object;
+      const orderId = pi.metadata?.order_id;
+      if (!orderId) return ignored(null, 'not a Yutang payment');
+      // Checkout's own payment intents carry the order too; the session events report those.
+      const chargeKey = pi.metadata?.charge_key;
+      if (!chargeKey) return ignored(orderId, 'paid through Checkout');
+      if (event.type === 'payment_intent.succeeded') {
+        return { id: event.id, type: 'payment.succeeded', orderId, providerRef: pi.id, amountMinor: pi.amount_received, currency: pi.currency.toUpperCase(), chargeKey };
+      }
+      const customer = idOf(pi.customer);
+      if (!customer) throw malformed(event, 'customer');
+      const { reason, retryable } = declined(pi.last_payment_error?.code, pi.last_payment_error?.decline_code);
+      return { id: event.id, type: 'payment.failed', orderId, reason, charge: { key: chargeKey, paymentMethodRef: customer, retryable } };
     }
     case 'checkout.session.async_payment_failed':
     case 'checkout.session.expired': {
