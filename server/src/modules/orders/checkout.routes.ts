@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { OrderStatus, TestCheckoutPay } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
-import { checkoutOrder, payAtCheckout } from './orders.service.js';
+import { qrSvg } from '../links/index.js';
+import { checkoutOrder, payAtCheckout, payLinkCheckout } from './orders.service.js';
 
 const TokenParams = z.object({ token: z.string().min(1).max(100) });
 const CheckoutResult = z.object({ order_id: z.string(), status: OrderStatus });
@@ -32,11 +33,19 @@ for (const k of ['pay', 'fail']) document.getElementById(k).onclick = async () =
 
 const ReturnQuery = z.object({ checkout: z.enum(['success', 'cancelled']).optional() });
 
+const page = (body: string) => `<!doctype html><html><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Payment</title><body style="font-family:system-ui;max-width:28rem;margin:3rem auto">${body}</body></html>`;
+
+const messagePage = (text: string) => page(`<p>${escapeHtml(text)}</p>`);
+
+/** A QR-code provider's checkout (WeChat Pay Native): scanned with the provider's app. */
+const qrPage = (o: { id: string; amount_minor: number; currency: string }, svg: string) =>
+  page(`<h1>扫码支付 Scan to pay</h1><p>Order <code>${escapeHtml(o.id)}</code>: <strong>${escapeHtml(`${(o.amount_minor / 100).toFixed(2)} ${o.currency}`)}</strong></p>
+<div style="width:16rem">${svg}</div><p>Open WeChat and scan the code. 请用微信扫一扫完成支付。</p>`);
+
 /** Where a provider's payment page sends the member back; the order's state comes from the webhook, not from this visit. */
 function returnPage(outcome: 'success' | 'cancelled' | undefined) {
-  const text = outcome === 'cancelled' ? 'The payment was cancelled. You can start it again from your order.' : 'Thank you. Your payment is being confirmed; you can close this page.';
-  return `<!doctype html><html><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Payment</title><body style="font-family:system-ui;max-width:28rem;margin:3rem auto"><p>${escapeHtml(text)}</p></body></html>`;
+  return messagePage(outcome === 'cancelled' ? 'The payment was cancelled. You can start it again from your order.' : 'Thank you. Your payment is being confirmed; you can close this page.');
 }
 
 /**
@@ -49,9 +58,16 @@ export const checkoutRoutes =
     const tags = ['payments'];
     const pub = { access: { kind: 'public' }, rateLimit: { max: limits.publicPerMinute, timeWindow: '1 minute' } } as const;
 
+    // The pay link of every order: the test checkout, or the real provider's (started on the visit if
+    // the order has none yet, as for renewal orders the jobs open): a redirect, or a page with its QR code.
     app.get('/pay/:token', { config: pub, schema: { hide: true, params: TokenParams } }, async (req, reply) => {
-      const order = await checkoutOrder(deps, req.params.token);
-      return reply.type('text/html; charset=utf-8').send(checkoutPage({ ...order, amount_minor: Number(order.amount_minor) }, req.params.token));
+      const order = await checkoutOrder(deps, req.params.token, null);
+      const html = reply.type('text/html; charset=utf-8');
+      if (order.provider === 'test') return html.send(checkoutPage({ ...order, amount_minor: Number(order.amount_minor) }, req.params.token));
+      const checkout = await payLinkCheckout(deps, order);
+      if (!checkout) return html.send(messagePage(`This order is ${order.status}: there is nothing to pay.`));
+      if (checkout.kind === 'redirect') return reply.redirect(checkout.url, 303);
+      return html.send(qrPage({ ...order, amount_minor: Number(order.amount_minor) }, await qrSvg(checkout.url)));
     });
     app.get('/pay/return', { config: pub, schema: { hide: true, querystring: ReturnQuery } }, async (req, reply) =>
       reply.type('text/html; charset=utf-8').send(returnPage(req.query.checkout)),

@@ -13,7 +13,8 @@ export const checkoutUrl = (deps: Deps, orderId: string) => testCheckoutUrl(deps
  */
 function checkoutOf(deps: Deps, o: OrderRow): { checkout_url: string | null; checkout_qr: string | null } {
   if (o.status !== 'pending') return { checkout_url: null, checkout_qr: null };
-  if (o.provider === 'test') return { checkout_url: checkoutUrl(deps, o.id), checkout_qr: null };
+  // The test provider's page, and the pay link of an order whose provider has no checkout for it yet.
+  if (o.provider === 'test' || !o.checkout_kind) return { checkout_url: checkoutUrl(deps, o.id), checkout_qr: null };
   return { checkout_url: o.checkout_kind === 'redirect' ? o.checkout_url : null, checkout_qr: o.checkout_kind === 'qr' ? o.checkout_url : null };
 }
 

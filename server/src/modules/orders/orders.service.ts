@@ -118,6 +118,16 @@ export async function createOrder(deps: Deps, communityId: string, memberId: str
  * seconds. A provider failure leaves the order pending without a checkout (502
  * `provider_unavailable`); a retry of the request asks again.
  */
+/**
+ * When a checkout stops taking payment: the unpaid-order timeout after creation; for an order that
+ * stays payable longer (a renewal, through grace), its end, but never less than the timeout from now.
+ */
+function checkoutExpiry(order: OrderRow, now: number): string {
+  const timeout = UNPAID_ORDER_TIMEOUT_MINUTES * 60_000;
+  if (!order.pay_until) return new Date(Date.parse(order.created_at) + timeout).toISOString();
+  return new Date(Math.max(Date.parse(order.pay_until), now + timeout)).toISOString();
+}
+
 async function startCheckout(deps: Deps, order: OrderRow): Promise<OrderRow> {
   if (order.status !== 'pending' || order.checkout_kind) return order;
   const provider = paymentProviders(deps.config).get(order.provider);
@@ -133,7 +143,7 @@ async function startCheckout(deps: Deps, order: OrderRow): Promise<OrderRow> {
       description: product.name,
       returnUrl: `${base}/pay/return`,
       notifyUrl: webhookUrl(base, provider.name),
-      expiresAt: new Date(Date.parse(order.created_at) + UNPAID_ORDER_TIMEOUT_MINUTES * 60_000).toISOString(),
+      expiresAt: checkoutExpiry(order, deps.clock.now().getTime()),
       now: deps.clock.now(),
       saveForRenewal: product.type === 'membership' && product.term !== null && product.term !== 'permanent',
     });
@@ -183,11 +193,23 @@ export async function expireUnpaidOrders(deps: Deps, timeoutMinutes = UNPAID_ORD
   return expired;
 }
 
-/** The test-provider order a checkout token names; 404 for anything else. */
-export async function checkoutOrder(deps: Deps, token: string): Promise<OrderRow> {
+/** The order a checkout token names (of any provider, or only of `provider`); 404 for anything else. */
+export async function checkoutOrder(deps: Deps, token: string, provider: string | null = 'test'): Promise<OrderRow> {
   const order = /^ck_[\w-]{43}$/.test(token) ? await findOrderByCheckoutHash(deps.db, sha256(token)) : undefined;
-  if (!order || order.provider !== 'test') throw new AppError('checkout_not_found', 404, 'No such checkout');
+  if (!order || (provider && order.provider !== provider)) throw new AppError('checkout_not_found', 404, 'No such checkout');
   return order;
+}
+
+/**
+ * What the pay link (`/pay/<token>`, sent in orders and dunning events) opens for an order of a real
+ * provider: its checkout, started now if it has none (a renewal order opened by the jobs, or one whose
+ * checkout expired). Null when the order is no longer pending.
+ */
+export async function payLinkCheckout(deps: Deps, order: OrderRow): Promise<{ kind: 'redirect' | 'qr'; url: string } | null> {
+  if (order.status !== 'pending') return null;
+  const current = await startCheckout(deps, order);
+  if (current.status !== 'pending' || !current.checkout_url) return null;
+  return { kind: current.checkout_kind === 'qr' ? 'qr' : 'redirect', url: current.checkout_url };
 }
 
 /**

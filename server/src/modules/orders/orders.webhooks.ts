@@ -5,7 +5,7 @@ import { insertEvent } from '../events/index.js';
 import { paymentProviders, providerOf, webhookAck, type PaymentEvent, type WebhookReply } from '../payments/index.js';
 import { applyPaid } from './orders.effects.js';
 import { postEntries } from './ledger.repo.js';
-import { findOrderById, findRefundByProviderRef, findRefundOfOrder, hasUnsentRefund, type OrderRow } from './orders.repo.js';
+import { clearOrderCheckout, findOrderById, findRefundByProviderRef, findRefundOfOrder, hasUnsentRefund, type OrderRow } from './orders.repo.js';
 import { insertPaymentEventOnce, logRejectedPaymentEvent, setPaymentEventOutcome } from './payment-events.repo.js';
 import { completeRefund, failRefund, recordProviderRefund } from './refunds.effects.js';
 import { sendSoldOutRefund } from './refunds.service.js';
@@ -155,6 +155,11 @@ async function apply(trx: Trx, deps: Deps, e: Exclude<PaymentEvent, { type: 'ign
       return { outcome: 'already_paid', communityId };
     }
     case 'payment.failed':
+      // A renewal order stays payable through grace; its expired checkout is replaced on the next visit to the pay link.
+      if (e.checkoutExpired && order.renews_membership_id) {
+        await clearOrderCheckout(trx, order.id, at);
+        return { outcome: 'checkout_expired', communityId };
+      }
       if (e.charge) return { outcome: (await savedChargeFailed(trx, deps, order, e.charge, e.reason ?? 'payment_failed', at)) ? 'applied' : 'already_applied', communityId };
       return { outcome: (await failOrderPayment(trx, deps, order, e.reason ?? 'payment_failed', at, false)) ? 'applied' : 'ignored', communityId };
     case 'refund.succeeded': {

@@ -30,6 +30,7 @@ import {
 } from '../../test/fake-cn-gateways.js';
 import { addMember, addProduct, buy, effectsOf, openShop, refund } from '../../test/money.js';
 import { checkLedger, retryStalledRefunds } from '../orders/index.js';
+import { checkoutToken } from './index.js';
 
 type Order = { id: string; amount_minor: number; currency: string; status: string; provider: string; checkout_url: string | null; checkout_qr: string | null };
 type Reply = { status: number; type: string; text: string };
@@ -125,6 +126,10 @@ describeEachDialect('WeChat Pay and Alipay through the HTTP server', (dialect) =
     // A retry answers the same order and asks WeChat Pay nothing; the install's default is WeChat Pay.
     const again = expectOk(await buy(me.client, item.id, `wx-${n}`, { provider: 'wechatpay' }), 200) as Order;
     expect([again.id, again.checkout_qr]).toEqual([order.id, codeUrl]);
+    // The order's pay link shows the same code as a QR image, without asking WeChat Pay again.
+    const page = await fetch(`${ctx.server.url}/pay/${checkoutToken(ctx.db.deps.config.secret, order.id)}`);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    expect(await page.text()).toMatch(/199\.00 CNY[\s\S]*<svg/);
     expect(wechat.seen.length).toBe(before + 1);
     const other = await shopWith({ type: 'course', name: '写作课', price_minor: 100 });
     const byDefault = expectOk(await buy(other.me.client, other.item.id, 'default'), 201) as Order;

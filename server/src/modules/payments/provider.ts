@@ -23,6 +23,8 @@ export type PaymentEvent =
       type: 'payment.failed';
       orderId: string;
       reason?: string | undefined;
+      /** The checkout ran out before the payer paid (Stripe's session expiry): nothing was declined. */
+      checkoutExpired?: boolean | undefined;
       /** The `idempotencyKey` of the `chargeSaved` call this failure answers, its method and whether retrying may help. */
       charge?: { key: string; paymentMethodRef: string; retryable: boolean } | undefined;
     }

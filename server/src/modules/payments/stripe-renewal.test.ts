@@ -228,6 +228,52 @@ describeEachDialect('Stripe: automatic renewal off-session and dunning', (dialec
     expect((await renewalOrders(s)).map((o) => o.status)).toEqual(['expired']);
   });
 
+  it('the pay link of a renewal order opens a Checkout Session, another after Stripe let it expire; paying it renews from the expiry', async () => {
+    clock.set(new Date('2026-03-01T08:00:00.000Z'));
+    const s = await subscriber('authentication_required'); // expires 2027-03-01T08:00Z
+    await at('2027-02-28T08:00:00.000Z');
+    const [order] = await renewalOrders(s);
+    const [failed] = await events(s, 'renewal_payment_failed');
+    const payLink = new URL(failed!.props.pay_url as string);
+    const open = () => fetch(`${ctx.server.url}${payLink.pathname}`, { redirect: 'manual' });
+    const before = fake.callsTo('POST', '/v1/checkout/sessions').length;
+    const sessions = () => fake.callsTo('POST', '/v1/checkout/sessions').slice(before);
+
+    const first = await open();
+    expect(first.status).toBe(303);
+    expect(sessions().map((c) => [c.form['metadata[order_id]'], c.form['line_items[0][price_data][unit_amount]']])).toEqual([[order!.id, String(PRICE)]]);
+    const firstUrl = first.headers.get('location');
+    expect(firstUrl).toMatch(/^https:\/\/checkout\.stripe\.test\//);
+    // Opened again, the same session.
+    expect((await open()).headers.get('location')).toBe(firstUrl);
+    expect(sessions()).toHaveLength(1);
+
+    // Stripe let the session expire: the renewal order stays payable, and the link starts another session.
+    const metadata = { order_id: order!.id };
+    const expired = stripeEvent(`evt_exp_${order!.id}`, 'checkout.session.expired', { id: `cs_exp_${order!.id}`, object: 'checkout.session', metadata, payment_status: 'unpaid' }, unixNow());
+    expect((await deliver(expired)).body.outcome).toBe('checkout_expired');
+    expect((await renewalOrders(s)).map((o) => o.status)).toEqual(['pending']);
+    const second = await open();
+    expect(second.status).toBe(303);
+    expect(sessions()).toHaveLength(2);
+    expect(second.headers.get('location')).not.toBe(firstUrl);
+
+    clock.set(new Date('2027-03-02T08:00:00.000Z'));
+    const completed = stripeEvent(
+      `evt_paid_${order!.id}`,
+      'checkout.session.completed',
+      { id: `cs_paid_${order!.id}`, object: 'checkout.session', metadata, payment_intent: `pi_renew_${order!.id}`, amount_total: PRICE, currency: 'cny', payment_status: 'paid' },
+      unixNow(),
+    );
+    expect((await deliver(completed)).body.outcome).toBe('applied');
+    expect(await periods(s)).toEqual([
+      ['2026-03-01T08:00:00.000Z', '2027-03-01T08:00:00.000Z'],
+      ['2027-03-01T08:00:00.000Z', '2028-02-29T08:00:00.000Z'], // annual: 365 days, and 2028 is a leap year
+    ]);
+    const paid = await open();
+    expect([paid.status, await paid.text()]).toEqual([200, expect.stringContaining('This order is paid')]);
+  });
+
   it('a charge still processing waits for Stripe: payment_intent.succeeded pays it, payment_intent.payment_failed starts dunning', async () => {
     clock.set(new Date('2026-04-01T08:00:00.000Z'));
     const a = await subscriber('processing');

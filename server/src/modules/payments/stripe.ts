@@ -237,7 +237,8 @@ function normalize(event: Stripe.Event): PaymentEvent {
     case 'checkout.session.expired': {
       const orderId = event.data.object.metadata?.order_id;
       if (!orderId) return ignored(null, 'not a Yutang checkout');
-      return { id: event.id, type: 'payment.failed', orderId, reason: event.type === 'checkout.session.expired' ? 'checkout expired' : 'payment failed' };
+      const expired = event.type === 'checkout.session.expired';
+      return { id: event.id, type: 'payment.failed', orderId, reason: expired ? 'checkout expired' : 'payment failed', checkoutExpired: expired };
     }
     case 'refund.created':
     case 'refund.updated':
