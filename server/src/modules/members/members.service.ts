@@ -88,7 +88,10 @@ export async function reviewApplication(deps: Deps, communityId: string, actor: 
   return applicationView(deps, communityId, applicationId);
 }
 
-/** Until the payment flow exists, staff satisfy a paid threshold by granting the membership. */
+/**
+ * Staff grant a membership without an order (a gift, a sale made elsewhere). It starts now and
+ * settles the member's pending applications, as a paid threshold may be waiting for it.
+ */
 export async function grantMembership(deps: Deps, communityId: string, actor: Actor, memberId: string, productId: string, expiresAt?: string | null) {
   const now = deps.clock.now();
   const at = now.toISOString();

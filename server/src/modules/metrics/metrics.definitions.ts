@@ -62,7 +62,7 @@ export interface MetricsFacts {
   graceDays: number;
   spans: SpanFact[];
   paidOrders: PaidOrderFact[];
-  /** Refunds created in [t0, t1) (others are ignored). */
+  /** Refunds that succeeded in [t0, t1), `created_at` being when they did (`settled_at`); others are ignored. */
   refunds: RefundFact[];
   /** Engagement events in [t0, t1) (others are ignored). */
   engagement: EngagementFact[];
@@ -145,8 +145,8 @@ const rate = (numerator: number, denominator: number, reason?: string) => ({
  *   for the linked full product at or after p and no later than p + trialWindowDays, ÷ those trial
  *   buyers. A trial whose window has not ended yet counts as not converted until it converts.
  *   null with a reason when the community has no trial products.
- * - gmv: amounts of orders paid in [t0, t1) (community currency); refunds: refunds made in
- *   [t0, t1), whichever period their order was paid in; net_revenue = gmv − refunds.
+ * - gmv: amounts of orders paid in [t0, t1) (community currency); refunds: refunds that succeeded
+ *   in [t0, t1), whichever period their order was paid in; net_revenue = gmv − refunds.
  * - arpu = net_revenue ÷ period_members; arppu = gmv ÷ paying_members (minor units, unrounded).
  * - k_factor: distinct people with a stay starting in [t0, t1) through a referral ÷ members_t0.
  */

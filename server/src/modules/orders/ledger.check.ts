@@ -12,7 +12,7 @@ export interface LedgerReport {
 const PAID = new Set(['paid', 'partially_refunded', 'refunded']);
 
 /**
- * The ledger's invariants: every order's entries sum to zero, in the order's currency; what the
+ * The ledger's invariants: every order's entries sum to zero, in one currency; what the
  * ledger says was paid and refunded is what the order and its succeeded refund rows say; what the
  * order holds for pending refunds is what its pending refund rows say; every succeeded refund has
  * its entries and no pending or failed one has any (entries only when money moved); no entry is

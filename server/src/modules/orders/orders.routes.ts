@@ -70,7 +70,7 @@ export const orderRoutes =
           tags,
           summary: 'Refund part or all of a paid order through its provider',
           description:
-            'Idempotent by Idempotency-Key. Never more than what is left (refunded and pending together). The refund is succeeded when the provider refunded at once, pending until its webhook confirms or refuses it otherwise; a provider error answers 502 refund_failed and frees the amount. A full refund returns the unit and ends the membership the order bought once it succeeds.',
+            'Idempotent by Idempotency-Key. Never more than what is left (refunded and pending together). The refund is succeeded when the provider refunded at once, pending until its webhook confirms or refuses it otherwise; a refusal answers 502 refund_failed and frees the amount; a call that got no answer stays pending and is sent again by the jobs. A full refund returns the unit and ends the membership the order bought once it succeeds.',
           params: IdParams('communityId', 'orderId'),
           headers: IdempotencyHeaders,
           body: CreateRefund,

@@ -99,7 +99,7 @@ export async function completeRefund(trx: Trx, order: OrderRow, refund: RefundRo
   return true;
 }
 
-/** The provider refused the refund (or could not be reached): the claimed amount is free again. */
+/** The provider refused the refund: the claimed amount is free again. An unanswered call is not a failure (see `sendRefund`). */
 export async function failRefund(trx: Trx, order: OrderRow, refund: RefundRow, reason: string, at: string): Promise<boolean> {
   if (!(await markRefund(trx, refund.id, ['pending'], { status: 'failed', settled_at: at, failure_reason: reason.slice(0, 500) }))) return false;
   await releaseRefundAmount(trx, order.id, Number(refund.amount_minor), at);

@@ -150,8 +150,8 @@ export function alipayProvider(opts: AlipayOptions): PaymentProvider {
 
     /**
      * `fund_change: 'Y'` means the money moved on this call: succeeded. Anything else (a retry of a
-     * refund that already moved money answers 'N' too) stays pending until a notification or a
-     * refund query settles it.
+     * refund that already moved money answers 'N' too) stays pending until a refund notification
+     * settles it (refund queries are not implemented).
      */
     async refund(req: RefundRequest): Promise<RefundResult> {
       requireCny(req.currency, NAME);
