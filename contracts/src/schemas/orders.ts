@@ -67,7 +67,7 @@ export const OrderOut = z
     paid_at: Timestamp.nullable(),
     cancelled_at: Timestamp.nullable(),
     created_at: Timestamp,
-    checkout_url: z.string().nullable().describe('Where the member pays (redirect providers); null once the order is no longer pending'),
+    checkout_url: z.string().nullable().describe('Where the member pays: the provider’s page (redirect providers), or our pay link while the provider has no checkout for the order; null once the order is no longer pending'),
     checkout_qr: z.string().nullable().describe('Text to show as a QR code that the member scans to pay (WeChat Pay Native); null for redirect providers and once the order is no longer pending'),
   })
   .meta({ id: 'Order' });

@@ -7,9 +7,10 @@ import type { OrderRow, RefundRow } from './orders.repo.js';
 export const checkoutUrl = (deps: Deps, orderId: string) => testCheckoutUrl(deps.config.publicUrl, deps.config.secret, orderId);
 
 /**
- * Where the member pays a pending order. The test provider's URL is derived from the install (so it
- * follows `YUTANG_PUBLIC_URL` and serves orders from before checkouts were stored); the others are
- * what their provider returned.
+ * Where the member pays a pending order. The pay link is derived from the install (so it follows
+ * `YUTANG_PUBLIC_URL` and serves orders from before checkouts were stored): the test provider's page,
+ * and for a real provider's order without a checkout yet the link that starts one; otherwise what
+ * the provider returned.
  */
 function checkoutOf(deps: Deps, o: OrderRow): { checkout_url: string | null; checkout_qr: string | null } {
   if (o.status !== 'pending') return { checkout_url: null, checkout_qr: null };

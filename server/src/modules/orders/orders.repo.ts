@@ -35,11 +35,11 @@ export async function insertOrderOnce(trx: Conn, row: Insertable<OrdersTable>): 
   return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
 }
 
-/** Stores the checkout the provider started unless one is stored already (a concurrent retry won). */
 /** Forgets a pending order's checkout (its provider let it expire), so that the next visit to the pay link starts another. */
 export const clearOrderCheckout = (db: Conn, id: string, at: string) =>
   db.updateTable('orders').set({ checkout_kind: null, checkout_url: null, checkout_ref: null, updated_at: at }).where('id', '=', id).where('status', '=', 'pending').execute();
 
+/** Stores the checkout the provider started unless one is stored already (a concurrent retry won). */
 export const setOrderCheckoutOnce = (db: Conn, id: string, checkout: { kind: string; url: string; ref: string | null }, at: string) =>
   db
     .updateTable('orders')

@@ -113,12 +113,6 @@ export async function createOrder(deps: Deps, communityId: string, memberId: str
 }
 
 /**
- * Asks the order's provider for a checkout and stores it, unless the order has one or is no longer
- * pending. Runs after the order committed and outside any transaction, as a provider may take
- * seconds. A provider failure leaves the order pending without a checkout (502
- * `provider_unavailable`); a retry of the request asks again.
- */
-/**
  * When a checkout stops taking payment: the unpaid-order timeout after creation; for an order that
  * stays payable longer (a renewal, through grace), its end, but never less than the timeout from now.
  */
@@ -128,6 +122,12 @@ function checkoutExpiry(order: OrderRow, now: number): string {
   return new Date(Math.max(Date.parse(order.pay_until), now + timeout)).toISOString();
 }
 
+/**
+ * Asks the order's provider for a checkout and stores it, unless the order has one or is no longer
+ * pending. Runs after the order committed and outside any transaction, as a provider may take
+ * seconds. A provider failure leaves the order pending without a checkout (502
+ * `provider_unavailable`); a retry of the request, or a visit to the pay link, asks again.
+ */
 async function startCheckout(deps: Deps, order: OrderRow): Promise<OrderRow> {
   if (order.status !== 'pending' || order.checkout_kind) return order;
   const provider = paymentProviders(deps.config).get(order.provider);
