@@ -1,6 +1,6 @@
 export { memberRoutes } from './members.routes.js';
 export { selfRoutes } from './self.routes.js';
-export { joinThroughLink } from './join.service.js';
+export { joinThroughLink, settlePendingApplications } from './join.service.js';
 export { onboardingStep, leave, removeMember, grantMembership, reviewApplication, memberInviteLink } from './members.service.js';
 export { presentMember } from './members.present.js';
 export { nicknameRule } from './nickname.js';

@@ -162,6 +162,12 @@ export async function joinThroughLink(
  * Re-evaluates a pending application and acts on the result: admit on pass, reject on fail, or
  * leave it pending. Called on apply, review, payment grants and every invitee's join.
  */
+/** Evaluates the member's pending applications again, after something their threshold looks at changed (a membership). */
+export async function settlePendingApplications(trx: Trx, communityId: string, memberId: string, at: string): Promise<void> {
+  const pending = await trx.selectFrom('applications').select('id').where('member_id', '=', memberId).where('status', '=', 'pending').execute();
+  for (const a of pending) await settleApplication(trx, communityId, a.id, at);
+}
+
 export async function settleApplication(trx: Trx, communityId: string, applicationId: string, at: string, depth = 0): Promise<JoinOutcome['next']> {
   const a = await findApplication(trx, communityId, applicationId);
   if (!a) throw new AppError('application_not_found', 404, 'application not found');

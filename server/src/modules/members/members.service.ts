@@ -16,7 +16,7 @@ import {
   type MemberFilter,
   type MemberRow,
 } from './members.repo.js';
-import { applicantFacts, settleApplication } from './join.service.js';
+import { applicantFacts, settleApplication, settlePendingApplications } from './join.service.js';
 import { nicknameRule } from './nickname.js';
 import { presentApplication } from './members.present.js';
 
@@ -112,8 +112,7 @@ export async function grantMembership(deps: Deps, communityId: string, actor: Ac
       .values({ id, community_id: communityId, member_id: m.id, product_id: p.id, source: 'admin_grant', granted_by_user_id: actor.userId, starts_at: at, expires_at: expires ?? null, created_at: at })
       .execute();
     await insertEvent(trx, { community_id: communityId, type: 'membership_granted', occurred_at: at, member_id: m.id, actor_user_id: actor.userId, props: { membership_id: id, product_id: p.id, expires_at: expires ?? null } }, at);
-    const pending = await trx.selectFrom('applications').select('id').where('member_id', '=', m.id).where('status', '=', 'pending').execute();
-    for (const a of pending) await settleApplication(trx, communityId, a.id, at);
+    await settlePendingApplications(trx, communityId, m.id, at);
     return { id, member_id: m.id, product_id: p.id, source: 'admin_grant', starts_at: at, expires_at: expires ?? null, active: true };
   });
 }

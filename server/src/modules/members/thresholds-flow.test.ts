@@ -301,6 +301,28 @@ describeEachDialect('entry thresholds over HTTP', (dialect) => {
     expect((await getGroup(cid, gAny.id)).seated).toBe(1);
   });
 
+  it('paid: paying for a required membership seats the applicant, in the payment', async () => {
+    const cid = await community();
+    const annual = expectOk(await op.post(`/api/v1/communities/${cid}/products`, { type: 'membership', name: '年度会员', price_minor: 36500, term: 'annual' }), 201);
+    const paidGroup = await group(cid, { name: '会员群', capacity: 20, threshold: { criteria: [{ type: 'paid', product_ids: [annual.id] }] } });
+    const l = await link(cid, [paidGroup.id], '付费');
+    const j = await join(l.code, { name: '付费用户' });
+    expect(j.next).toBe('wait_for_threshold');
+
+    const applicant = new Client(ctx.server.url, j.member_token);
+    const order = expectOk(await applicant.request('POST', '/api/v1/member/orders', { product_id: annual.id }, { 'idempotency-key': 'k' }), 201);
+    expect((await self(j.member_token)).member.status).toBe('applicant');
+    const token = new URL(order.checkout_url).pathname.split('/').pop()!;
+    expect(expectOk(await new Client(ctx.server.url).post(`/api/v1/public/checkout/${token}/pay`)).status).toBe('paid');
+
+    const view = await self(j.member_token);
+    expect([view.member.status, view.member.group_id, view.application.status]).toEqual(['onboarding', paidGroup.id, 'passed']);
+    expect((await getGroup(cid, paidGroup.id)).seated).toBe(1);
+    const log = (await events(cid)).filter((e) => e.member_id === j.member.id).map((e) => e.type);
+    expect(log.indexOf('membership_granted')).toBeLessThan(log.indexOf('joined'));
+    expect(log).toEqual(expect.arrayContaining(['applied', 'order_created', 'membership_granted', 'joined', 'order_paid']));
+  });
+
   it('paid: staff granting a live membership of a required product seats the applicant', async () => {
     const cid = await community();
     const annual = expectOk(await op.post(`/api/v1/communities/${cid}/products`, { type: 'membership', name: '年度会员', price_minor: 36500, term: 'annual' }), 201);

@@ -3,6 +3,7 @@ import { AppError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { findRenewalGraceDays } from '../communities/index.js';
 import { insertEvent } from '../events/index.js';
+import { settlePendingApplications } from '../members/index.js';
 import { keepPaymentMethod } from './auto-renew.js';
 import { findDuplicatePayment } from './duplicates.js';
 import { postEntries } from './ledger.repo.js';
@@ -98,6 +99,8 @@ export async function applyPaid(trx: Trx, order: OrderRow, providerRef: string |
       at,
     );
     await setOrderEffects(trx, order.id, { membership_id: membership.id });
+    // An applicant waiting on a paid threshold is admitted by the payment, as by a staff grant.
+    await settlePendingApplications(trx, order.community_id, order.member_id, at);
   }
   // Only money that moved is in the ledger: a zero-amount upgrade has no entries.
   if (amount > 0) {
