@@ -301,10 +301,11 @@ describeEachDialect('entry thresholds over HTTP', (dialect) => {
     expect((await getGroup(cid, gAny.id)).seated).toBe(1);
   });
 
-  it('paid: paying for a required membership seats the applicant, in the payment', async () => {
+  it('paid: paying for a required membership seats the applicant, in the payment; a full refund takes the seat back', async () => {
     const cid = await community();
-    const annual = expectOk(await op.post(`/api/v1/communities/${cid}/products`, { type: 'membership', name: '年度会员', price_minor: 36500, term: 'annual' }), 201);
-    const paidGroup = await group(cid, { name: '会员群', capacity: 20, threshold: { criteria: [{ type: 'paid', product_ids: [annual.id] }] } });
+    const paidGroup = await group(cid, { name: '会员群', capacity: 20 });
+    const annual = expectOk(await op.post(`/api/v1/communities/${cid}/products`, { type: 'membership', name: '年度会员', price_minor: 36500, term: 'annual', group_ids: [paidGroup.id] }), 201);
+    expectOk(await op.patch(`/api/v1/communities/${cid}/groups/${paidGroup.id}`, { threshold: { criteria: [{ type: 'paid', product_ids: [annual.id] }] } }));
     const l = await link(cid, [paidGroup.id], '付费');
     const j = await join(l.code, { name: '付费用户' });
     expect(j.next).toBe('wait_for_threshold');
@@ -321,6 +322,15 @@ describeEachDialect('entry thresholds over HTTP', (dialect) => {
     const log = (await events(cid)).filter((e) => e.member_id === j.member.id).map((e) => e.type);
     expect(log.indexOf('membership_granted')).toBeLessThan(log.indexOf('joined'));
     expect(log).toEqual(expect.arrayContaining(['applied', 'order_created', 'membership_granted', 'joined', 'order_paid']));
+
+    // Refunding in part keeps the membership and the seat; refunding the rest ends both.
+    const refund = (amount: number, key: string) => op.request('POST', `/api/v1/communities/${cid}/orders/${order.id}/refunds`, { amount_minor: amount, reason: '退款' }, { 'idempotency-key': key });
+    expectOk(await refund(10_000, 'r1'), 201);
+    expect([(await self(j.member_token)).member.status, (await getGroup(cid, paidGroup.id)).seated]).toEqual(['onboarding', 1]);
+    expectOk(await refund(26_500, 'r2'), 201);
+    expect([(await self(j.member_token)).member.status, (await self(j.member_token)).member.group_id, (await getGroup(cid, paidGroup.id)).seated]).toEqual(['removed', null, 0]);
+    const removed = (await events(cid)).filter((e) => e.member_id === j.member.id && e.type === 'removed');
+    expect(removed.map((e) => [e.group_id, e.props.reason])).toEqual([[paidGroup.id, 'membership_refunded']]);
   });
 
   it('paid: staff granting a live membership of a required product seats the applicant', async () => {

@@ -1,8 +1,7 @@
 import type { Deps } from '../../lib/deps.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { insertEvent } from '../events/index.js';
-import { releaseSeat } from '../groups/index.js';
-import { findCurrentPaymentMethod, findLatestMembership, lockMemberForMembership, setAutoRenew } from '../orders/index.js';
+import { findCurrentPaymentMethod, findLatestMembership, leavePaidGroups, lockMemberForMembership, setAutoRenew } from '../orders/index.js';
 import { paymentProviders } from '../payments/index.js';
 import type { MembershipEndReason } from '../../../../contracts/src/index.js';
 import {
@@ -10,13 +9,10 @@ import {
   findMembershipOf,
   findMembershipsExpiringBetween,
   findMembershipsToExpire,
-  findProductGroups,
-  groupsCoveredByOtherMemberships,
   insertReminderOnce,
   markMembershipCancelled,
   markMembershipEnded,
   markMembershipPaused,
-  removeFromGroup,
   type MembershipRow,
   type MembershipState,
 } from './memberships.repo.js';
@@ -65,18 +61,7 @@ export async function expireMemberships(deps: Deps, batch = 500): Promise<{ expi
           at,
         );
         // A member's memberships are all of one community, so its grace window applies to them all.
-        const covered = await groupsCoveredByOtherMemberships(trx, m.member_id, m.id, at, graceCutoff);
-        for (const groupId of await findProductGroups(trx, m.product_id)) {
-          if (covered.has(groupId)) continue;
-          if (!(await removeFromGroup(trx, m.member_id, groupId, 'membership_expired', at))) continue;
-          await releaseSeat(trx, groupId, at);
-          removed++;
-          await insertEvent(
-            trx,
-            { community_id: m.community_id, type: 'removed', occurred_at: at, member_id: m.member_id, group_id: groupId, props: { reason: 'membership_expired', membership_id: m.id } },
-            at,
-          );
-        }
+        removed += await leavePaidGroups(trx, m, 'membership_expired', at, graceCutoff);
       });
     }
   }

@@ -10,3 +10,4 @@ export { refundOrder, retryStalledRefunds, STALLED_REFUND_MINUTES } from './refu
 export { checkLedger, type LedgerReport } from './ledger.check.js';
 export { postEntries, type LedgerLine } from './ledger.repo.js';
 export { findLatestMembership, lockMemberForMembership } from './orders.repo.js';
+export { leavePaidGroups } from './paid-groups.js';

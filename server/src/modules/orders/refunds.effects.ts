@@ -1,7 +1,9 @@
 import type { Trx } from '../../db/kysely.js';
 import { AppError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
+import { findRenewalGraceDays } from '../communities/index.js';
 import { insertEvent } from '../events/index.js';
+import { leavePaidGroups } from './paid-groups.js';
 import { postEntries } from './ledger.repo.js';
 import {
   claimRefundAmount,
@@ -194,4 +196,7 @@ async function endMembership(trx: Trx, order: OrderRow, membershipId: string, at
     { community_id: order.community_id, type: 'membership_revoked', occurred_at: at, member_id: order.member_id, props: { membership_id: m.id, order_id: order.id, expires_at: end, moved_earlier: moved, reason: 'refunded' } },
     at,
   );
+  // What the payment granted is taken back: the member leaves the paid groups nothing else covers.
+  const graceDays = await findRenewalGraceDays(trx, order.community_id);
+  await leavePaidGroups(trx, m, 'membership_refunded', at, new Date(Date.parse(at) - graceDays * 86_400_000).toISOString());
 }
