@@ -61,6 +61,7 @@ export const ERROR_CODES = [
   'membership_not_found',
   'membership_not_active',
   'membership_paused',
+  'membership_renewal_pending',
   'payment_method_required',
   'internal_error',
 ] as const;

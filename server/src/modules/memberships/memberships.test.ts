@@ -153,6 +153,13 @@ describeEachDialect('membership expiry, reminders, cancellation and pause', (dia
     expect(await seated(p.shop, p.groupId)).toBe(1); // the other member still sits, in grace
     const again = await m.client.post(`/api/v1/member/memberships/${m.membershipId}/cancel`, { reason: 'late' });
     expect([again.status, again.body.code]).toEqual([409, 'membership_not_active']);
+
+    // Buying again 3 days later, inside what would be the grace window: a cancelled membership had
+    // none, so the new period starts at the payment, not at the old expiry (no days lost).
+    clock.set(new Date('2027-02-03T08:00:00.000Z'));
+    const order = await buyAndPay(ctx.server, m.client, p.productId, 'back');
+    const period = await db().selectFrom('memberships').select(['starts_at', 'expires_at']).where('order_id', '=', order.id).executeTakeFirstOrThrow();
+    expect(period).toEqual({ starts_at: '2027-02-03T08:00:00.000Z', expires_at: '2027-03-05T08:00:00.000Z' });
   });
 
   it('pause: access suspended while paused, expiry pushed by the paused time; by the member or staff', async () => {
@@ -184,6 +191,20 @@ describeEachDialect('membership expiry, reminders, cancellation and pause', (dia
     await run();
     expect((await events(p.shop.communityId, 'membership_expired')).map((e) => e.member_id)).toEqual([m.id]);
     expect(await seated(p.shop, p.groupId)).toBe(0);
+  });
+
+  it('pause waits while a renewal paid ahead has not begun: no free time at the end', async () => {
+    clock.set(new Date('2027-05-01T08:00:00.000Z'));
+    const p = await paidShop();
+    const m = await seatedMember(p, '小米'); // expires 2027-05-31T08:00Z
+    clock.set(new Date('2027-05-20T08:00:00.000Z'));
+    await buyAndPay(ctx.server, m.client, p.productId, 'ahead'); // 2027-05-31 → 2027-06-30
+    const refused = await m.client.post(`/api/v1/member/memberships/${m.membershipId}/pause`, { until: '2027-06-10T08:00:00.000Z' });
+    expect([refused.status, refused.body.code]).toEqual([409, 'membership_renewal_pending']);
+    expect(await events(p.shop.communityId, 'membership_paused')).toEqual([]);
+    // Once the renewal period runs, it can be paused.
+    clock.set(new Date('2027-06-01T08:00:00.000Z'));
+    expectOk(await m.client.post(`/api/v1/member/memberships/${m.membershipId}/pause`, { until: '2027-06-11T08:00:00.000Z' }));
   });
 
   it('concurrent runs have one effect: one reminder, one expiry, one removal, one seat released', async () => {

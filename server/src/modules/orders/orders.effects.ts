@@ -70,8 +70,9 @@ export async function applyPaid(trx: Trx, order: OrderRow, providerRef: string |
   if (outcome === 'applied' && product.type === 'membership') {
     if (paid.upgrade_from_membership_id) await endUpgradedChain(trx, paid, paid.upgrade_from_membership_id, at);
     const latest = await findLatestMembership(trx, order.member_id, product.id);
-    // Renewing before the current expiry, or within the community's grace window after it, extends from it.
-    const graceDays = await findRenewalGraceDays(trx, order.community_id);
+    // Renewing before the current expiry, or within the community's grace window after it, extends
+    // from it. A cancelled membership has no grace (it ends at its expiry): buying after that starts anew.
+    const graceDays = latest?.cancelled_at ? 0 : await findRenewalGraceDays(trx, order.community_id);
     const renewal = !!latest?.expires_at && Date.parse(at) <= Date.parse(latest.expires_at) + graceDays * DAY;
     const startsAt = renewal ? latest!.expires_at! : at;
     const days = product.term === 'annual' ? 365 : product.term === 'days' ? product.term_days : null;

@@ -121,6 +121,28 @@ describeEachDialect('refunds through an asynchronous provider: pending, then con
     expect([fx.order.status, Number(fx.order.refunded_minor), Number(fx.order.refund_pending_minor), fx.sum]).toEqual(['refunded', 6_000, 0, 0]);
   });
 
+  it('refuses to refund an order whose provider is no longer configured, claiming nothing; a stalled one of it waits for the provider', async () => {
+    const shop = await openShop(ctx.server);
+    const course = await addProduct(shop, { type: 'course', name: '摄影课', price_minor: 4_000 });
+    const me = await addMember(ctx.server, shop, '小影');
+    const order = await buyAndPay(ctx.server, me.client, course.id, 'o');
+    const deps = ctx.server.app.deps;
+    const stalled = await deps.db.transaction().execute(async (trx) =>
+      claimRefund(trx, (await findOrderById(trx, order.id))!, { amountMinor: 1_000, reason: 'crash', idempotencyKey: 'crashed', requestHash: null, actorUserId: null }, clock.now().toISOString()),
+    );
+    // As if the install had since dropped the provider the order was paid through.
+    await deps.db.updateTable('orders').set({ provider: 'stripe' }).where('id', '=', order.id).execute();
+
+    const refused = await refund(shop, order.id, { amount_minor: 1_000, reason: '退款' }, 'k');
+    expect([refused.status, refused.body.code]).toEqual([409, 'provider_not_enabled']);
+    clock.advance(60_001);
+    expect(await retryStalledRefunds(deps)).toBe(0);
+    const rows = await deps.db.selectFrom('refunds').select(['id', 'status']).where('order_id', '=', order.id).execute();
+    expect(rows).toEqual([{ id: stalled.id, status: 'pending' }]);
+    const fx = await effectsOf(ctx.db, order.id);
+    expect([Number(fx.order.refund_pending_minor), Number(fx.order.refunded_minor)]).toEqual([1_000, 0]);
+  });
+
   it('sends again, after a minute, a refund claimed by a process that stopped before calling the provider', async () => {
     const shop = await openShop(ctx.server);
     const course = await addProduct(shop, { type: 'course', name: '阅读课', price_minor: 8_000 });

@@ -38,6 +38,10 @@ export async function refundOrder(deps: Deps, communityId: string, actor: Actor,
   const first = await replay();
   if (first) return answer(first, false);
   if (!order.provider_ref) throw new AppError('order_not_refundable', 409, `The order is ${order.status}; only orders paid through a provider can be refunded`);
+  // Checked before the amount is claimed: a claim its provider can never be asked about would stay pending.
+  if (!paymentProviders(deps.config).has(order.provider)) {
+    throw new AppError('provider_not_enabled', 409, `The order was paid through ${order.provider}, which is not configured on this install; refund it there`);
+  }
 
   let refund: RefundRow;
   try {
@@ -104,8 +108,11 @@ export async function sendSoldOutRefund(deps: Deps, orderId: string): Promise<vo
 export async function retryStalledRefunds(deps: Deps, batch = 100): Promise<number> {
   const cutoff = new Date(deps.clock.now().getTime() - STALLED_REFUND_MINUTES * 60_000).toISOString();
   let sent = 0;
+  const providers = paymentProviders(deps.config);
   for (const refund of await findStalledRefunds(deps.db, cutoff, batch)) {
     const order = (await findOrderById(deps.db, refund.order_id))!;
+    // Its provider was configured when the refund was claimed; it is asked again once it is back.
+    if (!providers.has(order.provider)) continue;
     await sendRefund(deps, order, refund);
     sent++;
   }
