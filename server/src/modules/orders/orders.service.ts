@@ -9,6 +9,7 @@ import { checkoutProvider, checkoutToken, paymentProviders, testPaymentMethodRef
 
 export { checkoutToken };
 import { refuseDuplicatePurchase } from './duplicates.js';
+import { newOrderRow } from './new-order.js';
 import { applyPaid, endUnpaid, outOfStock } from './orders.effects.js';
 import { failOrderPayment } from './renewals.service.js';
 import {
@@ -73,29 +74,23 @@ export async function createOrder(deps: Deps, communityId: string, memberId: str
   const at = deps.clock.now().toISOString();
   const id = newId('ord');
   const inserted = await deps.db.transaction().execute(async (trx) => {
-    const ok = await insertOrderOnce(trx, {
-      id,
-      community_id: communityId,
-      member_id: memberId,
-      product_id: product.id,
-      status: 'pending',
-      amount_minor: amount,
-      currency: product.currency,
-      idempotency_key: key,
-      request_hash: hash,
-      provider: amount === 0 ? 'none' : provider.name,
-      provider_ref: null,
-      checkout_token_hash: sha256(checkoutToken(deps.config.secret, id)),
-      membership_id: null,
-      paid_at: null,
-      cancelled_at: null,
-      cancel_reason: null,
-      allow_duplicate: input.allow_duplicate ? 1 : 0,
-      credit_minor: credit,
-      upgrade_from_membership_id: upgrade?.fromMembershipId ?? null,
-      created_at: at,
-      updated_at: at,
-    });
+    const ok = await insertOrderOnce(
+      trx,
+      newOrderRow(deps.config.secret, at, {
+        id,
+        community_id: communityId,
+        member_id: memberId,
+        product_id: product.id,
+        amount_minor: amount,
+        currency: product.currency,
+        idempotency_key: key,
+        request_hash: hash,
+        provider: amount === 0 ? 'none' : provider.name,
+        allow_duplicate: input.allow_duplicate ? 1 : 0,
+        credit_minor: credit,
+        upgrade_from_membership_id: upgrade?.fromMembershipId ?? null,
+      }),
+    );
     if (!ok) return false;
     if (!input.allow_duplicate) await refuseDuplicatePurchase(trx, memberId, product, id);
     if (!(await takeHold(trx, id, product.id))) throw outOfStock();

@@ -8,7 +8,8 @@ import { sha256 } from '../../lib/hash.js';
 import { newId } from '../../lib/ids.js';
 import { findRenewalGraceDays } from '../communities/index.js';
 import { insertEvent } from '../events/index.js';
-import { checkoutToken, paymentProviders, type ChargeResult, type PaymentProvider } from '../payments/index.js';
+import { paymentProviders, type ChargeResult, type PaymentProvider } from '../payments/index.js';
+import { newOrderRow } from './new-order.js';
 import { applyPaid, endUnpaid } from './orders.effects.js';
 import { checkoutUrl } from './orders.present.js';
 import { findLatestMembership, findMembership, findOrderByIdempotencyKey, findProduct, insertOrderOnce, type OrderRow } from './orders.repo.js';
@@ -159,28 +160,22 @@ export async function savedChargeFailed(trx: Trx, deps: Deps, order: OrderRow, c
 async function openRenewalOrder(trx: Trx, deps: Deps, period: Period, o: { amountMinor: number; currency: string; provider: string; graceDays: number }, at: string): Promise<OrderRow | null> {
   const key = `renewal:${period.id}`;
   const id = newId('ord');
-  const inserted = await insertOrderOnce(trx, {
-    id,
-    community_id: period.community_id,
-    member_id: period.member_id,
-    product_id: period.product_id,
-    status: 'pending',
-    amount_minor: o.amountMinor,
-    currency: o.currency,
-    idempotency_key: key,
-    request_hash: sha256(key),
-    provider: o.provider,
-    provider_ref: null,
-    checkout_token_hash: sha256(checkoutToken(deps.config.secret, id)),
-    membership_id: null,
-    paid_at: null,
-    cancelled_at: null,
-    cancel_reason: null,
-    renews_membership_id: period.id,
-    pay_until: iso(Date.parse(period.expires_at!) + o.graceDays * DAY),
-    created_at: at,
-    updated_at: at,
-  });
+  const inserted = await insertOrderOnce(
+    trx,
+    newOrderRow(deps.config.secret, at, {
+      id,
+      community_id: period.community_id,
+      member_id: period.member_id,
+      product_id: period.product_id,
+      amount_minor: o.amountMinor,
+      currency: o.currency,
+      idempotency_key: key,
+      request_hash: sha256(key),
+      provider: o.provider,
+      renews_membership_id: period.id,
+      pay_until: iso(Date.parse(period.expires_at!) + o.graceDays * DAY),
+    }),
+  );
   if (inserted) {
     await insertEvent(
       trx,
