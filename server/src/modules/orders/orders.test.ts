@@ -115,6 +115,6 @@ describeEachDialect('orders: idempotent creation, server prices, last-unit concu
     const report = await checkLedger(k);
     expect(report.violations).toEqual([]);
     expect(report.paid_orders).toBe(2);
-    expect(report.totals).toEqual({ CNY: { paid_minor: 69_900 + 12_800, refunded_minor: 0, net_minor: 69_900 + 12_800 } });
+    expect(report.totals).toEqual({ CNY: { paid_minor: 69_900 + 12_800, refunded_minor: 0, fees_minor: 0, net_minor: 69_900 + 12_800 } });
   });
 });

@@ -169,6 +169,6 @@ describeEachDialect('memberships and refunds: renewal from the current expiry, p
     const report = await checkLedger(ctx.db.handle.db);
     expect(report.violations).toEqual([]);
     // Paid 3,000×4 + 3,000×3 + 36,500×3 + 10,000 + 10,000×2 + 19,900×2; refunded 3,000 + 3,000×2 + 36,500 + 10,000 + 8,000 + 2,500 + 19,900.
-    expect(report.totals.CNY).toEqual({ paid_minor: 200_300, refunded_minor: 85_900, net_minor: 114_400 });
+    expect(report.totals.CNY).toEqual({ paid_minor: 200_300, refunded_minor: 85_900, fees_minor: 0, net_minor: 114_400 });
   });
 });
