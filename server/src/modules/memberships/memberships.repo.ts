@@ -86,13 +86,18 @@ export async function markMembershipCancelled(trx: Trx, id: string, reason: stri
   return Number(r.numUpdatedRows) === 1;
 }
 
-/** Starts a pause and pushes the expiry by its length in one conditional write. */
-export async function markMembershipPaused(trx: Trx, id: string, at: string, until: string, expiresAt: string): Promise<boolean> {
+/**
+ * Starts a pause and pushes the expiry by its length in one conditional write, unless the period
+ * changed since `expiresAt` was worked out from `expiresBefore` (paused, ended or refunded meanwhile).
+ */
+export async function markMembershipPaused(trx: Trx, id: string, at: string, until: string, expiresBefore: string, expiresAt: string): Promise<boolean> {
   const r = await trx
     .updateTable('memberships')
     .set({ paused_at: at, paused_until: until, expires_at: expiresAt })
     .where('id', '=', id)
     .where('ended_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '=', expiresBefore)
     .where((eb) => eb.or([eb('paused_until', 'is', null), eb('paused_until', '<=', at)]))
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;

@@ -140,6 +140,8 @@ export async function pauseMembership(deps: Deps, communityId: string, membershi
   if (end - now > MAX_PAUSE_DAYS * DAY) throw new AppError('validation_failed', 400, `A pause lasts at most ${MAX_PAUSE_DAYS} days`, [{ field: 'until', message: `at most ${MAX_PAUSE_DAYS} days from now` }]);
   const last = await lastPeriod(deps, communityId, membershipId, by.memberId);
   if (last.cancelled_at) throw new AppError('membership_not_active', 409, 'A cancelled membership cannot be paused');
+  // A period that has run out (in grace, or past it) is renewed, not paused: a pause would add time nobody paid for.
+  if (Date.parse(last.expires_at!) <= now) throw new AppError('membership_not_active', 409, 'The membership has run out: renew it instead');
   // The pause is kept on the chain's last period; while a renewal paid ahead waits to begin, the
   // running period would keep its access and the pause would only add time at the end.
   if (last.starts_at > at) throw new AppError('membership_renewal_pending', 409, `A renewal is paid ahead from ${last.starts_at}; pause once it has begun`);
@@ -147,7 +149,7 @@ export async function pauseMembership(deps: Deps, communityId: string, membershi
   const expiresAt = iso(Date.parse(last.expires_at!) + (end - now));
   await deps.db.transaction().execute(async (trx) => {
     await lockMemberForMembership(trx, last.member_id);
-    if (!(await markMembershipPaused(trx, last.id, at, untilIso, expiresAt))) throw new AppError('membership_paused', 409, 'The membership is already paused');
+    if (!(await markMembershipPaused(trx, last.id, at, untilIso, last.expires_at!, expiresAt))) throw new AppError('membership_paused', 409, 'The membership is already paused');
     await insertEvent(
       trx,
       {

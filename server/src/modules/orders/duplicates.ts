@@ -1,6 +1,6 @@
 import type { Trx } from '../../db/kysely.js';
 import { AppError } from '../../lib/errors.js';
-import { findPaidOrderOf, findPendingOrderOf, findPermanentMembershipOf, lockMemberForMembership, type OrderRow } from './orders.repo.js';
+import { findPaidOrderOf, findPaidUpgradeOfChain, findPendingOrderOf, findPermanentMembershipOf, lockMemberForMembership, type OrderRow } from './orders.repo.js';
 
 /**
  * Paying twice for the same thing: warned before (an order for something the member holds for good,
@@ -35,10 +35,16 @@ export async function refuseDuplicatePurchase(trx: Trx, memberId: string, produc
 /**
  * The paid order this payment repeats, if any (the member was locked by the caller): for a product
  * bought for good, any paid order of it; otherwise one paid while this order was already open (two
- * checkouts paid). Orders the member confirmed as intended are never duplicates.
+ * checkouts paid), or for an upgrade, another upgrade of its chain paid while it was open. Orders
+ * the member confirmed as intended are never duplicates.
  */
 export async function findDuplicatePayment(trx: Trx, order: OrderRow, product: ProductKind): Promise<string | null> {
   if (order.allow_duplicate) return null;
+  // Two upgrade orders open on one chain were both priced with its whole credit: only the first paid may use it.
+  if (order.upgrade_from_membership_id) {
+    const upgrade = await findPaidUpgradeOfChain(trx, order.member_id, order.upgrade_from_membership_id, order.id, order.created_at);
+    if (upgrade) return upgrade.id;
+  }
   const other = await findPaidOrderOf(trx, order.member_id, product.id, order.id, boughtForGood(product) ? null : order.created_at);
   return other?.id ?? null;
 }

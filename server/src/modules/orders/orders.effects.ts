@@ -136,6 +136,24 @@ export async function applyPaid(trx: Trx, order: OrderRow, providerRef: string |
 }
 
 /**
+ * The same order paid a second time (a QR code scanned twice, a charge and a payment by hand): the
+ * money arrived twice but grants once, so staff are told to refund the second payment at the provider.
+ */
+export async function flagSecondPayment(trx: Trx, order: OrderRow, payment: { amountMinor: number; currency: string; providerRef: string }, at: string): Promise<void> {
+  await insertEvent(
+    trx,
+    {
+      community_id: order.community_id,
+      type: 'duplicate_payment_detected',
+      occurred_at: at,
+      member_id: order.member_id,
+      props: { order_id: order.id, product_id: order.product_id, amount_minor: payment.amountMinor, currency: payment.currency, provider: order.provider, provider_ref: payment.providerRef, same_order: true },
+    },
+    at,
+  );
+}
+
+/**
  * An upgrade replaces the chain its order names: every period still running ends now, every period
  * still to come ends where it would have begun (`revoke_reason = 'upgraded'`).
  */

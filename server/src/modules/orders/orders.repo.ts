@@ -208,6 +208,25 @@ export function findPaidOrderOf(db: Conn, memberId: string, productId: string, e
   return q.orderBy('paid_at').limit(1).executeTakeFirst();
 }
 
+/**
+ * The member's earliest other paid, unflagged upgrade order off the same chain (a membership of
+ * the same product as `fromMembershipId`), paid at or after `paidSince`: the chain's credit went to it.
+ */
+export const findPaidUpgradeOfChain = (db: Conn, memberId: string, fromMembershipId: string, exceptId: string, paidSince: string) =>
+  db
+    .selectFrom('orders')
+    .innerJoin('memberships as upgraded', 'upgraded.id', 'orders.upgrade_from_membership_id')
+    .select('orders.id')
+    .where('orders.member_id', '=', memberId)
+    .where('orders.status', 'in', ['paid', 'partially_refunded'])
+    .where('orders.duplicate_of_order_id', 'is', null)
+    .where('orders.id', '<>', exceptId)
+    .where('orders.paid_at', '>=', paidSince)
+    .where('upgraded.product_id', '=', (eb) => eb.selectFrom('memberships').select('product_id').where('id', '=', fromMembershipId))
+    .orderBy('orders.paid_at')
+    .limit(1)
+    .executeTakeFirst();
+
 /** A permanent, live membership of the member for the product. */
 export const findPermanentMembershipOf = (db: Conn, memberId: string, productId: string) =>
   db

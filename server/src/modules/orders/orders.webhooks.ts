@@ -1,9 +1,8 @@
 import type { Deps } from '../../lib/deps.js';
 import { AppError } from '../../lib/errors.js';
 import type { Trx } from '../../db/kysely.js';
-import { insertEvent } from '../events/index.js';
 import { paymentProviders, providerOf, webhookAck, type PaymentEvent, type WebhookReply } from '../payments/index.js';
-import { applyPaid } from './orders.effects.js';
+import { applyPaid, flagSecondPayment } from './orders.effects.js';
 import { postEntries } from './ledger.repo.js';
 import { clearOrderCheckout, findOrderById, findRefundByProviderRef, findRefundOfOrder, hasUnsentRefund, type OrderRow } from './orders.repo.js';
 import { insertPaymentEventOnce, logRejectedPaymentEvent, setPaymentEventOutcome } from './payment-events.repo.js';
@@ -134,22 +133,10 @@ async function apply(trx: Trx, deps: Deps, e: Exclude<PaymentEvent, { type: 'ign
         }
         return { outcome, communityId };
       }
-      // The same order paid a second time (a QR code scanned twice, a charge and a payment by hand):
-      // the money arrived twice but grants once; staff refund the second payment at the provider.
       // Read again: a concurrent payment (the checkout click) may have paid it since `order` was read.
       const paid = (await findOrderById(trx, order.id))!;
       if (paid.provider_ref && paid.provider_ref !== e.providerRef) {
-        await insertEvent(
-          trx,
-          {
-            community_id: communityId,
-            type: 'duplicate_payment_detected',
-            occurred_at: at,
-            member_id: order.member_id,
-            props: { order_id: order.id, product_id: order.product_id, amount_minor: e.amountMinor, currency: e.currency, provider: order.provider, provider_ref: e.providerRef, same_order: true },
-          },
-          at,
-        );
+        await flagSecondPayment(trx, paid, e, at);
         return { outcome: 'duplicate_payment', communityId };
       }
       return { outcome: 'already_paid', communityId };

@@ -123,6 +123,21 @@ export const findRenewalCandidates = (db: Conn, until: string, oldest: string, l
     .orderBy('memberships.expires_at')
     .limit(limit)
     .execute();
+/** Whether a period found by `findRenewalCandidates` still renews automatically: its chain is on, and it is live, not cancelled and the last of its chain. */
+export async function isStillAutoRenewing(db: Conn, membershipId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('memberships')
+    .innerJoin('membership_chains as chain', (j) => j.onRef('chain.member_id', '=', 'memberships.member_id').onRef('chain.product_id', '=', 'memberships.product_id'))
+    .select('memberships.id')
+    .where('memberships.id', '=', membershipId)
+    .where('chain.auto_renew', '=', 1)
+    .where('memberships.ended_at', 'is', null)
+    .where('memberships.revoked_at', 'is', null)
+    .where('memberships.cancelled_at', 'is', null)
+    .where(isLastOfChain)
+    .executeTakeFirst();
+  return !!row;
+}
 export type RenewalCandidate = Awaited<ReturnType<typeof findRenewalCandidates>>[number];
 
 export async function findRenewalAttempts(db: Conn, membershipIds: string[]): Promise<Map<string, Set<number>>> {

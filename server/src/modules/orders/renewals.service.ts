@@ -10,15 +10,16 @@ import { findRenewalGraceDays } from '../communities/index.js';
 import { insertEvent } from '../events/index.js';
 import { paymentProviders, type ChargeResult, type PaymentProvider } from '../payments/index.js';
 import { newOrderRow } from './new-order.js';
-import { applyPaid, endUnpaid } from './orders.effects.js';
+import { applyPaid, endUnpaid, flagSecondPayment } from './orders.effects.js';
 import { checkoutUrl } from './orders.present.js';
-import { findLatestMembership, findMembership, findOrderByIdempotencyKey, findProduct, insertOrderOnce, type OrderRow } from './orders.repo.js';
+import { findLatestMembership, findMembership, findOrderById, findOrderByIdempotencyKey, findProduct, insertOrderOnce, type OrderRow } from './orders.repo.js';
 import {
   findCurrentPaymentMethod,
   findRenewalAttempts,
   findRenewalCandidates,
   insertRenewalAttemptOnce,
   isChainAutoRenewing,
+  isStillAutoRenewing,
   markPastDue,
   revokePaymentMethod,
   settleRenewalAttempt,
@@ -89,6 +90,10 @@ export async function renewMemberships(deps: Deps, batch = 500): Promise<Renewal
 async function chargeRenewal(deps: Deps, provider: PaymentProvider, c: RenewalCandidate, attempt: number, method: PaymentMethodRow, at: string) {
   const graceDays = c.renewal_grace_days;
   const order = await deps.db.transaction().execute(async (trx) => {
+    // The candidate was read before the run reached it: the member may have cancelled, turned
+    // renewal off or renewed by hand since. (No member lock: a change committed after this read
+    // comes after the claim; the charge's second transaction takes the lock after the order row.)
+    if (!(await isStillAutoRenewing(trx, c.id))) return null;
     const o = await openRenewalOrder(trx, deps, c, { amountMinor: Number(c.price_minor), currency: c.currency, provider: method.provider, graceDays }, at);
     if (!o || !PAYABLE.includes(o.status)) return null;
     return (await insertRenewalAttemptOnce(trx, c.id, attempt, o.id, at)) ? o : null;
@@ -103,7 +108,13 @@ async function chargeRenewal(deps: Deps, provider: PaymentProvider, c: RenewalCa
     .catch((): ChargeResult => ({ status: 'failed', reason: 'provider_unreachable', retryable: true }));
   await deps.db.transaction().execute(async (trx) => {
     const settled = await settleRenewalAttempt(trx, c.id, attempt, order.id, result.status, result.status === 'failed' ? result.reason : null);
-    if (result.status === 'succeeded') await applyPaid(trx, order, result.providerRef, at, PAYABLE);
+    if (result.status === 'succeeded' && !(await applyPaid(trx, order, result.providerRef, at, PAYABLE))) {
+      // Paid meanwhile: by the provider's webhook of this charge, or by the member by hand (then twice).
+      const paid = (await findOrderById(trx, order.id))!;
+      if (paid.provider_ref !== result.providerRef) {
+        await flagSecondPayment(trx, paid, { amountMinor: Number(order.amount_minor), currency: order.currency, providerRef: result.providerRef }, at);
+      }
+    }
     // Unless the provider's webhook told of this failure first.
     if (result.status === 'failed' && settled) {
       await chargeFailed(trx, deps, { period: c, order, graceDays, attempt, reason: result.reason, retryable: result.retryable, method: { member_id: c.member_id, provider: method.provider, ref: method.ref } }, at);

@@ -131,6 +131,31 @@ describeEachDialect('membership upgrades: the unused part is credited', (dialect
     expect((await checkLedger(ctx.db.handle.db)).violations).toEqual([]);
   });
 
+  it('credits a chain once: of two upgrade orders open on it, the one paid second grants nothing and is flagged for refund', async () => {
+    clock.set(at('2026-06-01T12:00:00.000Z'));
+    const shop = await openShop(ctx.server);
+    const annual = await addProduct(shop, { type: 'membership', name: '年卡', price_minor: 36_500, term: 'annual' });
+    const forever = await addProduct(shop, { type: 'membership', name: '终身会员', price_minor: 100_000, term: 'permanent' });
+    const twoYears = await addProduct(shop, { type: 'membership', name: '两年卡', price_minor: 60_000, term: 'days', term_days: 730 });
+    const me = await addMember(ctx.server, shop, '小亮');
+    const year = await buyAndPay(ctx.server, me.client, annual.id, 'y'); // nothing used yet: the whole 36,500 is credit
+    const mid = await membershipIdOf(year.id);
+    const toForever = expectOk(await upgrade(me.client, mid, forever.id, 'up-forever'), 201);
+    const toTwoYears = expectOk(await upgrade(me.client, mid, twoYears.id, 'up-two'), 201);
+    expect([toForever.credit_minor, toTwoYears.credit_minor]).toEqual([36_500, 36_500]);
+
+    clock.advance(60_000);
+    expect(expectOk(await clickPay(ctx.server, toForever)).status).toBe('paid');
+    expect(expectOk(await clickPay(ctx.server, toTwoYears)).status).toBe('paid');
+    expect((await chainOf(me.id)).map((m) => [m.order_id, m.revoke_reason])).toEqual([
+      [year.id, 'upgraded'],
+      [toForever.id, null],
+    ]);
+    const second = await effectsOf(ctx.db, toTwoYears.id);
+    expect([second.order.duplicate_of_order_id, second.memberships.length, second.byAccount.customer_payments]).toEqual([toForever.id, 0, 60_000 - 36_500]);
+    expect((await checkLedger(ctx.db.handle.db)).violations).toEqual([]);
+  });
+
   it('sums the credit exactly and rounds down once; a permanent period is never used up', () => {
     const now = Date.parse('2026-01-11T00:00:00.000Z');
     // A third of 1,000 left (10 of 30 days) is 333.33…, twice: 666.66… → 666, not 333 + 333.
