@@ -154,7 +154,9 @@ async function buildTenant(base: string, name: string): Promise<Tenant> {
 
   const product = expectOk(await client.post(`${c}/products`, { type: 'membership', name: 'VIP', price_minor: 9900, term: 'annual' }), 201);
   const upgradeProduct = expectOk(await client.post(`${c}/products`, { type: 'membership', name: 'VIP forever', price_minor: 29900, term: 'permanent' }), 201);
-  const membership = expectOk(await client.post(`${c}/members/${joined.member.id}/memberships`, { product_id: product.id }), 201);
+  // Granted on a product of its own: the paid order below then starts no renewal paid ahead on this chain.
+  const monthly = expectOk(await client.post(`${c}/products`, { type: 'membership', name: 'Monthly', price_minor: 990, term: 'days', term_days: 30 }), 201);
+  const membership = expectOk(await client.post(`${c}/members/${joined.member.id}/memberships`, { product_id: monthly.id }), 201);
   // A paid order: the member's own purchase, with its ledger entries and membership.
   const orderKey = `${name}-order-1`;
   const order = expectOk(await me.request('POST', '/api/v1/member/orders', { product_id: product.id }, { 'idempotency-key': orderKey }), 201);
