@@ -48,24 +48,20 @@ async function refused(trx: Trx, orderId: string): Promise<AppError> {
   return new AppError('refund_exceeds_remaining', 409, `At most ${left} (minor units) is left to refund`, undefined, { remaining_minor: left });
 }
 
+/** A new refund row of the order, in the order's currency. */
+const refundRow = (
+  order: OrderRow,
+  r: Pick<RefundRow, 'amount_minor' | 'reason' | 'idempotency_key' | 'request_hash' | 'provider_ref' | 'actor_user_id' | 'status' | 'settled_at'>,
+  at: string,
+): RefundRow => ({ id: newId('rfd'), community_id: order.community_id, order_id: order.id, currency: order.currency, created_at: at, failure_reason: null, ...r });
+
 /** Step one: claims the amount (never more than is left) and records the refund as pending. */
 export async function claimRefund(trx: Trx, order: OrderRow, r: RefundAsk, at: string): Promise<RefundRow> {
-  const row: RefundRow = {
-    id: newId('rfd'),
-    community_id: order.community_id,
-    order_id: order.id,
-    amount_minor: r.amountMinor,
-    currency: order.currency,
-    reason: r.reason,
-    idempotency_key: r.idempotencyKey,
-    request_hash: r.requestHash,
-    provider_ref: null,
-    actor_user_id: r.actorUserId,
-    created_at: at,
-    status: 'pending',
-    settled_at: null,
-    failure_reason: null,
-  };
+  const row = refundRow(
+    order,
+    { amount_minor: r.amountMinor, reason: r.reason, idempotency_key: r.idempotencyKey, request_hash: r.requestHash, provider_ref: null, actor_user_id: r.actorUserId, status: 'pending', settled_at: null },
+    at,
+  );
   // The refund row first, then the order row: the lock order of completing and failing refunds too
   // (on PostgreSQL a twin insert of the same key waits for the completion of the first refund,
   // which must not wait for the twin's lock on the order).
@@ -123,22 +119,11 @@ export async function failRefund(trx: Trx, order: OrderRow, refund: RefundRow, r
 /** A refund made at the provider, not asked for here: recorded as succeeded at once, if it fits. */
 export async function recordProviderRefund(trx: Trx, order: OrderRow, r: { amountMinor: number; providerRef: string }, at: string): Promise<void> {
   if (!(await settleRefundAmount(trx, order.id, r.amountMinor, false, at))) throw await refused(trx, order.id);
-  const row: RefundRow = {
-    id: newId('rfd'),
-    community_id: order.community_id,
-    order_id: order.id,
-    amount_minor: r.amountMinor,
-    currency: order.currency,
-    reason: 'refunded at the provider',
-    idempotency_key: null,
-    request_hash: null,
-    provider_ref: r.providerRef,
-    actor_user_id: null,
-    created_at: at,
-    status: 'succeeded',
-    settled_at: at,
-    failure_reason: null,
-  };
+  const row = refundRow(
+    order,
+    { amount_minor: r.amountMinor, reason: 'refunded at the provider', idempotency_key: null, request_hash: null, provider_ref: r.providerRef, actor_user_id: null, status: 'succeeded', settled_at: at },
+    at,
+  );
   await insertRefund(trx, row);
   await refundEffects(trx, order, row, at);
 }
