@@ -29,7 +29,11 @@ interface Ev {
 
 const evArb = fc.record({
   type: fc.constantFrom(...TYPES),
-  at: fc.integer({ min: 0, max: 3 * 24 * 60 - 1 }).map((min) => BASE + min * 60_000),
+  at: fc.oneof(
+    fc.integer({ min: 0, max: 3 * 24 * 60 - 1 }).map((min) => BASE + min * 60_000),
+    // Within 40 minutes of a local midnight (18:30Z), where UTC hours straddle two local days.
+    fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: -40, max: 39 })).map(([d, min]) => BASE + (d * 24 * 60 + 6 * 60 + 30 + min) * 60_000),
+  ),
   member: fc.option(fc.constantFrom(...MEMBERS), { freq: 8 }),
   group: fc.constantFrom(...GROUPS),
   to: fc.option(fc.constantFrom(...MEMBERS), { freq: 3 }),
