@@ -276,6 +276,8 @@ describeEachDialect('bad input: write endpoints reject unknown fields and wrong 
     expect([limit.status, fieldsOf(limit)]).toEqual([400, ['query.limit']]);
     const metrics = await w.owner.get(`${c}/metrics?from=2026-01-01&to=2026-13-01`);
     expect([metrics.status, metrics.body.code, fieldsOf(metrics)]).toEqual([400, 'validation_failed', ['query.to']]);
+    const kpis = await w.owner.get(`${c}/analytics/kpis?from=2026-01-01&to=2026-02-01&split=planet`);
+    expect([kpis.status, kpis.body.code, fieldsOf(kpis)]).toEqual([400, 'validation_failed', ['query.split']]);
   });
 
   it('checks access before input: a stranger learns nothing about the body schema', async () => {

@@ -53,10 +53,10 @@ function reference(events: Ev[]) {
     if (!memberDays.has(k)) memberDays.set(k, { engagement: 0, messages: 0, posts: 0, replies: 0, reactions: 0, check_ins: 0, attended: 0, replies_received: 0, reactions_received: 0, negative_received: 0, reports_received: 0, ads: 0 });
     return memberDays.get(k)!;
   };
-  const days = new Map<string, Record<string, number> & { active: Set<string> }>();
+  const days = new Map<string, { counts: Record<string, number>; active: Set<string> }>();
   const dayRow = (day: string, dim: string, key: string) => {
     const k = `${day}|${dim}|${key}`;
-    if (!days.has(k)) days.set(k, { link_visits: 0, joins: 0, leaves: 0, engagement: 0, messages: 0, member_replies: 0, ads: 0, orders_paid: 0, gmv_minor: 0, refunds_minor: 0, active: new Set() });
+    if (!days.has(k)) days.set(k, { counts: { link_visits: 0, joins: 0, leaves: 0, engagement: 0, messages: 0, member_replies: 0, ads: 0, orders_paid: 0, gmv_minor: 0, refunds_minor: 0 }, active: new Set() });
     return days.get(k)!;
   };
   for (const e of events) {
@@ -80,13 +80,13 @@ function reference(events: Ev[]) {
     if (e.type === 'message_reported') continue;
     // No members rows exist: group keys are the event's group, other dims have the key ''.
     for (const [dim, key] of [['all', ''], ['group', g]] as const) {
-      const d = dayRow(day, dim, key);
+      const { counts: d, active } = dayRow(day, dim, key);
       if (e.type === 'link_visited') d.link_visits!++;
       if (e.type === 'joined') d.joins!++;
       if (e.type === 'left') d.leaves!++;
       if (ENGAGEMENT.includes(e.type) && e.member) {
         d.engagement!++;
-        d.active.add(e.member);
+        active.add(e.member);
       }
       if (e.type === 'message') d.messages!++;
       if (e.type === 'reply' && e.member && e.to && e.to !== e.member) d.member_replies!++;
@@ -100,7 +100,7 @@ function reference(events: Ev[]) {
     const [day, member_id, group_id] = k.split('|');
     return { day, member_id, group_id, ...v };
   });
-  const ddays = [...days].map(([k, { active, ...v }]) => {
+  const ddays = [...days].map(([k, { active, counts: v }]) => {
     const [day, dim, key] = k.split('|');
     return { day, dim, key, ...v, active_members: active.size };
   });
