@@ -13,3 +13,4 @@ export * from './schemas/events.js';
 export * from './schemas/orders.js';
 export * from './schemas/metrics.js';
 export * from './schemas/memberships.js';
+export * from './schemas/analytics-classify.js';

@@ -367,6 +367,13 @@ export interface EventsTable {
   recorded_at: Timestamp;
 }
 
+/** A community's analytics thresholds (AnalyticsSettings); no row means the defaults. */
+export interface AnalyticsSettingsTable {
+  community_id: string;
+  settings: JsonColumn;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -393,4 +400,5 @@ export interface Database {
   ledger_entries: LedgerEntriesTable;
   api_keys: ApiKeysTable;
   events: EventsTable;
+  analytics_settings: AnalyticsSettingsTable;
 }
