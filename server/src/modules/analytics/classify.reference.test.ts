@@ -219,6 +219,7 @@ describeEachDialect('member classification, churn risk and group health match a 
     for (const d of [10, 11, 12, 13]) await ev('message', F, march(d), { is_ad: true });
     await ev('message', F, march(14));
     await ev('message', G, march(15));
+    await ev('reply', G, march(28), { to: F });
     await ev('post', G, '2026-03-31T16:30:00Z'); // 00:30 on 1 April in Shanghai: outside March
     at('2026-03-25T02:00:00Z');
     await pay(G, monthly, 'monthly', 'g-month'); // expires 2026-04-24 … outside the window of 31 March
