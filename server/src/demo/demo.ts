@@ -316,9 +316,9 @@ export async function createDemo(
     const rows: Insertable<EventsTable>[] = [];
     const recorded = new Date(start + days * DAY).toISOString();
     const end = start + days * DAY;
-    // 北京分会 has gone quiet for the last three weeks (a dead group, 死群); in 4群 some members post ads (广告群).
+    // 北京分会 has gone quiet for the last three weeks (a dead group, 死群); in 1群 some members post ads (广告群).
     const quietFrom = end - 21 * DAY;
-    const adGroupId = general[3]!.id;
+    const adGroupId = general[0]!.id;
     const byRole = new Map<Role, typeof engagement>();
     for (const e of engagement) {
       const role = roleOf.get(e.member) ?? 'observer';

@@ -1,4 +1,3 @@
-import { DateTime } from 'luxon';
 import type { ChurnRiskOut, ChurnRiskQuery } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
 import { notFound } from '../../lib/errors.js';
@@ -14,7 +13,7 @@ const msOrNull = (iso: string | null) => (iso === null ? null : Date.parse(iso))
 export async function communityChurnRisk(deps: Deps, communityId: string, q: ChurnRiskQuery): Promise<ChurnRiskOut> {
   const community = await findCommunityById(deps.db, communityId);
   if (!community) throw notFound('community');
-  const at = localDay(q.as_of, community.time_zone, 'query.as_of').plus({ days: 1 }) as DateTime;
+  const at = localDay(q.as_of, community.time_zone, 'query.as_of').plus({ days: 1 });
   const atIso = at.toUTC().toISO()!;
   const [{ settings }, names, spans, memberships, failures, events] = await Promise.all([
     analyticsSettings(deps, communityId),
