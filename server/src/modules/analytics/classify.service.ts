@@ -77,15 +77,14 @@ const cell = (v: unknown) => {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
-/** One line per member: level, archetype and every criterion's value (met or not), then the reason. */
+/** One line per member: level, paid, every criterion's value (engagement_score among them), archetype and its reason. */
 export function membersCsv(out: MembersOut): string {
-  const head = ['member_id', 'display_name', 'level', 'criteria_met', 'engagement_score', 'paid', ...FAN_CRITERIA, 'archetype', 'archetype_reason'];
+  const head = ['member_id', 'display_name', 'level', 'criteria_met', 'paid', ...FAN_CRITERIA, 'archetype', 'archetype_reason'];
   const rows = out.members.map((m) => [
     m.member_id,
     m.display_name,
     m.level,
     m.criteria_met,
-    m.engagement_score,
     m.paid,
     ...FAN_CRITERIA.map((k) => m.criteria.find((c) => c.key === k)!.value),
     m.archetype,
