@@ -10,13 +10,13 @@ import { ensureCommunityBySlug, findCommunityBySlug } from '../../server/src/mod
 import { importOrdersCsv, ImportFileError, IMPORT_COLUMNS, type ImportColumn } from '../../server/src/importers/orders-csv/index.js';
 import type { Deps } from '../../server/src/lib/deps.js';
 import { communityMetrics } from '../../server/src/modules/metrics/index.js';
-import { rebuildRollups } from '../../server/src/modules/analytics/index.js';
+import { classifyCommunityMembers, membersCsv, rebuildRollups } from '../../server/src/modules/analytics/index.js';
 import { AppError } from '../../server/src/lib/errors.js';
 import { createApiKey } from '../../server/src/modules/apikeys/index.js';
 import { checkLedger } from '../../server/src/modules/orders/index.js';
 import { runMembershipJobs } from '../../server/src/modules/memberships/index.js';
 import { systemClock } from '../../server/src/lib/clock.js';
-import { ApiScope, MetricsQuery, type MetricsOut } from '../../contracts/src/index.js';
+import { ApiScope, MembersQuery, MetricsQuery, type MembersOut, type MetricsOut } from '../../contracts/src/index.js';
 
 const program = new Command();
 program.name('yutang').description('Yutang (鱼塘): run an online community as a business').showHelpAfterError();
@@ -159,6 +159,51 @@ program
       try {
         const m = await communityMetrics(deps, community.id, query.data);
         console.log(opts.json ? JSON.stringify(m) : metricsTable(m));
+      } catch (err) {
+        if (err instanceof AppError && err.errors?.length) throw new Error(err.errors.map((e) => `--${e.field.replace(/^query\./, '')}: ${e.message}`).join('; '));
+        throw err;
+      }
+    }),
+  );
+
+/** The classification as a table: one line per member, then the summary with progress to the true-fan goal. */
+function membersTable(m: MembersOut): string {
+  const rows = m.members.map((x) => [x.display_name || x.member_id, x.level, `${x.criteria_met}/${x.criteria.length}`, String(x.engagement_score), x.paid ? 'paid' : '-', x.archetype, x.archetype_reason]);
+  const head = ['member', 'level', 'met', 'score', 'paid', 'archetype', 'reason'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  const s = m.summary;
+  return [
+    `Members ${m.period.from} → ${m.period.to} (to exclusive), ${m.time_zone}, definitions ${m.metrics_version}`,
+    line(head),
+    ...rows.map(line),
+    `${s.members} members: ${s.levels.true_fan} true fans, ${s.levels.fan} fans, ${s.levels.user} users; ` +
+      Object.entries(s.archetypes).map(([k, v]) => `${k} ${v}`).join(', '),
+    `True fans ${s.true_fans.count} / ${s.true_fans.goal.toLocaleString('en-US')} (${(s.true_fans.progress * 100).toFixed(1)}%), ${s.unpaid_true_fans.length} of them unpaid`,
+  ].join('\n');
+}
+
+program
+  .command('members')
+  .description('Member analytics')
+  .command('classify')
+  .description('Engagement score, fan level and archetype of each member for [from, to) (see docs/analytics.md)')
+  .requiredOption('--community <slug>', 'community slug (created with defaults if it does not exist)')
+  .option('--from <date>', 'first day, YYYY-MM-DD (default: 30 days before --to)')
+  .option('--to <date>', 'day after the last, YYYY-MM-DD (default: tomorrow, UTC)')
+  .option('--json', 'print one JSON object, identical to the API response body')
+  .option('--csv', 'print CSV, identical to the API with format=csv')
+  .action(async (opts: { community: string; from?: string; to?: string; json?: boolean; csv?: boolean }) =>
+    withDatabase(async (handle, config) => {
+      const deps = { db: handle.db, clock: systemClock, config };
+      const to = opts.to ?? new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+      const from = opts.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 30 * 86_400_000).toISOString().slice(0, 10);
+      const query = MembersQuery.safeParse({ from, to });
+      if (!query.success) throw new Error(query.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; '));
+      const community = await communityFor(deps, opts.community);
+      try {
+        const m = await classifyCommunityMembers(deps, community.id, query.data);
+        console.log(opts.json ? JSON.stringify(m) : opts.csv ? membersCsv(m).trimEnd() : membersTable(m));
       } catch (err) {
         if (err instanceof AppError && err.errors?.length) throw new Error(err.errors.map((e) => `--${e.field.replace(/^query\./, '')}: ${e.message}`).join('; '));
         throw err;

@@ -14,3 +14,4 @@ export * from './schemas/orders.js';
 export * from './schemas/metrics.js';
 export * from './schemas/analytics-kpis.js';
 export * from './schemas/memberships.js';
+export * from './schemas/analytics-classify.js';

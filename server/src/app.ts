@@ -26,6 +26,7 @@ import { checkoutRoutes, orderRoutes, webhookRoutes } from './modules/orders/ind
 import { publicRoutes } from './modules/public/public.routes.js';
 import { metricsRoutes } from './modules/metrics/index.js';
 import { kpisRoutes } from './modules/analytics/index.js';
+import { churnRoutes, classifyRoutes, groupHealthRoutes } from './modules/analytics/index.js';
 import { membershipRoutes } from './modules/memberships/index.js';
 import { paymentProviders } from './modules/payments/index.js';
 import { rootPage } from './http/root-page.js';
@@ -113,6 +114,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
   await app.register(orderRoutes(deps));
   await app.register(metricsRoutes(deps));
   await app.register(kpisRoutes(deps));
+  await app.register(classifyRoutes(deps));
+  await app.register(churnRoutes(deps));
+  await app.register(groupHealthRoutes(deps));
   await app.register(checkoutRoutes(deps, limits));
   await app.register(webhookRoutes(deps));
   await app.register(membershipRoutes(deps));

@@ -415,6 +415,13 @@ export interface AnalyticsDirtyTable {
   tx: number;
 }
 
+/** A community's analytics thresholds (AnalyticsSettings); no row means the defaults. */
+export interface AnalyticsSettingsTable {
+  community_id: string;
+  settings: JsonColumn;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -444,4 +451,5 @@ export interface Database {
   analytics_member_days: AnalyticsMemberDaysTable;
   analytics_days: AnalyticsDaysTable;
   analytics_dirty: AnalyticsDirtyTable;
+  analytics_settings: AnalyticsSettingsTable;
 }

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDb, describeEachDialect, openSpansByGroup, type TestDb } from '../test/harness.js';
 import { createDemo, DEMO_SLUG } from './demo.js';
 import { checkLedger } from '../modules/orders/index.js';
+import { DateTime } from 'luxon';
+import { classifyCommunityMembers, communityChurnRisk, communityGroupHealth } from '../modules/analytics/index.js';
 
 /** What a demo looks like, without ids, so two runs can be compared. */
 async function shape(db: TestDb) {
@@ -86,6 +88,21 @@ describeEachDialect('demo community', (dialect) => {
     const trialBuyers = await buyersOf(trial.id);
     const fullBuyers = await buyersOf(trial.trial_of_product_id!);
     expect([...trialBuyers].filter((m) => fullBuyers.has(m)).length).toBeGreaterThan(0);
+    // Analytics of the last 30 days are not degenerate: every archetype, true fans, a dead and an ad group,
+    // members at risk, and the reach of the links.
+    const to = DateTime.now().setZone('Asia/Shanghai').toISODate()!;
+    const from = DateTime.fromISO(to).minus({ days: 30 }).toISODate()!;
+    const classified = await classifyCommunityMembers(a.deps, cid, { from, to });
+    for (const [k, n] of Object.entries(classified.summary.archetypes)) expect(n, k).toBeGreaterThan(0);
+    expect(classified.summary.levels.true_fan).toBeGreaterThan(0);
+    expect(classified.summary.levels.fan).toBeGreaterThan(0);
+    const health = await communityGroupHealth(a.deps, cid, { from, to });
+    // Groups the link has not filled yet are dead too; of the groups with members, only the quiet one.
+    expect(health.groups.filter((g) => g.dead && g.period_members > 0).map((g) => g.name)).toEqual(['北京分会']);
+    expect(health.groups.filter((g) => g.ad_group).map((g) => g.name)).toEqual(['鱼塘读书会1群']);
+    const risk = await communityChurnRisk(a.deps, cid, { as_of: DateTime.fromISO(to).minus({ days: 1 }).toISODate()! });
+    expect(new Set(risk.members.flatMap((m) => m.reasons.map((r) => r.kind)))).toEqual(new Set(['inactive', 'expiring', 'declining']));
+    for (const t of ['reply', 'reaction', 'post', 'check_in', 'event_attended', 'message', 'message_reported', 'link_visited']) expect(count(t), t).toBeGreaterThan(0);
     const ledger = await checkLedger(q);
     expect(ledger.violations).toEqual([]);
     expect(ledger.paid_orders).toBeGreaterThan(0);

@@ -10,7 +10,7 @@ import { encodeJson } from '../db/codecs.js';
 import { DEFAULT_RENEWAL_GRACE_DAYS } from '../../../contracts/src/index.js';
 import { assignStaff, createCommunity, findCommunityBySlug } from '../modules/communities/index.js';
 import { createGroup } from '../modules/groups/index.js';
-import { createLink, type EntryLink } from '../modules/links/index.js';
+import { createLink, recordVisit, type EntryLink } from '../modules/links/index.js';
 import { joinThroughLink, leave, memberInviteLink, onboardingStep, reviewApplication } from '../modules/members/index.js';
 import { createProduct } from '../modules/products/index.js';
 import { checkoutToken, createOrder, payAtCheckout, refundOrder } from '../modules/orders/index.js';
@@ -36,6 +36,7 @@ const CHANNELS = [
 ];
 
 type Action = { at: number; run: () => Promise<void> };
+type Role = 'leader' | 'supporter' | 'learner' | 'opponent' | 'observer';
 
 /** A time-ordered queue of things that happen in the demo's simulated 180 days. */
 class Timeline {
@@ -220,6 +221,13 @@ export async function createDemo(
 
     const timeline = new Timeline();
     const active: string[] = [];
+    /** Each member's part in the conversation (seed 004's archetypes), drawn when they arrive. */
+    const roleOf = new Map<string, Role>();
+    // People who open a channel link and never apply: the reach at the top of the funnel.
+    for (let v = 0; v < people; v++) {
+      const link = weighted(links, CHANNELS.map((c) => c.weight));
+      timeline.add(start + Math.floor(days * Math.sqrt(rng())) * DAY + 7 * HOUR + Math.floor(rng() * 15 * HOUR), () => recordVisit(deps, link, { visitor_id: `demo_visitor_${v}` }));
+    }
     const engagement: { member: string; group: string | null; from: number; to: number }[] = [];
     let joined = 0;
     let done = 0;
@@ -233,15 +241,22 @@ export async function createDemo(
         const city = weighted(CITIES, CITY_WEIGHTS);
         const industry = pick(INDUSTRIES);
         const name = pick(SURNAMES) + pick(GIVEN) + (rng() < 0.5 ? pick(GIVEN) : '');
-        let code = weighted(links, CHANNELS.map((c) => c.weight)).code;
+        const channelLink = weighted(links, CHANNELS.map((c) => c.weight));
+        let code = channelLink.code;
         if (active.length > 20 && rng() < 0.15) {
-          code = (await memberInviteLink(deps, community.id, pick(active))).code;
+          // Opinion leaders bring more of their friends than others do.
+          const leaders = active.filter((m) => roleOf.get(m) === 'leader');
+          code = (await memberInviteLink(deps, community.id, leaders.length && rng() < 0.5 ? pick(leaders) : pick(active))).code;
+        } else {
+          await recordVisit(deps, channelLink, { visitor_id: `wx_demo_${p}` });
         }
         const answer = rng() < 0.08 ? '看看' : pick(REASONS);
         const out = await joinThroughLink(deps, code, { name, external_id: `wx_demo_${p}`, profile: { city, industry }, answers: { reason: answer } }, null);
         const onJoined = (at0: number) => {
           joined++;
           active.push(out.memberId);
+          const r = rng();
+          roleOf.set(out.memberId, r < 0.07 ? 'leader' : r < 0.3 ? 'supporter' : r < 0.55 ? 'learner' : r < 0.59 ? 'opponent' : 'observer');
           shop(out.memberId, p, at0);
           if (rng() < 0.88) {
             const steps = at0 + Math.floor(rng() * 6 * HOUR) + 10 * 60_000;
@@ -301,27 +316,89 @@ export async function createDemo(
     }
     const rows: Insertable<EventsTable>[] = [];
     const recorded = new Date(start + days * DAY).toISOString();
+    const end = start + days * DAY;
+    // 北京分会 has gone quiet for the last three weeks (a dead group, 死群); in 1群 some members post ads (广告群).
+    const quietFrom = end - 21 * DAY;
+    const adGroupId = general[0]!.id;
+    const byRole = new Map<Role, typeof engagement>();
     for (const e of engagement) {
-      const keen = rng();
-      const perDay = keen < 0.3 ? 0.02 : keen < 0.8 ? 0.15 : 0.6;
+      const role = roleOf.get(e.member) ?? 'observer';
+      byRole.set(role, [...(byRole.get(role) ?? []), e]);
+    }
+    /** Another member who is a member at t, preferring a role; null when none is found quickly. */
+    const someone = (t: number, self: string, prefer: Role | null) => {
+      for (let k = 0; k < 8; k++) {
+        const pool = prefer && k < 4 ? (byRole.get(prefer) ?? engagement) : engagement;
+        const c = pool[Math.floor(rng() * pool.length)];
+        if (c && c.member !== self && c.from <= t && t < c.to) return c.member;
+      }
+      return null;
+    };
+    const push = (type: string, e: (typeof engagement)[number], t: number, props: Record<string, unknown> = {}) => {
+      if (e.group === beijing.id && t >= quietFrom) return;
+      rows.push({
+        community_id: community.id,
+        type,
+        occurred_at: new Date(t).toISOString(),
+        member_id: e.member,
+        group_id: e.group,
+        entry_link_id: null,
+        channel: null,
+        referrer_member_id: null,
+        actor_user_id: null,
+        props: encodeJson({ demo: true, ...props }),
+        recorded_at: recorded,
+      });
+    };
+    const PER_DAY: Record<Role, number> = { leader: 0.6, supporter: 0.45, learner: 0.35, opponent: 0.35, observer: 0.02 };
+    for (const e of engagement) {
+      const role = roleOf.get(e.member) ?? 'observer';
+      const spammer = e.group === adGroupId && rng() < 0.3;
       const span = Math.max(0, Math.floor((e.to - e.from) / DAY));
       for (let d = 0; d < span; d++) {
-        if (rng() >= perDay) continue;
-        const t = e.from + d * DAY + Math.floor(rng() * DAY);
-        if (t >= e.to) continue;
-        rows.push({
-          community_id: community.id,
-          type: rng() < 0.55 ? 'check_in' : 'message',
-          occurred_at: new Date(t).toISOString(),
-          member_id: e.member,
-          group_id: e.group,
-          entry_link_id: null,
-          channel: null,
-          referrer_member_id: null,
-          actor_user_id: null,
-          props: encodeJson({ demo: true }),
-          recorded_at: recorded,
-        });
+        if (spammer && rng() < 0.5) {
+          const t = e.from + d * DAY + Math.floor(rng() * DAY);
+          if (t < e.to) push('message', e, t, { is_ad: true });
+        }
+        if (rng() >= PER_DAY[role]) continue;
+        const n = 1 + Math.floor(rng() * (role === 'observer' ? 1 : 3));
+        for (let k = 0; k < n; k++) {
+          const t = e.from + d * DAY + Math.floor(rng() * DAY);
+          if (t >= e.to) continue;
+          const r = rng();
+          const to = (prefer: Role | null) => someone(t, e.member, prefer);
+          if (role === 'leader') {
+            if (r < 0.45) push('message', e, t);
+            else if (r < 0.65) push('post', e, t);
+            else {
+              const target = to(null);
+              if (target) push('reply', e, t, { to_member_id: target });
+            }
+          } else if (role === 'supporter') {
+            const target = to(rng() < 0.6 ? 'leader' : null);
+            if (r < 0.1 || !target) push('message', e, t);
+            else push(r < 0.5 ? 'reply' : 'reaction', e, t, { to_member_id: target });
+          } else if (role === 'learner') {
+            if (r < 0.5) push('check_in', e, t);
+            else if (r < 0.62) push('event_attended', e, t);
+            else if (r < 0.95) push('message', e, t, { question: true });
+            else {
+              const target = to('leader');
+              if (target) push('reply', e, t, { to_member_id: target });
+            }
+          } else if (role === 'opponent') {
+            push('message', e, t);
+            // Others push back: a 👎, sometimes a report to the staff.
+            const critic = to(null);
+            const criticSpan = critic && engagement.find((x) => x.member === critic);
+            if (criticSpan && rng() < 0.6) push('reaction', criticSpan, t + 10 * 60_000, { to_member_id: e.member, negative: true });
+            if (criticSpan && rng() < 0.25) push('message_reported', criticSpan, t + 20 * 60_000, { to_member_id: e.member });
+          } else {
+            const target = r < 0.4 ? to(null) : null;
+            if (target) push('reaction', e, t, { to_member_id: target });
+            else push('check_in', e, t);
+          }
+        }
       }
     }
     rows.sort((a, b) => a.occurred_at.localeCompare(b.occurred_at));
@@ -332,7 +409,7 @@ export async function createDemo(
         await markRollupHours(trx, community.id, batch.map((r) => r.occurred_at));
       });
     }
-    log(`Demo: 100% (${joined} joined, ${orders} orders, ${rows.length} reading events, ${done} steps)`);
+    log(`Demo: 100% (${joined} joined, ${orders} orders, ${rows.length} engagement events, ${done} steps)`);
     return { slug: DEMO_SLUG, members: joined };
   } finally {
     handle.sqlite?.pragma('synchronous = FULL');

@@ -67,6 +67,7 @@ const bodyCases = (w: World): Record<string, BodyCase> => ({
   'POST /api/v1/workspaces/:workspaceId/communities': { valid: { name: 'Readers', slug: 'readers', type: 'knowledge' }, wrong: ['slug', 42] },
   'PATCH /api/v1/communities/:communityId': { valid: { name: 'Renamed', renewal_grace_days: 14 }, wrong: ['renewal_grace_days', '14'] },
   'PUT /api/v1/communities/:communityId/threshold': { valid: { mode: 'any', criteria: [{ type: 'free' }] }, wrong: ['criteria', { type: 'free' }] },
+  'PUT /api/v1/communities/:communityId/analytics/settings': { valid: { churn: { inactive_days: 21 } }, wrong: ['churn', 'three weeks'] },
   'POST /api/v1/communities/:communityId/staff': { valid: { email: 'owner@example.com', role: 'leader' }, wrong: ['role', 5] },
   'POST /api/v1/communities/:communityId/groups': { valid: { name: '新群', capacity: 10 }, wrong: ['capacity', 'ten'] },
   'PATCH /api/v1/communities/:communityId/groups/:groupId': { valid: { name: '改名', archived: true }, wrong: ['archived', 'yes'] },
@@ -278,6 +279,23 @@ describeEachDialect('bad input: write endpoints reject unknown fields and wrong 
     expect([metrics.status, metrics.body.code, fieldsOf(metrics)]).toEqual([400, 'validation_failed', ['query.to']]);
     const kpis = await w.owner.get(`${c}/analytics/kpis?from=2026-01-01&to=2026-02-01&split=planet`);
     expect([kpis.status, kpis.body.code, fieldsOf(kpis)]).toEqual([400, 'validation_failed', ['query.split']]);
+    const analytics: [string, string][] = [
+      [`${c}/analytics/members?from=2026-01-01&to=2026-13-01`, 'query.to'],
+      [`${c}/analytics/members?from=2026-01-01&to=2026-02-01&level=vip`, 'query.level'],
+      [`${c}/analytics/members?from=2026-01-01&to=2026-02-01&archetype=troll`, 'query.archetype'],
+      [`${c}/analytics/members?from=2026-02-01&to=2026-01-01`, 'query.to'],
+      [`${c}/analytics/churn-risk?as_of=2026-02-30`, 'query.as_of'],
+      [`${c}/analytics/churn-risk`, 'query.as_of'],
+      [`${c}/analytics/group-health?from=2026-1-1&to=2026-02-01`, 'query.from'],
+    ];
+    for (const [path, field] of analytics) {
+      const r = await w.owner.get(path);
+      expect([r.status, r.body.code, fieldsOf(r)], path).toEqual([400, 'validation_failed', [field]]);
+    }
+    const settings = await w.owner.put(`${c}/analytics/settings`, { fan_levels: { true_fan_min_met: 9 } });
+    expect([settings.status, settings.body.code, fieldsOf(settings)]).toEqual([400, 'validation_failed', ['fan_levels.true_fan_min_met']]);
+    const order = await w.owner.put(`${c}/analytics/settings`, { fan_levels: { fan_min_met: 5, true_fan_min_met: 3 } });
+    expect([order.status, fieldsOf(order)]).toEqual([400, ['fan_levels.fan_min_met']]);
   });
 
   it('checks access before input: a stranger learns nothing about the body schema', async () => {

@@ -110,6 +110,9 @@ const idsOf = (t: Tenant): Record<string, string> => ({
 const REQUIRED_QUERIES: Record<string, string> = {
   '/api/v1/communities/:communityId/metrics': '?from=2026-01-01&to=2026-02-01',
   '/api/v1/communities/:communityId/analytics/kpis': '?from=2026-01-01&to=2026-02-01',
+  '/api/v1/communities/:communityId/analytics/members': '?from=2026-01-01&to=2026-02-01',
+  '/api/v1/communities/:communityId/analytics/churn-risk': '?as_of=2026-01-31',
+  '/api/v1/communities/:communityId/analytics/group-health': '?from=2026-01-01&to=2026-02-01',
 };
 
 function fill(url: string, ids: Record<string, string>): string {
@@ -241,6 +244,10 @@ async function apiSnapshot(t: Tenant) {
     `${c}/orders/${t.orderId}`,
     `${c}/metrics?from=2026-01-01&to=2027-01-01`,
     `${c}/analytics/kpis?from=2026-01-01&to=2026-02-01&split=group`,
+    `${c}/analytics/members?from=2026-01-01&to=2027-01-01`,
+    `${c}/analytics/settings`,
+    `${c}/analytics/churn-risk?as_of=2026-12-31`,
+    `${c}/analytics/group-health?from=2026-01-01&to=2027-01-01`,
     `${c}/api-keys`,
     `${c}/events?limit=1000`,
   ];

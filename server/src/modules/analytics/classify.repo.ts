@@ -1,0 +1,95 @@
+import type { Db } from '../../db/kysely.js';
+import { encodeJson, flag, json } from '../../db/codecs.js';
+import { ENGAGEMENT_TYPES } from '../../../../contracts/src/index.js';
+import type { EngagementEvent } from './classify.definitions.js';
+
+/**
+ * THE loader of engagement for classification, churn risk and group health: engagement events
+ * (ENGAGEMENT_TYPES) and `message_reported` of a community with an actor, occurred in [from, to)
+ * (from null: since the beginning). To be switched to the daily rollups (analytics_member_days).
+ */
+export async function loadEngagement(db: Db, communityId: string, from: string | null, to: string): Promise<EngagementEvent[]> {
+  let q = db
+    .selectFrom('events')
+    .select(['type', 'member_id', 'group_id', 'occurred_at', 'props'])
+    .where('community_id', '=', communityId)
+    .where('type', 'in', [...ENGAGEMENT_TYPES, 'message_reported'])
+    .where('member_id', 'is not', null)
+    .where('occurred_at', '<', to);
+  if (from !== null) q = q.where('occurred_at', '>=', from);
+  const rows = await q.execute();
+  return rows.map((r) => {
+    const p = json<Record<string, unknown> | null>(r.props) ?? {};
+    return {
+      type: r.type,
+      member_id: r.member_id!,
+      group_id: r.group_id,
+      at: Date.parse(r.occurred_at),
+      to_member_id: typeof p.to_member_id === 'string' ? p.to_member_id : null,
+      negative: p.negative === true,
+      is_ad: p.is_ad === true,
+    };
+  });
+}
+
+export const findSpans = (db: Db, communityId: string) =>
+  db.selectFrom('member_spans').select(['member_id', 'group_id', 'joined_at', 'left_at', 'referrer_member_id']).where('community_id', '=', communityId).execute();
+
+export const findMemberNames = async (db: Db, communityId: string) =>
+  new Map((await db.selectFrom('members').select(['id', 'display_name']).where('community_id', '=', communityId).execute()).map((m) => [m.id, m.display_name]));
+
+/** Orders that were paid (refunded since or not), with whether their product is a membership. */
+export const findPaidOrderKinds = (db: Db, communityId: string) =>
+  db
+    .selectFrom('orders')
+    .innerJoin('products', 'products.id', 'orders.product_id')
+    .select(['orders.member_id', 'orders.product_id', 'orders.paid_at', 'products.type'])
+    .where('orders.community_id', '=', communityId)
+    .where('orders.paid_at', 'is not', null)
+    .where('orders.status', 'in', ['paid', 'partially_refunded', 'refunded'])
+    .execute();
+
+export const findGroups = (db: Db, communityId: string) =>
+  db.selectFrom('groups').select(['id', 'name', 'capacity', 'seated_count', 'created_at']).where('community_id', '=', communityId).execute();
+
+/** Order memberships with their chain's auto-renew and whether a pending order renews them. */
+export async function findChurnMemberships(db: Db, communityId: string) {
+  const [rows, chains, pending] = await Promise.all([
+    db
+      .selectFrom('memberships')
+      .select(['id', 'member_id', 'product_id', 'created_at', 'expires_at', 'revoked_at', 'ended_at', 'cancelled_at', 'past_due_since'])
+      .where('community_id', '=', communityId)
+      .where('source', '=', 'order')
+      .execute(),
+    db.selectFrom('membership_chains').select(['member_id', 'product_id', 'auto_renew']).where('community_id', '=', communityId).execute(),
+    db.selectFrom('orders').select('renews_membership_id').where('community_id', '=', communityId).where('status', '=', 'pending').where('renews_membership_id', 'is not', null).execute(),
+  ]);
+  const auto = new Set(chains.filter((c) => flag(c.auto_renew)).map((c) => `${c.member_id} ${c.product_id}`));
+  const open = new Set(pending.map((o) => o.renews_membership_id!));
+  return rows.map((m) => ({ ...m, auto_renew: auto.has(`${m.member_id} ${m.product_id}`), open_renewal_order: open.has(m.id) }));
+}
+
+export async function findRenewalFailures(db: Db, communityId: string, to: string) {
+  const rows = await db
+    .selectFrom('events')
+    .select(['member_id', 'occurred_at', 'props'])
+    .where('community_id', '=', communityId)
+    .where('type', '=', 'renewal_payment_failed')
+    .where('member_id', 'is not', null)
+    .where('occurred_at', '<', to)
+    .execute();
+  return rows.map((r) => {
+    const p = json<Record<string, unknown> | null>(r.props) ?? {};
+    return { member_id: r.member_id!, membership_id: typeof p.membership_id === 'string' ? p.membership_id : null, at: Date.parse(r.occurred_at) };
+  });
+}
+
+export const findAnalyticsSettings = (db: Db, communityId: string) =>
+  db.selectFrom('analytics_settings').select(['settings', 'updated_at']).where('community_id', '=', communityId).executeTakeFirst();
+
+export const saveAnalyticsSettings = (db: Db, communityId: string, settings: unknown, at: string) =>
+  db
+    .insertInto('analytics_settings')
+    .values({ community_id: communityId, settings: encodeJson(settings), updated_at: at })
+    .onConflict((oc) => oc.column('community_id').doUpdateSet({ settings: encodeJson(settings), updated_at: at }))
+    .execute();

@@ -1,0 +1,94 @@
+import { DateTime } from 'luxon';
+import { AnalyticsSettings, FAN_CRITERIA, type AnalyticsSettingsOut, type MembersOut, type MembersQuery } from '../../../../contracts/src/index.js';
+import type { Deps } from '../../lib/deps.js';
+import { json } from '../../db/codecs.js';
+import { invalid, notFound } from '../../lib/errors.js';
+import { findCommunityById } from '../communities/index.js';
+import { METRICS_VERSION } from '../metrics/index.js';
+import { classifyMembers } from './classify.definitions.js';
+import { findAnalyticsSettings, findMemberNames, findPaidOrderKinds, findSpans, loadEngagement, saveAnalyticsSettings } from './classify.repo.js';
+
+/** Local midnight of a YYYY-MM-DD date in a time zone, or a field error naming `field`. */
+export function localDay(date: string, zone: string, field: string): DateTime {
+  const d = DateTime.fromISO(date, { zone });
+  if (!d.isValid) throw invalid(field, `${date} is not a calendar date`);
+  return d.startOf('day');
+}
+
+/** The community and its period [from, to) as instants, with the helpers the definitions need. */
+export async function periodOf(deps: Deps, communityId: string, q: { from: string; to: string }) {
+  const community = await findCommunityById(deps.db, communityId);
+  if (!community) throw notFound('community');
+  const zone = community.time_zone;
+  const t0 = localDay(q.from, zone, 'query.from');
+  const t1 = localDay(q.to, zone, 'query.to');
+  if (t1 <= t0) throw invalid('query.to', 'to must be a later date than from');
+  return {
+    community,
+    zone,
+    t0: t0.toMillis(),
+    t1: t1.toMillis(),
+    periodDays: Math.round(t1.diff(t0, 'days').days),
+    dayOf: (at: number) => DateTime.fromMillis(at, { zone }).toISODate()!,
+    period: { from: q.from, to: q.to, t0: t0.toUTC().toISO()!, t1: t1.toUTC().toISO()! },
+  };
+}
+
+export async function analyticsSettings(deps: Deps, communityId: string): Promise<AnalyticsSettingsOut> {
+  const row = await findAnalyticsSettings(deps.db, communityId);
+  return { community_id: communityId, settings: AnalyticsSettings.parse(row ? json(row.settings) : {}), updated_at: row?.updated_at ?? null };
+}
+
+/** Replaces the community's thresholds; omitted fields take their defaults. */
+export async function putAnalyticsSettings(deps: Deps, communityId: string, settings: AnalyticsSettings): Promise<AnalyticsSettingsOut> {
+  if (settings.fan_levels.fan_min_met > settings.fan_levels.true_fan_min_met)
+    throw invalid('fan_levels.fan_min_met', 'must not exceed true_fan_min_met');
+  await saveAnalyticsSettings(deps.db, communityId, settings, deps.clock.now().toISOString());
+  return analyticsSettings(deps, communityId);
+}
+
+/** Member classification of [from, to) (classify.definitions.ts); `level`/`archetype` filter the list only. */
+export async function classifyCommunityMembers(deps: Deps, communityId: string, q: Pick<MembersQuery, 'from' | 'to' | 'level' | 'archetype'>): Promise<MembersOut> {
+  const p = await periodOf(deps, communityId, q);
+  const [{ settings }, names, spans, orders, events] = await Promise.all([
+    analyticsSettings(deps, communityId),
+    findMemberNames(deps.db, communityId),
+    findSpans(deps.db, communityId),
+    findPaidOrderKinds(deps.db, communityId),
+    loadEngagement(deps.db, communityId, p.period.t0, p.period.t1),
+  ]);
+  const result = classifyMembers({
+    t0: p.t0,
+    t1: p.t1,
+    periodDays: p.periodDays,
+    dayOf: p.dayOf,
+    names,
+    spans: spans.map((s) => ({ ...s, joined_at: Date.parse(s.joined_at), left_at: s.left_at === null ? null : Date.parse(s.left_at) })),
+    paidOrders: orders.map((o) => ({ member_id: o.member_id, product_id: o.product_id, paid_at: Date.parse(o.paid_at!), membership: o.type === 'membership' })),
+    events,
+    settings,
+  });
+  const members = result.members.filter((m) => (!q.level || m.level === q.level) && (!q.archetype || m.archetype === q.archetype));
+  return { metrics_version: METRICS_VERSION, community_id: communityId, time_zone: p.zone, period: p.period, summary: result.summary, members };
+}
+
+const cell = (v: unknown) => {
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+/** One line per member: level, paid, every criterion's value (engagement_score among them), archetype and its reason. */
+export function membersCsv(out: MembersOut): string {
+  const head = ['member_id', 'display_name', 'level', 'criteria_met', 'paid', ...FAN_CRITERIA, 'archetype', 'archetype_reason'];
+  const rows = out.members.map((m) => [
+    m.member_id,
+    m.display_name,
+    m.level,
+    m.criteria_met,
+    m.paid,
+    ...FAN_CRITERIA.map((k) => m.criteria.find((c) => c.key === k)!.value),
+    m.archetype,
+    m.archetype_reason,
+  ]);
+  return [head, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+}
