@@ -13,3 +13,6 @@ export * from './schemas/events.js';
 export * from './schemas/orders.js';
 export * from './schemas/metrics.js';
 export * from './schemas/memberships.js';
+export * from './schemas/analytics-money-formula.js';
+export * from './schemas/analytics-referrers.js';
+export * from './schemas/analytics-explain.js';
