@@ -276,6 +276,21 @@ describeEachDialect('bad input: write endpoints reject unknown fields and wrong 
     expect([limit.status, fieldsOf(limit)]).toEqual([400, ['query.limit']]);
     const metrics = await w.owner.get(`${c}/metrics?from=2026-01-01&to=2026-13-01`);
     expect([metrics.status, metrics.body.code, fieldsOf(metrics)]).toEqual([400, 'validation_failed', ['query.to']]);
+    const analytics: [string, string][] = [
+      [`${c}/analytics/money-formula?from=2026-02-30&to=2026-03-01`, 'query.from'],
+      [`${c}/analytics/money-formula?from=2026-02-01&to=2026-02-01`, 'query.to'],
+      [`${c}/analytics/referrers?from=2026-02-01`, 'query.to'],
+      [`${c}/analytics/referrers?from=2026-02-01&to=2026-03-01&zzz=1`, 'query.zzz'],
+      [`${c}/metrics/explain?from=2026-02-01&to=2026-03-01`, 'query.metric'],
+      [`${c}/metrics/explain?from=2026-02-01&to=2026-03-01&metric=dau`, 'query.metric'],
+      [`${c}/metrics/explain?from=2026-02-01&to=2026-03-01&metric=gmv&part=total`, 'query.part'],
+      [`${c}/metrics/explain?from=2026-02-01&to=2026-03-01&metric=joins&part=denominator`, 'query.part'],
+      [`${c}/metrics/explain?from=2026-02-01&to=2026-03-01&metric=joins&format=xlsx`, 'query.format'],
+    ];
+    for (const [url, field] of analytics) {
+      const r = await w.owner.get(url);
+      expect([r.status, r.body.code, fieldsOf(r)], url).toEqual([400, 'validation_failed', [field]]);
+    }
   });
 
   it('checks access before input: a stranger learns nothing about the body schema', async () => {

@@ -109,6 +109,9 @@ const idsOf = (t: Tenant): Record<string, string> => ({
 /** Routes whose query string is required: the walk sends a valid one, so only tenancy can refuse. */
 const REQUIRED_QUERIES: Record<string, string> = {
   '/api/v1/communities/:communityId/metrics': '?from=2026-01-01&to=2026-02-01',
+  '/api/v1/communities/:communityId/analytics/money-formula': '?from=2026-01-01&to=2026-02-01',
+  '/api/v1/communities/:communityId/analytics/referrers': '?from=2026-01-01&to=2026-02-01',
+  '/api/v1/communities/:communityId/metrics/explain': '?from=2026-01-01&to=2026-02-01&metric=paying_members',
 };
 
 function fill(url: string, ids: Record<string, string>): string {
@@ -239,6 +242,9 @@ async function apiSnapshot(t: Tenant) {
     `${c}/orders`,
     `${c}/orders/${t.orderId}`,
     `${c}/metrics?from=2026-01-01&to=2027-01-01`,
+    `${c}/analytics/money-formula?from=2026-01-01&to=2027-01-01`,
+    `${c}/analytics/referrers?from=2026-01-01&to=2027-01-01`,
+    `${c}/metrics/explain?from=2026-01-01&to=2027-01-01&metric=period_members`,
     `${c}/api-keys`,
     `${c}/events?limit=1000`,
   ];
