@@ -132,11 +132,13 @@ function referenceLeague(w: World, from: string, to: string) {
     };
   });
   const quartile = (vs: number[]) => vs.map((v) => v > 0 && vs.filter((x) => x > v).length < Math.ceil(vs.length / 4));
-  const topRevenue = quartile(rows.map((r) => r.revenue_minor));
-  const topJoins = quartile(rows.map((r) => r.joins));
-  return rows.map((r, i) => {
+  const inTop = (r: (typeof rows)[number], field: 'revenue_minor' | 'joins') => {
+    const same = rows.filter((x) => x.key.split(':')[0] === r.key.split(':')[0]);
+    return quartile(same.map((x) => x[field]))[same.indexOf(r)];
+  };
+  return rows.map((r) => {
     const leave = (r.group_leave_rate ?? r.leave_rate).value;
-    const verdict = topRevenue[i] && topJoins[i] ? 'reward' : r.joins === 0 && leave !== null && leave >= 0.5 ? 'replace' : 'keep';
+    const verdict = inTop(r, 'revenue_minor') && inTop(r, 'joins') ? 'reward' : r.joins === 0 && leave !== null && leave >= 0.5 ? 'replace' : 'keep';
     return { ...r, verdict };
   });
 }

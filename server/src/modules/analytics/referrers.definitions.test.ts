@@ -13,7 +13,7 @@ const span = (member_id: string, referrer: string | null, joined: string, left: 
 });
 
 describe('referrer league', () => {
-  it('rewards the top quartile of revenue and joins, replaces referrers with no joins whose people leave', () => {
+  it('rewards the top quartile of revenue and joins among referrers of the same kind, replaces referrers with no joins whose people leave', () => {
     const facts: ReferrersFacts = {
       t0: t('2026-02-01T00:00:00Z'),
       t1: t('2026-03-01T00:00:00Z'),

@@ -21,8 +21,8 @@
  *   ÷ (spans covering t0 + spans starting in the period); a move out of the group counts.
  *
  * Ranked by revenue, then joins, then LTV (descending). Verdict:
- * - reward: in the top quartile (rank ≤ ⌈n ÷ 4⌉ among the n rows, ties sharing the best rank, value
- *   > 0) of both revenue and joins;
+ * - reward: in the top quartile (rank ≤ ⌈n ÷ 4⌉ among the n rows of the same kind — members among
+ *   members, staff among staff — ties sharing the best rank, value > 0) of both revenue and joins;
  * - replace: no joins in the period and a leave rate ≥ REPLACE_LEAVE_RATE (group leave rate for
  *   staff with groups);
  * - keep: everyone else.
@@ -158,12 +158,17 @@ export function referrerLeague(f: ReferrersFacts): ReferrerFigures[] {
     };
   });
   rows.sort((a, b) => b.revenue_minor - a.revenue_minor || b.joins - a.joins || (b.ltv.value ?? 0) - (a.ltv.value ?? 0) || (a.kind + a.id < b.kind + b.id ? -1 : 1));
-  const topRevenue = topQuartile(rows.map((r) => r.revenue_minor));
-  const topJoins = topQuartile(rows.map((r) => r.joins));
+  // Quartiles within each kind: members are compared with members, staff with staff.
+  const top = new Map<(typeof rows)[number], boolean>();
+  for (const kind of ['member', 'staff'] as const) {
+    const same = rows.filter((r) => r.kind === kind);
+    const [revenue, joins] = [topQuartile(same.map((r) => r.revenue_minor)), topQuartile(same.map((r) => r.joins))];
+    same.forEach((r, i) => top.set(r, revenue[i]! && joins[i]!));
+  }
   rows.forEach((r, i) => {
     r.rank = i + 1;
     const leave = (r.group_leave_rate ?? r.leave_rate).value;
-    if (topRevenue[i] && topJoins[i]) r.verdict = 'reward';
+    if (top.get(r)) r.verdict = 'reward';
     else if (r.joins === 0 && leave !== null && leave >= REPLACE_LEAVE_RATE) r.verdict = 'replace';
   });
   return rows;
