@@ -123,23 +123,38 @@ export function referrerLeague(f: ReferrersFacts): ReferrerFigures[] {
     }
   }
 
-  const paidIn = (p: Set<string>, t: (at: number) => boolean) =>
-    f.paidOrders.filter((o) => o.currency === f.currency && p.has(o.member_id) && t(o.paid_at)).reduce((s, o) => s + o.amount_minor, 0);
-  const payers = new Set(f.paidOrders.filter((o) => inPeriod(o.paid_at)).map((o) => o.member_id));
+  // Per-person money and per-group span counts, summed per referrer below.
+  const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
+  const [gmvInPeriod, paidBeforeT1, refundedBeforeT1] = [new Map<string, number>(), new Map<string, number>(), new Map<string, number>()];
+  const payers = new Set<string>();
+  for (const o of f.paidOrders) {
+    if (inPeriod(o.paid_at)) payers.add(o.member_id);
+    if (o.currency !== f.currency) continue;
+    if (inPeriod(o.paid_at)) add(gmvInPeriod, o.member_id, o.amount_minor);
+    if (o.paid_at < t1) add(paidBeforeT1, o.member_id, o.amount_minor);
+  }
+  for (const r of f.refunds) if (r.currency === f.currency && r.at < t1) add(refundedBeforeT1, r.member_id, r.amount_minor);
+  const over = (people: Set<string>, m: Map<string, number>) => [...people].reduce((s, p) => s + (m.get(p) ?? 0), 0);
+  const groupSpans = new Map<string, { covering: number; joins: number; leaves: number }>();
+  for (const s of f.spans) {
+    const g = groupSpans.get(s.group_id) ?? { covering: 0, joins: 0, leaves: 0 };
+    if (s.joined_at < t0 && (s.left_at === null || s.left_at >= t0)) g.covering++;
+    if (inPeriod(s.joined_at)) g.joins++;
+    if (s.left_at !== null && inPeriod(s.left_at)) g.leaves++;
+    groupSpans.set(s.group_id, g);
+  }
   const rows = [...keys].map(([key, list]) => {
     const [kind, id] = [key.slice(0, key.indexOf(':')) as 'member' | 'staff', key.slice(key.indexOf(':') + 1)];
     const joined = list.filter((s) => inPeriod(s.start));
     const newPeople = new Set(joined.map((s) => s.member_id));
     const people = new Set(list.map((s) => s.member_id));
-    const refunded = f.refunds.filter((r) => r.currency === f.currency && people.has(r.member_id) && r.at < t1).reduce((s, r) => s + r.amount_minor, 0);
     const atT0 = new Set(list.filter((s) => s.start < t0 && (s.end === null || s.end >= t0)).map((s) => s.member_id));
     const leaves = list.filter((s) => s.end !== null && inPeriod(s.end)).length;
     const groups = groupsOf.get(key);
     let groupLeave: Rate | null = null;
     if (groups) {
-      const spans = f.spans.filter((s) => groups.has(s.group_id));
-      const covering = spans.filter((s) => s.joined_at < t0 && (s.left_at === null || s.left_at >= t0)).length;
-      groupLeave = rate(spans.filter((s) => s.left_at !== null && inPeriod(s.left_at)).length, covering + spans.filter((s) => inPeriod(s.joined_at)).length);
+      const g = [...groups].map((id) => groupSpans.get(id) ?? { covering: 0, joins: 0, leaves: 0 });
+      groupLeave = rate(g.reduce((n, x) => n + x.leaves, 0), g.reduce((n, x) => n + x.covering + x.joins, 0));
     }
     return {
       kind,
@@ -148,9 +163,9 @@ export function referrerLeague(f: ReferrersFacts): ReferrerFigures[] {
       joins: joined.length,
       k: newPeople.size,
       paid_conversion: rate([...newPeople].filter((m) => payers.has(m)).length, newPeople.size),
-      revenue_minor: paidIn(people, inPeriod),
+      revenue_minor: over(people, gmvInPeriod),
       people: people.size,
-      ltv: rate(paidIn(people, (at) => at < t1) - refunded, people.size),
+      ltv: rate(over(people, paidBeforeT1) - over(people, refundedBeforeT1), people.size),
       leave_rate: rate(leaves, atT0.size + joined.length),
       group_leave_rate: groupLeave,
       verdict: 'keep' as ReferrerFigures['verdict'],
