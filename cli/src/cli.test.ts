@@ -132,6 +132,35 @@ describe('yutang CLI', () => {
     expect(bad.err).toContain('--to');
   });
 
+  it('explains a figure and prints the money formula and the referrer league', async () => {
+    const args = ['--community', 'demo-reading-club', '--from', '2026-01-01', '--to', '2027-01-01'];
+    const metrics = JSON.parse((await yutang(['metrics', ...args, '--json'])).out);
+    const paying = await yutang(['metrics', ...args, '--explain', 'paid_rate', '--json']);
+    expect([paying.code, paying.err]).toEqual([0, '']);
+    expect(JSON.parse(paying.out).count).toBe(metrics.paid_rate.numerator);
+    const csv = await yutang(['metrics', ...args, '--explain', 'paid_rate', '--part', 'denominator', '--csv']);
+    const lines = csv.out.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('member_id,display_name,external_id,item,at,amount_minor');
+    expect(lines.length - 1).toBe(metrics.paid_rate.denominator);
+    const bad = await yutang(['metrics', ...args, '--explain', 'joins', '--part', 'denominator']);
+    expect([bad.code, bad.err]).toEqual([1, expect.stringContaining('--part')]);
+    const unknown = await yutang(['metrics', ...args, '--explain', 'dau']);
+    expect([unknown.code, unknown.err]).toEqual([1, expect.stringContaining('--explain')]);
+
+    const formula = await yutang(['analytics', 'money-formula', ...args, '--json']);
+    expect(formula.code).toBe(0);
+    expect(JSON.parse(formula.out).revenue.current).toBe(metrics.gmv.amount_minor);
+    const formulaCsv = await yutang(['analytics', 'money-formula', ...args, '--csv']);
+    expect(formulaCsv.out.trimEnd().split('\r\n').map((l) => l.split(',')[0])).toEqual(['factor', 'reach', 'join_rate', 'paid_conversion', 'arppu']);
+    expect((await yutang(['analytics', 'money-formula', ...args])).out).toContain('Money formula 2026-01-01 → 2027-01-01');
+    const league = await yutang(['analytics', 'referrers', ...args, '--json']);
+    expect(league.code).toBe(0);
+    expect(JSON.parse(league.out).community_k_factor).toEqual(metrics.k_factor);
+    expect((await yutang(['analytics', 'referrers', ...args])).out).toMatch(/^Referrers 2026-01-01/);
+    const badTo = await yutang(['analytics', 'referrers', '--community', 'demo-reading-club', '--from', '2026-02-01', '--to', '2026-01-01']);
+    expect([badTo.code, badTo.err]).toEqual([1, expect.stringContaining('--to')]);
+  });
+
   it('imports orders from CSV into a new community, once, reporting bad lines', async () => {
     const file = join(dir, 'orders.csv');
     writeFileSync(

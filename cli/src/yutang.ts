@@ -10,13 +10,13 @@ import { ensureCommunityBySlug, findCommunityBySlug } from '../../server/src/mod
 import { importOrdersCsv, ImportFileError, IMPORT_COLUMNS, type ImportColumn } from '../../server/src/importers/orders-csv/index.js';
 import type { Deps } from '../../server/src/lib/deps.js';
 import { communityMetrics } from '../../server/src/modules/metrics/index.js';
-import { classifyCommunityMembers, membersCsv, rebuildRollups } from '../../server/src/modules/analytics/index.js';
+import { classifyCommunityMembers, explainCsv, explainMetric, membersCsv, moneyFormula, rebuildRollups, referrers } from '../../server/src/modules/analytics/index.js';
 import { AppError } from '../../server/src/lib/errors.js';
 import { createApiKey } from '../../server/src/modules/apikeys/index.js';
 import { checkLedger } from '../../server/src/modules/orders/index.js';
 import { runMembershipJobs } from '../../server/src/modules/memberships/index.js';
 import { systemClock } from '../../server/src/lib/clock.js';
-import { ApiScope, MembersQuery, MetricsQuery, type MembersOut, type MetricsOut } from '../../contracts/src/index.js';
+import { ApiScope, ExplainQuery, MembersQuery, MetricsQuery, type ExplainOut, type MembersOut, type MetricsOut, type MoneyFormulaOut, type ReferrersOut } from '../../contracts/src/index.js';
 
 const program = new Command();
 program.name('yutang').description('Yutang (鱼塘): run an online community as a business').showHelpAfterError();
@@ -143,26 +143,62 @@ function metricsTable(m: MetricsOut): string {
   return [head, ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join('\n');
 }
 
+type Flags = Record<string, string>;
+const flagOf = (flags: Flags, field: string) => `--${flags[field] ?? field}`;
+
+/** Parses a query from CLI flags, naming bad input by its flag (`--from`, `--explain`, …). */
+function parseFlags<Q>(schema: { safeParse(v: unknown): { success: true; data: Q } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, raw: Record<string, unknown>, flags: Flags = {}): Q {
+  const query = schema.safeParse(raw);
+  if (!query.success) throw new Error(query.error.issues.map((i) => `${flagOf(flags, String(i.path[0]))}: ${i.message}`).join('; '));
+  return query.data;
+}
+
+/** Runs a service call, turning its field errors (`query.to`) into flag errors (`--to`). */
+async function byFlags<T>(run: () => Promise<T>, flags: Flags = {}): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof AppError && err.errors?.length) throw new Error(err.errors.map((e) => `${flagOf(flags, e.field.replace(/^query\./, ''))}: ${e.message}`).join('; '));
+    throw err;
+  }
+}
+
+/** CSV with a header line from plain rows (RFC 4180 quoting). */
+function toCsv(header: string[], rows: (string | number | null)[][]): string {
+  const cell = (v: string | number | null) => (v === null ? '' : /[",\r\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n');
+}
+
+function explainTable(e: ExplainOut): string {
+  const head = `${e.metric} ${e.part}: ${e.count} rows${e.amount_minor === null ? '' : `, ${(e.amount_minor / 100).toFixed(2)} ${e.currency}`} (${e.period.from} → ${e.period.to}, ${e.time_zone}, definitions ${e.metrics_version})`;
+  return [head, ...e.rows.map((r) => `  ${r.member_id}  ${r.display_name ?? ''}${r.external_id ? ` [${r.external_id}]` : ''}${r.item ? `  ${r.item}` : ''}${r.at ? `  ${r.at}` : ''}${r.amount_minor === null ? '' : `  ${r.amount_minor}`}`)].join('\n');
+}
+
 program
   .command('metrics')
-  .description('Core KPIs of a community for [from, to) in its time zone (see docs/metrics.md)')
+  .description('Core KPIs of a community for [from, to) in its time zone (see docs/metrics.md); --explain lists the members behind one figure')
   .requiredOption('--community <slug>', 'community slug (created with defaults if it does not exist)')
   .requiredOption('--from <date>', 'first day, YYYY-MM-DD')
   .requiredOption('--to <date>', 'day after the last, YYYY-MM-DD')
   .option('--json', 'print one JSON object, identical to the API response body')
-  .action(async (opts: { community: string; from: string; to: string; json?: boolean }) =>
+  .option('--explain <metric>', 'list the members behind a figure (e.g. paying_members, paid_rate, gmv; see docs/analytics.md)')
+  .option('--part <part>', 'with --explain: numerator or denominator', 'numerator')
+  .option('--csv', 'with --explain: print CSV with a header line')
+  .action(async (opts: { community: string; from: string; to: string; json?: boolean; explain?: string; part: string; csv?: boolean }) =>
     withDatabase(async (handle, config) => {
       const deps = { db: handle.db, clock: systemClock, config };
-      const query = MetricsQuery.safeParse({ from: opts.from, to: opts.to });
-      if (!query.success) throw new Error(query.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; '));
-      const community = await communityFor(deps, opts.community);
-      try {
-        const m = await communityMetrics(deps, community.id, query.data);
-        console.log(opts.json ? JSON.stringify(m) : metricsTable(m));
-      } catch (err) {
-        if (err instanceof AppError && err.errors?.length) throw new Error(err.errors.map((e) => `--${e.field.replace(/^query\./, '')}: ${e.message}`).join('; '));
-        throw err;
+      if (opts.explain !== undefined) {
+        const flags = { metric: 'explain' };
+        const q = parseFlags(ExplainQuery, { from: opts.from, to: opts.to, metric: opts.explain, part: opts.part }, flags);
+        const community = await communityFor(deps, opts.community);
+        const e = await byFlags(() => explainMetric(deps, community.id, q), flags);
+        process.stdout.write(opts.csv ? explainCsv(e) : `${opts.json ? JSON.stringify(e) : explainTable(e)}\n`);
+        return;
       }
+      const q = parseFlags(MetricsQuery, { from: opts.from, to: opts.to });
+      const community = await communityFor(deps, opts.community);
+      const m = await byFlags(() => communityMetrics(deps, community.id, q));
+      console.log(opts.json ? JSON.stringify(m) : metricsTable(m));
     }),
   );
 
@@ -239,6 +275,68 @@ analyticsCmd
       console.log(`Rebuilt rollups of ${report.communities} ${report.communities === 1 ? 'community' : 'communities'}: ${report.days} days, ${report.events} events in ${(report.elapsed_ms / 1000).toFixed(1)} s (${rate} events/s)`);
     }),
   );
+function moneyFormulaTable(m: MoneyFormulaOut): string {
+  const fmt = (key: string, v: number | null) => (v === null ? '—' : key === 'reach' ? String(v) : key === 'arppu' ? `${(v / 100).toFixed(2)} ${m.currency}` : v.toFixed(3));
+  const money = (minor: number) => `${(minor / 100).toFixed(2)} ${m.currency}`;
+  const lines = [
+    `Money formula ${m.period.from} → ${m.period.to} vs ${m.previous_period.from} → ${m.previous_period.to}, ${m.time_zone}, definitions ${m.metrics_version}`,
+    `  revenue (GMV)  ${money(m.revenue.current)}  (was ${money(m.revenue.previous)}, change ${money(m.revenue.change)}); reach from ${m.reach_source}`,
+    ...m.factors.map(
+      (f) => `  ${f.label.padEnd(36)}  ${fmt(f.key, f.value).padStart(12)}  (${f.numerator}/${f.denominator})  was ${fmt(f.key, f.previous.value)}  contribution ${f.contribution === null ? '—' : money(Math.round(f.contribution))}`,
+    ),
+    `  paid rate 付费率 (for comparison)  ${m.paid_rate.current.numerator}/${m.paid_rate.current.denominator}`,
+    m.top_factor ? `  moved revenue most: ${m.top_factor}` : `  ${m.reason ?? 'revenue did not change'}`,
+  ];
+  return lines.join('\n');
+}
+
+function referrersTable(r: ReferrersOut): string {
+  const money = (minor: number) => `${(minor / 100).toFixed(2)}`;
+  const head = `Referrers ${r.period.from} → ${r.period.to}, ${r.time_zone}, definitions ${r.metrics_version}; community K ${r.community_k_factor.numerator}/${r.community_k_factor.denominator}`;
+  return [
+    head,
+    '  rank  kind    name                  invites  joins  paid    revenue   LTV       leave   verdict',
+    ...r.referrers.map(
+      (x) =>
+        `  ${String(x.rank).padStart(4)}  ${x.kind.padEnd(6)}  ${x.name.slice(0, 20).padEnd(20)}  ${String(x.invites).padStart(7)}  ${String(x.joins).padStart(5)}  ${`${x.paid_conversion.numerator}/${x.paid_conversion.denominator}`.padStart(5)}  ${money(x.revenue_minor).padStart(9)}  ${(x.ltv.value === null ? '—' : money(x.ltv.value)).padStart(8)}  ${`${(x.group_leave_rate ?? x.leave_rate).numerator}/${(x.group_leave_rate ?? x.leave_rate).denominator}`.padStart(6)}  ${x.verdict}`,
+    ),
+  ].join('\n');
+}
+
+const analytics = analyticsCmd;
+const periodOptions = (c: Command) =>
+  c
+    .requiredOption('--community <slug>', 'community slug (created with defaults if it does not exist)')
+    .requiredOption('--from <date>', 'first day, YYYY-MM-DD')
+    .requiredOption('--to <date>', 'day after the last, YYYY-MM-DD')
+    .option('--json', 'print one JSON object, identical to the API response body')
+    .option('--csv', 'print CSV with a header line');
+periodOptions(analytics.command('money-formula').description('reach × join rate × payers per join × ARPPU = GMV against the previous period, with each factor’s share of the change')).action(
+  async (opts: { community: string; from: string; to: string; json?: boolean; csv?: boolean }) =>
+    withDatabase(async (handle, config) => {
+      const deps = { db: handle.db, clock: systemClock, config };
+      const q = parseFlags(MetricsQuery, { from: opts.from, to: opts.to });
+      const community = await communityFor(deps, opts.community);
+      const m = await byFlags(() => moneyFormula(deps, community.id, q));
+      if (opts.csv) {
+        const rows = m.factors.map((f) => [f.key, f.value, f.numerator, f.denominator, f.previous.value, f.previous.numerator, f.previous.denominator, f.change, f.contribution]);
+        console.log(toCsv(['factor', 'value', 'numerator', 'denominator', 'previous_value', 'previous_numerator', 'previous_denominator', 'change', 'contribution_minor'], rows));
+      } else console.log(opts.json ? JSON.stringify(m) : moneyFormulaTable(m));
+    }),
+);
+periodOptions(analytics.command('referrers').description('Referral and KOL league: invites, joins, conversion, revenue, LTV, leave rate and a reward / keep / replace verdict')).action(
+  async (opts: { community: string; from: string; to: string; json?: boolean; csv?: boolean }) =>
+    withDatabase(async (handle, config) => {
+      const deps = { db: handle.db, clock: systemClock, config };
+      const q = parseFlags(MetricsQuery, { from: opts.from, to: opts.to });
+      const community = await communityFor(deps, opts.community);
+      const r = await byFlags(() => referrers(deps, community.id, q));
+      if (opts.csv) {
+        const rows = r.referrers.map((x) => [x.rank, x.kind, x.id, x.name, x.invites, x.joins, x.k, x.paid_conversion.numerator, x.paid_conversion.denominator, x.revenue_minor, x.people, x.ltv.value, x.leave_rate.value, x.group_leave_rate?.value ?? null, x.verdict]);
+        console.log(toCsv(['rank', 'kind', 'id', 'name', 'invites', 'joins', 'k', 'paid', 'new_people', 'revenue_minor', 'people', 'ltv_minor', 'leave_rate', 'group_leave_rate', 'verdict'], rows));
+      } else console.log(opts.json ? JSON.stringify(r) : referrersTable(r));
+    }),
+);
 
 const importCmd = program.command('import').description('Import data from elsewhere');
 const orderImport = importCmd

@@ -15,3 +15,6 @@ export * from './schemas/metrics.js';
 export * from './schemas/analytics-kpis.js';
 export * from './schemas/memberships.js';
 export * from './schemas/analytics-classify.js';
+export * from './schemas/analytics-money-formula.js';
+export * from './schemas/analytics-referrers.js';
+export * from './schemas/analytics-explain.js';

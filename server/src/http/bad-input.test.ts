@@ -296,6 +296,21 @@ describeEachDialect('bad input: write endpoints reject unknown fields and wrong 
     expect([settings.status, settings.body.code, fieldsOf(settings)]).toEqual([400, 'validation_failed', ['fan_levels.true_fan_min_met']]);
     const order = await w.owner.put(`${c}/analytics/settings`, { fan_levels: { fan_min_met: 5, true_fan_min_met: 3 } });
     expect([order.status, fieldsOf(order)]).toEqual([400, ['fan_levels.fan_min_met']]);
+    const reports: [string, string][] = [
+      [`${c}/analytics/money-formula?from=2026-02-30&to=2026-03-01`, 'query.from'],
+      [`${c}/analytics/money-formula?from=2026-02-01&to=2026-02-01`, 'query.to'],
+      [`${c}/analytics/referrers?from=2026-02-01`, 'query.to'],
+      [`${c}/analytics/referrers?from=2026-02-01&to=2026-03-01&zzz=1`, 'query.zzz'],
+      [`${c}/metrics/explain?from=2026-02-01&to=2026-03-01`, 'query.metric'],
+      [`${c}/metrics/explain?from=2026-02-01&to=2026-03-01&metric=dau`, 'query.metric'],
+      [`${c}/metrics/explain?from=2026-02-01&to=2026-03-01&metric=gmv&part=total`, 'query.part'],
+      [`${c}/metrics/explain?from=2026-02-01&to=2026-03-01&metric=joins&part=denominator`, 'query.part'],
+      [`${c}/metrics/explain?from=2026-02-01&to=2026-03-01&metric=joins&format=xlsx`, 'query.format'],
+    ];
+    for (const [url, field] of reports) {
+      const r = await w.owner.get(url);
+      expect([r.status, r.body.code, fieldsOf(r)], url).toEqual([400, 'validation_failed', [field]]);
+    }
   });
 
   it('checks access before input: a stranger learns nothing about the body schema', async () => {

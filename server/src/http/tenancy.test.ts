@@ -113,6 +113,9 @@ const REQUIRED_QUERIES: Record<string, string> = {
   '/api/v1/communities/:communityId/analytics/members': '?from=2026-01-01&to=2026-02-01',
   '/api/v1/communities/:communityId/analytics/churn-risk': '?as_of=2026-01-31',
   '/api/v1/communities/:communityId/analytics/group-health': '?from=2026-01-01&to=2026-02-01',
+  '/api/v1/communities/:communityId/analytics/money-formula': '?from=2026-01-01&to=2026-02-01',
+  '/api/v1/communities/:communityId/analytics/referrers': '?from=2026-01-01&to=2026-02-01',
+  '/api/v1/communities/:communityId/metrics/explain': '?from=2026-01-01&to=2026-02-01&metric=paying_members',
 };
 
 function fill(url: string, ids: Record<string, string>): string {
@@ -248,6 +251,9 @@ async function apiSnapshot(t: Tenant) {
     `${c}/analytics/settings`,
     `${c}/analytics/churn-risk?as_of=2026-12-31`,
     `${c}/analytics/group-health?from=2026-01-01&to=2027-01-01`,
+    `${c}/analytics/money-formula?from=2026-01-01&to=2027-01-01`,
+    `${c}/analytics/referrers?from=2026-01-01&to=2027-01-01`,
+    `${c}/metrics/explain?from=2026-01-01&to=2027-01-01&metric=period_members`,
     `${c}/api-keys`,
     `${c}/events?limit=1000`,
   ];

@@ -1,3 +1,3 @@
 export { metricsRoutes } from './metrics.routes.js';
-export { communityMetrics } from './metrics.service.js';
-export { METRICS_VERSION } from './metrics.definitions.js';
+export { communityMetrics, loadPeriodFacts, localMidnight, type PeriodFacts } from './metrics.service.js';
+export { METRICS_VERSION, computeMetrics, metricSets, staysOf, type MetricsFacts, type MetricSets, type Stay } from './metrics.definitions.js';

@@ -24,7 +24,7 @@ describe('metric definitions', () => {
       { member_id: 'm1', joined_at: t('2026-01-10T00:00:00Z'), left_at: t('2026-02-10T00:00:00Z'), referrer_member_id: null },
       { member_id: 'm1', joined_at: t('2026-02-10T00:00:00Z'), left_at: null, referrer_member_id: null },
     ];
-    expect(staysOf(spans, [])).toEqual([{ member_id: 'm1', start: t('2026-01-10T00:00:00Z'), end: null, referred: false }]);
+    expect(staysOf(spans, [])).toEqual([{ member_id: 'm1', start: t('2026-01-10T00:00:00Z'), end: null, referred: false, referrer_member_id: null }]);
     const m = computeMetrics(facts({ spans }));
     expect([m.members_t0, m.members_t1, m.joins, m.leaves]).toEqual([1, 1, 0, 0]);
   });

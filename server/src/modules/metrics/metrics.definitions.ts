@@ -33,6 +33,10 @@ export interface PaidOrderFact {
 }
 
 export interface RefundFact {
+  id: string;
+  order_id: string;
+  /** The buyer of the refunded order. */
+  member_id: string;
   amount_minor: number;
   currency: string;
   created_at: number;
@@ -81,13 +85,15 @@ const DAY = 86_400_000;
  * A community-level stay of one person: their group spans merged where one starts no later than
  * the previous one ends (a move between groups is not a leave and a join). A person with a paid
  * order and no span at all has one open stay from their first paid order.
- * `referred`: the stay's first span came through another member's link (span referrer set).
+ * `referred`: the stay's first span came through another member's link (span referrer set);
+ * `referrer_member_id`: that member.
  */
 export interface Stay {
   member_id: string;
   start: number;
   end: number | null;
   referred: boolean;
+  referrer_member_id: string | null;
 }
 
 export function staysOf(spans: SpanFact[], paidOrders: PaidOrderFact[]): Stay[] {
@@ -102,7 +108,7 @@ export function staysOf(spans: SpanFact[], paidOrders: PaidOrderFact[]): Stay[] 
         if (cur.end !== null) cur.end = s.left_at === null ? null : Math.max(cur.end, s.left_at);
         continue;
       }
-      cur = { member_id: memberId, start: s.joined_at, end: s.left_at, referred: s.referrer_member_id !== null };
+      cur = { member_id: memberId, start: s.joined_at, end: s.left_at, referred: s.referrer_member_id !== null, referrer_member_id: s.referrer_member_id };
       stays.push(cur);
     }
   }
@@ -111,7 +117,7 @@ export function staysOf(spans: SpanFact[], paidOrders: PaidOrderFact[]): Stay[] 
     if (byMember.has(o.member_id)) continue;
     firstPaid.set(o.member_id, Math.min(firstPaid.get(o.member_id) ?? Infinity, o.paid_at));
   }
-  for (const [memberId, at] of firstPaid) stays.push({ member_id: memberId, start: at, end: null, referred: false });
+  for (const [memberId, at] of firstPaid) stays.push({ member_id: memberId, start: at, end: null, referred: false, referrer_member_id: null });
   return stays;
 }
 
@@ -124,6 +130,93 @@ const rate = (numerator: number, denominator: number, reason?: string) => ({
   denominator,
   ...(reason ? { reason } : {}),
 });
+
+/**
+ * The rows behind each figure of computeMetrics, built once: computeMetrics counts (or sums) them,
+ * the explain endpoint lists them, so a list always adds up to its figure.
+ */
+export interface MetricSets {
+  atT0: string[];
+  atT1: string[];
+  /** Stays starting in the period (a person may appear twice). */
+  joins: Stay[];
+  /** Stays ending in the period. */
+  leaves: Stay[];
+  periodMembers: string[];
+  active: string[];
+  paying: string[];
+  /** People with ≥1 / ≥2 orders paid before t1. */
+  buyersByT1: string[];
+  repeatBuyers: string[];
+  expiring: MembershipFact[];
+  renewed: MembershipFact[];
+  trialBuyers: { member_id: string; product_id: string; at: number }[];
+  trialConverted: { member_id: string; product_id: string; at: number }[];
+  /** Orders paid in the period, in the community currency. */
+  gmvOrders: PaidOrderFact[];
+  refunds: RefundFact[];
+  /** People whose stay started in the period through a referral. */
+  referredJoiners: string[];
+}
+
+/** The sets behind every metric of one period; see computeMetrics for the definitions. */
+export function metricSets(f: MetricsFacts): MetricSets {
+  const { t0, t1 } = f;
+  const inPeriod = (t: number) => t >= t0 && t < t1;
+  const stays = staysOf(f.spans, f.paidOrders);
+
+  const atT0 = new Set(stays.filter((s) => coversInstant(s, t0)).map((s) => s.member_id));
+  const atT1 = new Set(stays.filter((s) => coversInstant(s, t1)).map((s) => s.member_id));
+  const joined = stays.filter((s) => inPeriod(s.start));
+  const left = stays.filter((s) => s.end !== null && inPeriod(s.end));
+  const periodMembers = new Set([...atT0, ...joined.map((s) => s.member_id)]);
+
+  const engaged = new Set(f.engagement.filter((e) => inPeriod(e.occurred_at)).map((e) => e.member_id));
+  const paidInPeriod = f.paidOrders.filter((o) => inPeriod(o.paid_at));
+  const payers = new Set(paidInPeriod.map((o) => o.member_id));
+
+  const ordersByT1 = new Map<string, number>();
+  for (const o of f.paidOrders) if (o.paid_at < t1) ordersByT1.set(o.member_id, (ordersByT1.get(o.member_id) ?? 0) + 1);
+
+  const live = f.memberships.filter((m) => m.revoked_at === null);
+  const expiring = live.filter((m) => m.expires_at !== null && inPeriod(m.expires_at));
+  const renewed = expiring.filter((m) =>
+    live.some((n) => n.id !== m.id && n.member_id === m.member_id && n.product_id === m.product_id && n.created_at > m.created_at && n.created_at <= m.expires_at! + f.graceDays * DAY),
+  );
+
+  const trialStarts = new Map<string, { member_id: string; product_id: string; full: string; at: number }>();
+  for (const o of paidInPeriod) {
+    const full = f.trialOf.get(o.product_id);
+    if (full === undefined) continue;
+    const key = `${o.member_id} ${o.product_id}`;
+    const prev = trialStarts.get(key);
+    if (!prev || o.paid_at < prev.at) trialStarts.set(key, { member_id: o.member_id, product_id: o.product_id, full, at: o.paid_at });
+  }
+  const trialBuyers = [...trialStarts.values()];
+  const converted = trialBuyers.filter((t) =>
+    f.paidOrders.some((o) => o.member_id === t.member_id && o.product_id === t.full && o.paid_at >= t.at && o.paid_at <= t.at + f.trialWindowDays * DAY),
+  );
+  const strip = ({ member_id, product_id, at }: { member_id: string; product_id: string; at: number }) => ({ member_id, product_id, at });
+
+  return {
+    atT0: [...atT0],
+    atT1: [...atT1],
+    joins: joined,
+    leaves: left,
+    periodMembers: [...periodMembers],
+    active: [...periodMembers].filter((m) => engaged.has(m)),
+    paying: [...periodMembers].filter((m) => payers.has(m)),
+    buyersByT1: [...ordersByT1.keys()],
+    repeatBuyers: [...ordersByT1].filter(([, n]) => n >= 2).map(([m]) => m),
+    expiring,
+    renewed,
+    trialBuyers: trialBuyers.map(strip),
+    trialConverted: converted.map(strip),
+    gmvOrders: paidInPeriod.filter((o) => o.currency === f.currency),
+    refunds: f.refunds.filter((r) => r.currency === f.currency && inPeriod(r.created_at)),
+    referredJoiners: [...new Set(joined.filter((s) => s.referred).map((s) => s.member_id))],
+  };
+}
 
 /**
  * Computes every metric of one period:
@@ -151,71 +244,33 @@ const rate = (numerator: number, denominator: number, reason?: string) => ({
  * - k_factor: distinct people with a stay starting in [t0, t1) through a referral ÷ members_t0.
  */
 export function computeMetrics(f: MetricsFacts): MetricsValues {
-  const { t0, t1 } = f;
-  const inPeriod = (t: number) => t >= t0 && t < t1;
-  const stays = staysOf(f.spans, f.paidOrders);
-
-  const atT0 = new Set(stays.filter((s) => coversInstant(s, t0)).map((s) => s.member_id));
-  const atT1 = new Set(stays.filter((s) => coversInstant(s, t1)).map((s) => s.member_id));
-  const joined = stays.filter((s) => inPeriod(s.start));
-  const left = stays.filter((s) => s.end !== null && inPeriod(s.end));
-  const periodMembers = new Set([...atT0, ...joined.map((s) => s.member_id)]);
-
-  const engaged = new Set(f.engagement.filter((e) => inPeriod(e.occurred_at)).map((e) => e.member_id));
-  const active = [...periodMembers].filter((m) => engaged.has(m)).length;
-
-  const paidInPeriod = f.paidOrders.filter((o) => inPeriod(o.paid_at));
-  const payers = new Set(paidInPeriod.map((o) => o.member_id));
-  const paying = [...periodMembers].filter((m) => payers.has(m)).length;
-
-  const ordersByT1 = new Map<string, number>();
-  for (const o of f.paidOrders) if (o.paid_at < t1) ordersByT1.set(o.member_id, (ordersByT1.get(o.member_id) ?? 0) + 1);
-  const repeat = [...ordersByT1.values()].filter((n) => n >= 2).length;
-
-  const live = f.memberships.filter((m) => m.revoked_at === null);
-  const expiring = live.filter((m) => m.expires_at !== null && inPeriod(m.expires_at));
-  const renewed = expiring.filter((m) =>
-    live.some((n) => n.id !== m.id && n.member_id === m.member_id && n.product_id === m.product_id && n.created_at > m.created_at && n.created_at <= m.expires_at! + f.graceDays * DAY),
-  ).length;
-
-  const trialStarts = new Map<string, { member_id: string; full: string; at: number }>();
-  for (const o of paidInPeriod) {
-    const full = f.trialOf.get(o.product_id);
-    if (full === undefined) continue;
-    const key = `${o.member_id} ${o.product_id}`;
-    const prev = trialStarts.get(key);
-    if (!prev || o.paid_at < prev.at) trialStarts.set(key, { member_id: o.member_id, full, at: o.paid_at });
-  }
-  const converted = [...trialStarts.values()].filter((t) =>
-    f.paidOrders.some((o) => o.member_id === t.member_id && o.product_id === t.full && o.paid_at >= t.at && o.paid_at <= t.at + f.trialWindowDays * DAY),
-  ).length;
-
-  const gmv = paidInPeriod.filter((o) => o.currency === f.currency).reduce((s, o) => s + o.amount_minor, 0);
-  const refunded = f.refunds.filter((r) => r.currency === f.currency && inPeriod(r.created_at)).reduce((s, r) => s + r.amount_minor, 0);
-  const net = gmv - refunded;
-  const referred = new Set(joined.filter((s) => s.referred).map((s) => s.member_id)).size;
+  const s = metricSets(f);
+  const sum = (rows: { amount_minor: number }[]) => rows.reduce((n, r) => n + r.amount_minor, 0);
+  const gmv = sum(s.gmvOrders);
+  const net = gmv - sum(s.refunds);
   const money = (amount_minor: number) => ({ amount_minor, currency: f.currency });
   const perPerson = (numerator: number, denominator: number) => ({ ...rate(numerator, denominator), currency: f.currency });
+  const members0 = s.atT0.length;
 
   return {
-    members_t0: atT0.size,
-    members_t1: atT1.size,
-    period_members: periodMembers.size,
-    joins: joined.length,
-    leaves: left.length,
-    leave_rate: rate(left.length, atT0.size + joined.length),
-    active_members: active,
-    active_rate: rate(active, periodMembers.size),
-    paying_members: paying,
-    paid_rate: rate(paying, periodMembers.size),
-    repurchase_rate: rate(repeat, ordersByT1.size),
-    renewal_rate: rate(renewed, expiring.length),
-    trial_renewal_rate: f.trialOf.size === 0 ? rate(0, 0, 'No trial products: mark a product as the trial of a full product (trial_of_product_id)') : rate(converted, trialStarts.size),
+    members_t0: members0,
+    members_t1: s.atT1.length,
+    period_members: s.periodMembers.length,
+    joins: s.joins.length,
+    leaves: s.leaves.length,
+    leave_rate: rate(s.leaves.length, members0 + s.joins.length),
+    active_members: s.active.length,
+    active_rate: rate(s.active.length, s.periodMembers.length),
+    paying_members: s.paying.length,
+    paid_rate: rate(s.paying.length, s.periodMembers.length),
+    repurchase_rate: rate(s.repeatBuyers.length, s.buyersByT1.length),
+    renewal_rate: rate(s.renewed.length, s.expiring.length),
+    trial_renewal_rate: f.trialOf.size === 0 ? rate(0, 0, 'No trial products: mark a product as the trial of a full product (trial_of_product_id)') : rate(s.trialConverted.length, s.trialBuyers.length),
     gmv: money(gmv),
-    refunds: money(refunded),
+    refunds: money(sum(s.refunds)),
     net_revenue: money(net),
-    arpu: perPerson(net, periodMembers.size),
-    arppu: perPerson(gmv, paying),
-    k_factor: rate(referred, atT0.size),
+    arpu: perPerson(net, s.periodMembers.length),
+    arppu: perPerson(gmv, s.paying.length),
+    k_factor: rate(s.referredJoiners.length, members0),
   };
 }

@@ -19,11 +19,12 @@ export const findPaidOrders = (db: Db, communityId: string) =>
 export const findRefundsBetween = (db: Db, communityId: string, from: string, to: string) =>
   db
     .selectFrom('refunds')
-    .select(['amount_minor', 'currency', 'settled_at'])
-    .where('community_id', '=', communityId)
-    .where('status', '=', 'succeeded')
-    .where('settled_at', '>=', from)
-    .where('settled_at', '<', to)
+    .innerJoin('orders', 'orders.id', 'refunds.order_id')
+    .select(['refunds.id', 'refunds.order_id', 'orders.member_id', 'refunds.amount_minor', 'refunds.currency', 'refunds.settled_at'])
+    .where('refunds.community_id', '=', communityId)
+    .where('refunds.status', '=', 'succeeded')
+    .where('refunds.settled_at', '>=', from)
+    .where('refunds.settled_at', '<', to)
     .execute();
 
 export const findMemberEventsBetween = (db: Db, communityId: string, types: readonly string[], from: string, to: string) =>

@@ -3,7 +3,7 @@ import { ENGAGEMENT_TYPES, type MetricsOut, type MetricsQuery } from '../../../.
 import type { Deps } from '../../lib/deps.js';
 import { invalid, notFound } from '../../lib/errors.js';
 import { findCommunityById } from '../communities/index.js';
-import { computeMetrics, METRICS_VERSION, TRIAL_CONVERSION_DAYS } from './metrics.definitions.js';
+import { computeMetrics, METRICS_VERSION, TRIAL_CONVERSION_DAYS, type MetricsFacts } from './metrics.definitions.js';
 import { findCommunitySpans, findMemberEventsBetween, findOrderMemberships, findPaidOrders, findRefundsBetween, findTrialProducts } from './metrics.repo.js';
 
 const ms = (iso: string) => Date.parse(iso);
@@ -16,8 +16,19 @@ export function localMidnight(date: string, zone: string, field: string): DateTi
   return d.startOf('day');
 }
 
-/** The metrics of one community over [from, to) in its time zone (see metrics.definitions.ts). */
-export async function communityMetrics(deps: Deps, communityId: string, q: MetricsQuery): Promise<MetricsOut> {
+/** A community's period [from, to) resolved in its time zone, and the raw facts the definitions read. */
+export interface PeriodFacts {
+  community: { id: string; time_zone: string; currency: string };
+  period: MetricsOut['period'];
+  facts: MetricsFacts;
+}
+
+/**
+ * Loads the facts of one period for the metric definitions (metrics.definitions.ts). Every figure
+ * built on the metrics (the metrics themselves, their explain lists, the money formula, the
+ * referrer league) starts here, so they share one reading of the raw rows.
+ */
+export async function loadPeriodFacts(deps: Deps, communityId: string, q: MetricsQuery): Promise<PeriodFacts> {
   const community = await findCommunityById(deps.db, communityId);
   if (!community) throw notFound('community');
   const zone = community.time_zone;
@@ -35,25 +46,34 @@ export async function communityMetrics(deps: Deps, communityId: string, q: Metri
     findOrderMemberships(deps.db, communityId),
     findTrialProducts(deps.db, communityId),
   ]);
-  const values = computeMetrics({
-    t0: t0.toMillis(),
-    t1: t1.toMillis(),
-    currency: community.currency,
-    graceDays: community.renewal_grace_days,
-    spans: spans.map((s) => ({ member_id: s.member_id, joined_at: ms(s.joined_at), left_at: msOrNull(s.left_at), referrer_member_id: s.referrer_member_id })),
-    paidOrders: orders.map((o) => ({ id: o.id, member_id: o.member_id, product_id: o.product_id, amount_minor: Number(o.amount_minor), currency: o.currency, paid_at: ms(o.paid_at!) })),
-    refunds: refunds.map((r) => ({ amount_minor: Number(r.amount_minor), currency: r.currency, created_at: ms(r.settled_at!) })),
-    engagement: engagement.map((e) => ({ member_id: e.member_id!, occurred_at: ms(e.occurred_at) })),
-    memberships: memberships.map((m) => ({ id: m.id, member_id: m.member_id, product_id: m.product_id, created_at: ms(m.created_at), expires_at: msOrNull(m.expires_at), revoked_at: msOrNull(m.revoked_at) })),
-    trialOf: new Map(trials.map((t) => [t.id, t.trial_of_product_id!])),
-    trialWindowDays: TRIAL_CONVERSION_DAYS,
-  });
+  return {
+    community: { id: communityId, time_zone: zone, currency: community.currency },
+    period: { from: q.from, to: q.to, t0: from, t1: to },
+    facts: {
+      t0: t0.toMillis(),
+      t1: t1.toMillis(),
+      currency: community.currency,
+      graceDays: community.renewal_grace_days,
+      spans: spans.map((s) => ({ member_id: s.member_id, joined_at: ms(s.joined_at), left_at: msOrNull(s.left_at), referrer_member_id: s.referrer_member_id })),
+      paidOrders: orders.map((o) => ({ id: o.id, member_id: o.member_id, product_id: o.product_id, amount_minor: Number(o.amount_minor), currency: o.currency, paid_at: ms(o.paid_at!) })),
+      refunds: refunds.map((r) => ({ id: r.id, order_id: r.order_id, member_id: r.member_id, amount_minor: Number(r.amount_minor), currency: r.currency, created_at: ms(r.settled_at!) })),
+      engagement: engagement.map((e) => ({ member_id: e.member_id!, occurred_at: ms(e.occurred_at) })),
+      memberships: memberships.map((m) => ({ id: m.id, member_id: m.member_id, product_id: m.product_id, created_at: ms(m.created_at), expires_at: msOrNull(m.expires_at), revoked_at: msOrNull(m.revoked_at) })),
+      trialOf: new Map(trials.map((t) => [t.id, t.trial_of_product_id!])),
+      trialWindowDays: TRIAL_CONVERSION_DAYS,
+    },
+  };
+}
+
+/** The metrics of one community over [from, to) in its time zone (see metrics.definitions.ts). */
+export async function communityMetrics(deps: Deps, communityId: string, q: MetricsQuery): Promise<MetricsOut> {
+  const { community, period, facts } = await loadPeriodFacts(deps, communityId, q);
   return {
     metrics_version: METRICS_VERSION,
     community_id: communityId,
-    time_zone: zone,
+    time_zone: community.time_zone,
     currency: community.currency,
-    period: { from: q.from, to: q.to, t0: from, t1: to },
-    ...values,
+    period,
+    ...computeMetrics(facts),
   };
 }
