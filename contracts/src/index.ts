@@ -13,3 +13,5 @@ export * from './schemas/events.js';
 export * from './schemas/orders.js';
 export * from './schemas/metrics.js';
 export * from './schemas/memberships.js';
+export * from './schemas/analytics-cohorts.js';
+export * from './schemas/analytics-funnel.js';
