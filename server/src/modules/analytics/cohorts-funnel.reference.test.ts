@@ -22,7 +22,7 @@ type Entry =
 
 // ---- the reference -------------------------------------------------------------------------
 
-const of = <K extends Entry['kind']>(log: Entry[], kind: K) => log.filter((e): e is Extract<Entry, { kind: K }> => e.kind === kind);
+const of = <K extends Entry['kind']>(log: Entry[], kind: K) => log.filter((e): e is Entry & { kind: K } => e.kind === kind);
 const ratio = (n: number, d: number) => ({ value: d === 0 ? null : n / d, numerator: n, denominator: d });
 
 /** Local start of the day/ISO week/month holding `at`, as a local date string. */
@@ -282,7 +282,7 @@ describeEachDialect('cohorts, lifecycle and funnels match a reference implementa
         ['2026-01-05', '2026-01-19'],
         ['2026-01-12', '2026-02-01'],
         ['2026-01-01', '2026-03-01'],
-      ]) {
+      ] as [string, string][]) {
         for (const w of [undefined, 3]) {
           for (const split of [undefined, 'channel', 'group', 'staff'] as const) {
             for (const preset of [false, true]) {
