@@ -6,8 +6,9 @@ import SQLite from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../server/src/db/kysely.js';
 import { communityMetrics } from '../../server/src/modules/metrics/index.js';
+import { communityFunnel } from '../../server/src/modules/analytics/index.js';
 import { systemClock } from '../../server/src/lib/clock.js';
-import { MetricsOut } from '../../contracts/src/index.js';
+import { FunnelOut, MetricsOut } from '../../contracts/src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'yutang-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -159,6 +160,36 @@ describe('yutang CLI', () => {
     expect((await yutang(['analytics', 'referrers', ...args])).out).toMatch(/^Referrers 2026-01-01/);
     const badTo = await yutang(['analytics', 'referrers', '--community', 'demo-reading-club', '--from', '2026-02-01', '--to', '2026-01-01']);
     expect([badTo.code, badTo.err]).toEqual([1, expect.stringContaining('--to')]);
+  });
+
+  it('prints the funnel as the API body, and cohorts as a table, creating a missing community and saying so', async () => {
+    const args = ['--community', 'demo-reading-club', '--from', '2026-01-01', '--to', '2027-01-01'];
+    const json = await yutang(['funnel', ...args, '--split', 'channel', '--window-days', '7', '--json']);
+    expect([json.code, json.err]).toEqual([0, '']);
+    const body = JSON.parse(json.out);
+    const handle = openDatabase(join(dir, 'cli.db'));
+    try {
+      const c = await handle.db.selectFrom('communities').select('id').where('slug', '=', 'demo-reading-club').executeTakeFirstOrThrow();
+      const config = { publicUrl: '', signup: 'open' as const, secret: '' };
+      const direct = await communityFunnel({ db: handle.db, clock: systemClock, config }, c.id, { from: '2026-01-01', to: '2027-01-01', split: 'channel', window_days: 7 });
+      expect(body).toEqual(JSON.parse(JSON.stringify(FunnelOut.parse(direct))));
+    } finally {
+      await handle.close();
+    }
+    expect(body.window_days).toBe(7);
+    expect(body.split.rows.length).toBeGreaterThan(1);
+
+    const cohorts = await yutang(['cohorts', ...args, '--granularity', 'month']);
+    expect([cohorts.code, cohorts.err]).toEqual([0, '']);
+    expect(cohorts.out).toMatch(/^cohort\s+size\s+0\s+1/m);
+    expect(cohorts.out).toMatch(/^bucket\s+new\s+returning\s+resurrecting\s+dormant/m);
+
+    const fresh = await yutang(['funnel', '--community', 'funnel-club', '--from', '2026-01-01', '--to', '2026-02-01', '--csv']);
+    expect(fresh.code).toBe(0);
+    expect(fresh.err).toContain('Created community "funnel-club" with defaults');
+    expect(fresh.out.split('\n')[0]).toBe('row,step,unit,count,from_previous,from_first');
+    const bad = await yutang(['cohorts', '--community', 'funnel-club', '--from', '2026-01-01', '--to', '2026-02-01', '--granularity', 'year']);
+    expect([bad.code, bad.err]).toEqual([1, expect.stringContaining('--granularity')]);
   });
 
   it('imports orders from CSV into a new community, once, reporting bad lines', async () => {

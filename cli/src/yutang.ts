@@ -10,13 +10,13 @@ import { ensureCommunityBySlug, findCommunityBySlug } from '../../server/src/mod
 import { importOrdersCsv, ImportFileError, IMPORT_COLUMNS, type ImportColumn } from '../../server/src/importers/orders-csv/index.js';
 import type { Deps } from '../../server/src/lib/deps.js';
 import { communityMetrics } from '../../server/src/modules/metrics/index.js';
-import { classifyCommunityMembers, explainCsv, explainMetric, membersCsv, moneyFormula, rebuildRollups, referrers } from '../../server/src/modules/analytics/index.js';
+import { classifyCommunityMembers, communityCohorts, communityFunnel, communityLifecycle, explainCsv, explainMetric, membersCsv, moneyFormula, rebuildRollups, referrers } from '../../server/src/modules/analytics/index.js';
 import { AppError } from '../../server/src/lib/errors.js';
 import { createApiKey } from '../../server/src/modules/apikeys/index.js';
 import { checkLedger } from '../../server/src/modules/orders/index.js';
 import { runMembershipJobs } from '../../server/src/modules/memberships/index.js';
 import { systemClock } from '../../server/src/lib/clock.js';
-import { ApiScope, ExplainQuery, MembersQuery, MetricsQuery, type ExplainOut, type MembersOut, type MetricsOut, type MoneyFormulaOut, type ReferrersOut } from '../../contracts/src/index.js';
+import { ApiScope, CohortsQuery, ExplainQuery, FunnelQuery, MembersQuery, MetricsQuery, type CohortsOut, type ExplainOut, type FunnelOut, type LifecycleOut, type MembersOut, type MetricsOut, type MoneyFormulaOut, type ReferrersOut } from '../../contracts/src/index.js';
 
 const program = new Command();
 program.name('yutang').description('Yutang (鱼塘): run an online community as a business').showHelpAfterError();
@@ -337,6 +337,99 @@ periodOptions(analytics.command('referrers').description('Referral and KOL leagu
       } else console.log(opts.json ? JSON.stringify(r) : referrersTable(r));
     }),
 );
+/** Parses CLI options with an API query schema, naming bad options as `--flag`. */
+function queryFrom<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, raw: Record<string, unknown>): T {
+  const q = schema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+  if (!q.success) throw new Error(q.error.issues.map((i) => `--${String(i.path[0]).replace(/_/g, '-')}: ${i.message}`).join('; '));
+  return q.data;
+}
+
+/** Runs an analytics call, turning field errors into `--flag: message`. */
+async function fieldErrorsAsFlags<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof AppError && err.errors?.length) throw new Error(err.errors.map((e) => `--${e.field.replace(/^query\./, '').replace(/_/g, '-')}: ${e.message}`).join('; '));
+    throw err;
+  }
+}
+
+const csvCell = (v: unknown) => (v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+const csv = (rows: unknown[][]) => rows.map((r) => r.map(csvCell).join(',')).join('\n');
+const pct = (r: { value: number | null } | null) => (r === null ? '' : r.value === null ? '—' : `${(r.value * 100).toFixed(1)}%`);
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c + ' '.repeat(widths[i]! - [...c].length) : ' '.repeat(widths[i]! - [...c].length) + c)).join('  ')).join('\n');
+}
+
+function cohortsTable(c: CohortsOut, l: LifecycleOut): string {
+  const head = `Cohorts by first join, per ${c.granularity}, ${c.period.from} → ${c.period.to} (to exclusive), ${c.time_zone}, definitions ${c.metrics_version}`;
+  const k = Array.from({ length: c.periods + 1 }, (_, i) => String(i));
+  const matrix = table([['cohort', 'size', ...k], ...c.cohorts.map((r) => [r.start, String(r.size), ...r.cells.map(pct)])]);
+  const life = table([['bucket', 'new', 'returning', 'resurrecting', 'dormant'], ...l.buckets.map((b) => [b.start, String(b.new), String(b.returning), String(b.resurrecting), String(b.dormant)])]);
+  return `${head}\n${matrix}\n\nLifecycle\n${life}`;
+}
+
+function funnelTable(f: FunnelOut): string {
+  const head = `Funnel${f.preset ? ` (${f.preset})` : ''} of people entering ${f.period.from} → ${f.period.to} (to exclusive), window ${f.window_days} days, ${f.time_zone}, definitions ${f.metrics_version}`;
+  const block = (steps: FunnelOut['steps']) =>
+    table([['step', 'count', 'from previous', 'from entrants'], ...steps.map((s) => [`${s.key}${s.unit === 'events' ? ' (events)' : ''}`, s.count === null ? '—' : String(s.count), pct(s.from_previous), pct(s.from_first)])]);
+  const parts = [head, block(f.steps)];
+  for (const row of f.split?.rows ?? []) parts.push(`\n${f.split!.by}: ${row.label}\n${block(row.steps)}`);
+  return parts.join('\n');
+}
+
+program
+  .command('cohorts')
+  .description('Retention cohorts by first join and the lifecycle view, for [from, to) in the community time zone (see docs/analytics.md)')
+  .requiredOption('--community <slug>', 'community slug (created with defaults if it does not exist)')
+  .requiredOption('--from <date>', 'first day, YYYY-MM-DD')
+  .requiredOption('--to <date>', 'day after the last, YYYY-MM-DD')
+  .option('--granularity <unit>', 'day, week or month', 'week')
+  .option('--periods <n>', 'last period shown (0..n)')
+  .option('--json', 'print one JSON object: { cohorts, lifecycle }, each identical to its API response body')
+  .option('--csv', 'print the cohort matrix as CSV: cohort, size, then retained/size per period')
+  .action(async (opts: { community: string; from: string; to: string; granularity: string; periods?: string; json?: boolean; csv?: boolean }) =>
+    withDatabase(async (handle, config) => {
+      const deps = { db: handle.db, clock: systemClock, config };
+      const query = queryFrom(CohortsQuery, { from: opts.from, to: opts.to, granularity: opts.granularity, periods: opts.periods });
+      const community = await communityFor(deps, opts.community);
+      const [cohorts, lifecycle] = await fieldErrorsAsFlags(() =>
+        Promise.all([communityCohorts(deps, community.id, query), communityLifecycle(deps, community.id, { from: query.from, to: query.to, granularity: query.granularity })]),
+      );
+      if (opts.json) console.log(JSON.stringify({ cohorts, lifecycle }));
+      else if (opts.csv) {
+        const k = Array.from({ length: cohorts.periods + 1 }, (_, i) => `period_${i}`);
+        console.log(csv([['cohort', 'size', ...k], ...cohorts.cohorts.map((r) => [r.start, r.size, ...r.cells.map((x) => (x === null ? '' : x.numerator))])]));
+      } else console.log(cohortsTable(cohorts, lifecycle));
+    }),
+  );
+
+program
+  .command('funnel')
+  .description('Conversion funnel of people entering in [from, to), or the trial → full course funnel (see docs/analytics.md)')
+  .requiredOption('--community <slug>', 'community slug (created with defaults if it does not exist)')
+  .requiredOption('--from <date>', 'first day, YYYY-MM-DD')
+  .requiredOption('--to <date>', 'day after the last, YYYY-MM-DD')
+  .option('--window-days <n>', 'conversion window in days (default 14; 30 with --preset trial)')
+  .option('--split <by>', 'channel, group or staff')
+  .option('--preset <name>', 'trial: bought a trial product → engaged → bought the full product')
+  .option('--json', 'print one JSON object, identical to the API response body')
+  .option('--csv', 'print one line per split row and step: row, step, unit, count, from_previous, from_first')
+  .action(async (opts: { community: string; from: string; to: string; windowDays?: string; split?: string; preset?: string; json?: boolean; csv?: boolean }) =>
+    withDatabase(async (handle, config) => {
+      const deps = { db: handle.db, clock: systemClock, config };
+      const query = queryFrom(FunnelQuery, { from: opts.from, to: opts.to, window_days: opts.windowDays, split: opts.split, preset: opts.preset });
+      const community = await communityFor(deps, opts.community);
+      const f = await fieldErrorsAsFlags(() => communityFunnel(deps, community.id, query));
+      if (opts.json) console.log(JSON.stringify(f));
+      else if (opts.csv) {
+        const lines = (row: string, steps: FunnelOut['steps']) => steps.map((s) => [row, s.key, s.unit, s.count, s.from_previous?.value, s.from_first?.value]);
+        console.log(csv([['row', 'step', 'unit', 'count', 'from_previous', 'from_first'], ...lines('all', f.steps), ...(f.split?.rows ?? []).flatMap((r) => lines(`${f.split!.by}:${r.label}`, r.steps))]));
+      } else console.log(funnelTable(f));
+    }),
+  );
 
 const importCmd = program.command('import').description('Import data from elsewhere');
 const orderImport = importCmd

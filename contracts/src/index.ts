@@ -18,3 +18,5 @@ export * from './schemas/analytics-classify.js';
 export * from './schemas/analytics-money-formula.js';
 export * from './schemas/analytics-referrers.js';
 export * from './schemas/analytics-explain.js';
+export * from './schemas/analytics-cohorts.js';
+export * from './schemas/analytics-funnel.js';

@@ -28,6 +28,7 @@ import { metricsRoutes } from './modules/metrics/index.js';
 import { kpisRoutes } from './modules/analytics/index.js';
 import { churnRoutes, classifyRoutes, groupHealthRoutes } from './modules/analytics/index.js';
 import { explainRoutes, moneyFormulaRoutes, referrersRoutes } from './modules/analytics/index.js';
+import { cohortsRoutes, funnelRoutes } from './modules/analytics/index.js';
 import { membershipRoutes } from './modules/memberships/index.js';
 import { paymentProviders } from './modules/payments/index.js';
 import { rootPage } from './http/root-page.js';
@@ -121,6 +122,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
   await app.register(moneyFormulaRoutes(deps));
   await app.register(referrersRoutes(deps));
   await app.register(explainRoutes(deps));
+  await app.register(cohortsRoutes(deps));
+  await app.register(funnelRoutes(deps));
   await app.register(checkoutRoutes(deps, limits));
   await app.register(webhookRoutes(deps));
   await app.register(membershipRoutes(deps));

@@ -116,6 +116,9 @@ const REQUIRED_QUERIES: Record<string, string> = {
   '/api/v1/communities/:communityId/analytics/money-formula': '?from=2026-01-01&to=2026-02-01',
   '/api/v1/communities/:communityId/analytics/referrers': '?from=2026-01-01&to=2026-02-01',
   '/api/v1/communities/:communityId/metrics/explain': '?from=2026-01-01&to=2026-02-01&metric=paying_members',
+  '/api/v1/communities/:communityId/analytics/cohorts': '?from=2026-01-01&to=2026-02-01',
+  '/api/v1/communities/:communityId/analytics/lifecycle': '?from=2026-01-01&to=2026-02-01',
+  '/api/v1/communities/:communityId/analytics/funnel': '?from=2026-01-01&to=2026-02-01',
 };
 
 function fill(url: string, ids: Record<string, string>): string {
@@ -254,6 +257,8 @@ async function apiSnapshot(t: Tenant) {
     `${c}/analytics/money-formula?from=2026-01-01&to=2027-01-01`,
     `${c}/analytics/referrers?from=2026-01-01&to=2027-01-01`,
     `${c}/metrics/explain?from=2026-01-01&to=2027-01-01&metric=period_members`,
+    `${c}/analytics/cohorts?from=2026-01-01&to=2027-01-01&granularity=month`,
+    `${c}/analytics/funnel?from=2026-01-01&to=2027-01-01&split=channel`,
     `${c}/api-keys`,
     `${c}/events?limit=1000`,
   ];

@@ -13,3 +13,7 @@ export { referrersRoutes } from './referrers.routes.js';
 export { referrers } from './referrers.service.js';
 export { explainRoutes } from './explain.routes.js';
 export { explainMetric, explainCsv } from './explain.service.js';
+export { cohortsRoutes } from './cohorts.routes.js';
+export { communityCohorts, communityLifecycle } from './cohorts.service.js';
+export { funnelRoutes } from './funnel.routes.js';
+export { communityFunnel } from './funnel.service.js';
