@@ -226,7 +226,17 @@ export async function memberInviteLink(deps: Deps, communityId: string, memberId
     const criterion = pending?.threshold.criteria.find((c) => c.type === 'invitation');
     let pool = criterion?.type === 'invitation' ? (criterion.invitee_group_ids ?? []) : [];
     if (!pool.length) {
-      const groups = await trx.selectFrom('groups').select(['id', 'threshold', 'status']).where('community_id', '=', communityId).orderBy('created_at').execute();
+      // Groups made in one request (or on a fixed clock) share `created_at`; PostgreSQL returns such
+      // ties in whatever order the rows lie in the table, which seat updates and vacuum reshuffle.
+      // The id breaks the tie in creation order, so invitees fill groups in a fixed order (and a
+      // seeded demo is the same every time).
+      const groups = await trx
+        .selectFrom('groups')
+        .select(['id', 'threshold', 'status'])
+        .where('community_id', '=', communityId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
       pool = groups.filter((g) => g.threshold === null && g.status !== 'archived').map((g) => g.id);
     }
     if (!pool.length) throw new AppError('invalid_state', 409, 'The community has no open group without its own threshold for invitees');
