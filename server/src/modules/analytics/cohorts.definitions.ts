@@ -1,13 +1,13 @@
 /**
- * Retention cohorts and the lifecycle view, each defined once, here, as pure functions of raw facts
- * (member spans, paid orders, engagement events). The service loads the facts; see
- * docs/analytics.md "Cohorts and lifecycle".
+ * Retention cohorts and the lifecycle view, each defined once, here, as pure functions of facts
+ * (member spans, paid orders, and who had an engagement event in which bucket). The service loads
+ * the facts; see docs/analytics.md "Cohorts and lifecycle".
  *
  * Buckets are local days, ISO weeks (Monday) or calendar months in the community's time zone.
  */
 import { DateTime } from 'luxon';
 import type { Granularity } from '../../../../contracts/src/index.js';
-import { staysOf, type EngagementFact, type PaidOrderFact, type SpanFact } from '../metrics/index.js';
+import { staysOf, type PaidOrderFact, type SpanFact } from '../metrics/index.js';
 
 const UNIT = { day: 'days', week: 'weeks', month: 'months' } as const;
 
@@ -38,6 +38,15 @@ export function firstJoins(spans: SpanFact[], paidOrders: PaidOrderFact[]): Map<
   return first;
 }
 
+/**
+ * A person with ≥1 engagement event (message, post, reply, check_in, event_attended, reaction) in
+ * the bucket starting on local day `bucket` ('YYYY-MM-DD'), at the granularity asked.
+ */
+export interface ActivityFact {
+  member_id: string;
+  bucket: string;
+}
+
 export interface CohortFacts {
   zone: string;
   granularity: Granularity;
@@ -50,8 +59,8 @@ export interface CohortFacts {
   now: number;
   spans: SpanFact[];
   paidOrders: PaidOrderFact[];
-  /** Engagement events from the first cohort's start on (earlier ones are ignored). */
-  engagement: EngagementFact[];
+  /** Activity in the buckets from the first cohort on (other buckets are ignored). */
+  activity: ActivityFact[];
 }
 
 export interface Cell {
@@ -66,11 +75,31 @@ export interface CohortRow {
   cells: (Cell | null)[];
 }
 
-/** Maps instants to the index of their bucket, counted from `first`; undefined outside [first, +n). */
-function bucketIndexer(first: DateTime, g: Granularity, n: number, zone: string) {
-  const index = new Map<number, number>();
-  for (let i = 0; i < n; i++) index.set(bucketAt(first, g, i).toMillis(), i);
-  return (ms: number) => index.get(bucketStart(ms, zone, g).toMillis());
+/**
+ * Maps instants (`at`) and bucket start days (`day`) to the index of their bucket, counted from
+ * `first`; undefined outside [first, +n). Buckets are contiguous, so an instant's bucket is found
+ * by a binary search over the bucket starts, with no time-zone conversion per instant.
+ */
+function bucketIndexer(first: DateTime, g: Granularity, n: number) {
+  const starts: number[] = [];
+  const days = new Map<string, number>();
+  for (let i = 0; i <= n; i++) {
+    const b = bucketAt(first, g, i);
+    starts.push(b.toMillis());
+    if (i < n) days.set(b.toISODate()!, i);
+  }
+  const at = (ms: number) => {
+    if (ms < starts[0]! || ms >= starts[n]!) return undefined;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= ms) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  return { at, day: (day: string) => days.get(day) };
 }
 
 /**
@@ -87,21 +116,21 @@ export function computeCohorts(f: CohortFacts): { periods: number; cohorts: Coho
   const periods = f.periods ?? Math.max(starts.length - 1, 0);
   if (!starts.length) return { periods, cohorts: [] };
   const first = starts[0]!;
-  const indexOf = bucketIndexer(first, f.granularity, starts.length + periods, f.zone);
+  const indexOf = bucketIndexer(first, f.granularity, starts.length + periods);
 
   const members: Set<string>[] = starts.map(() => new Set());
   const cohortOf = new Map<string, number>();
   for (const [member, at] of firstJoins(f.spans, f.paidOrders)) {
-    const c = indexOf(at);
+    const c = indexOf.at(at);
     if (c === undefined || c >= starts.length) continue;
     members[c]!.add(member);
     cohortOf.set(member, c);
   }
   const retained: Set<string>[][] = starts.map(() => Array.from({ length: periods + 1 }, () => new Set<string>()));
-  for (const e of f.engagement) {
+  for (const e of f.activity) {
     const c = cohortOf.get(e.member_id);
     if (c === undefined) continue;
-    const b = indexOf(e.occurred_at);
+    const b = indexOf.day(e.bucket);
     if (b === undefined || b < c || b - c > periods) continue;
     retained[c]![b - c]!.add(e.member_id);
   }
@@ -124,8 +153,8 @@ export interface LifecycleFacts {
   t1: number;
   spans: SpanFact[];
   paidOrders: PaidOrderFact[];
-  /** Engagement events from the bucket before the first one on. */
-  engagement: EngagementFact[];
+  /** Activity from the bucket before the first one on. */
+  activity: ActivityFact[];
 }
 
 export interface LifecycleRow {
@@ -150,17 +179,17 @@ export function computeLifecycle(f: LifecycleFacts): LifecycleRow[] {
   const starts = bucketsBetween(f.t0, f.t1, f.zone, f.granularity);
   if (!starts.length) return [];
   const before = bucketAt(starts[0]!, f.granularity, -1);
-  const indexOf = bucketIndexer(before, f.granularity, starts.length + 1, f.zone);
+  const indexOf = bucketIndexer(before, f.granularity, starts.length + 1);
   const joined = firstJoins(f.spans, f.paidOrders);
   const active: Set<string>[] = [before, ...starts].map(() => new Set());
   const joins = active.map(() => 0);
   for (const at of joined.values()) {
-    const b = indexOf(at);
+    const b = indexOf.at(at);
     if (b !== undefined) joins[b]!++;
   }
-  for (const e of f.engagement) {
+  for (const e of f.activity) {
     if (!joined.has(e.member_id)) continue;
-    const b = indexOf(e.occurred_at);
+    const b = indexOf.day(e.bucket);
     if (b !== undefined) active[b]!.add(e.member_id);
   }
   return starts.map((start, i) => {

@@ -1,11 +1,13 @@
 import type { CohortsOut, CohortsQuery, Granularity, LifecycleOut, LifecycleQuery } from '../../../../contracts/src/index.js';
 import { MAX_BUCKETS } from '../../../../contracts/src/index.js';
+import type { DateTime } from 'luxon';
 import type { Deps } from '../../lib/deps.js';
 import { invalid, notFound } from '../../lib/errors.js';
 import { findCommunityById } from '../communities/index.js';
 import { findCommunitySpans, findPaidOrders, localMidnight, METRICS_VERSION } from '../metrics/index.js';
 import { bucketAt, bucketsBetween, computeCohorts, computeLifecycle } from './cohorts.definitions.js';
-import { findEngagementEvents } from './cohorts.repo.js';
+import { findActiveBuckets } from './cohorts.repo.js';
+import { refreshRollups } from './rollups.service.js';
 
 const ms = (iso: string) => Date.parse(iso);
 const iso = (t: number) => new Date(t).toISOString();
@@ -32,16 +34,19 @@ async function loadMembers(deps: Deps, communityId: string) {
   };
 }
 
-const loadEngagement = async (deps: Deps, communityId: string, from: number, to: number) =>
-  (await findEngagementEvents(deps.db, communityId, iso(from), iso(to))).map((e) => ({ member_id: e.member_id!, occurred_at: ms(e.occurred_at) }));
+/** Who was active in which bucket of [first, end) (bucket starts), from the daily rollups, refreshed first. */
+async function loadActivity(deps: Deps, communityId: string, g: Granularity, first: DateTime, end: DateTime) {
+  await refreshRollups(deps, communityId);
+  return findActiveBuckets(deps.db, communityId, g, first.toISODate()!, end.toISODate()!);
+}
 
 /** Retention cohorts by first join (see cohorts.definitions.ts). */
 export async function communityCohorts(deps: Deps, communityId: string, q: CohortsQuery): Promise<CohortsOut> {
   const { zone, starts, t0, t1 } = await resolveBuckets(deps, communityId, q);
   const periods = q.periods ?? starts.length - 1;
-  const engagementEnd = bucketAt(starts[0]!, q.granularity, starts.length + periods).toMillis();
-  const [members, engagement] = await Promise.all([loadMembers(deps, communityId), loadEngagement(deps, communityId, t0, engagementEnd)]);
-  const r = computeCohorts({ zone, granularity: q.granularity, t0, t1, periods, now: deps.clock.now().getTime(), ...members, engagement });
+  const activityEnd = bucketAt(starts[0]!, q.granularity, starts.length + periods);
+  const [members, activity] = await Promise.all([loadMembers(deps, communityId), loadActivity(deps, communityId, q.granularity, starts[0]!, activityEnd)]);
+  const r = computeCohorts({ zone, granularity: q.granularity, t0, t1, periods, now: deps.clock.now().getTime(), ...members, activity });
   return {
     metrics_version: METRICS_VERSION,
     community_id: communityId,
@@ -56,9 +61,10 @@ export async function communityCohorts(deps: Deps, communityId: string, q: Cohor
 /** New, returning, resurrecting and dormant people per bucket (see cohorts.definitions.ts). */
 export async function communityLifecycle(deps: Deps, communityId: string, q: LifecycleQuery): Promise<LifecycleOut> {
   const { zone, starts, t0, t1 } = await resolveBuckets(deps, communityId, q);
-  const before = bucketAt(starts[0]!, q.granularity, -1).toMillis();
-  const [members, engagement] = await Promise.all([loadMembers(deps, communityId), loadEngagement(deps, communityId, before, t1)]);
-  const rows = computeLifecycle({ zone, granularity: q.granularity, t0, t1, ...members, engagement });
+  const before = bucketAt(starts[0]!, q.granularity, -1);
+  const end = bucketAt(starts[0]!, q.granularity, starts.length);
+  const [members, activity] = await Promise.all([loadMembers(deps, communityId), loadActivity(deps, communityId, q.granularity, before, end)]);
+  const rows = computeLifecycle({ zone, granularity: q.granularity, t0, t1, ...members, activity });
   return {
     metrics_version: METRICS_VERSION,
     community_id: communityId,

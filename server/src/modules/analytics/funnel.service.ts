@@ -3,7 +3,7 @@ import type { Deps } from '../../lib/deps.js';
 import { invalid, notFound } from '../../lib/errors.js';
 import { findCommunityById } from '../communities/index.js';
 import { findPaidOrders, findTrialProducts, localMidnight, METRICS_VERSION, TRIAL_CONVERSION_DAYS } from '../metrics/index.js';
-import { findEngagementEvents } from './cohorts.repo.js';
+import { entrantCandidates, findEngagementEvents } from './cohorts.repo.js';
 import { computeFunnel, computeTrialFunnel, withRates, type FunnelFacts } from './funnel.definitions.js';
 import { findGroupMonitors, findLinkOwners, findMemberEventsBefore, findSpansWithGroups, findUserNames, findVisitsBetween } from './funnel.repo.js';
 
@@ -32,7 +32,7 @@ export async function communityFunnel(deps: Deps, communityId: string, q: Funnel
     preset ? Promise.resolve([]) : findMemberEventsBefore(db, communityId, 'onboarded', iso(t1 + windowDays * DAY + 1)),
     findSpansWithGroups(db, communityId),
     findPaidOrders(db, communityId),
-    findEngagementEvents(db, communityId, iso(t0), iso(t1 + windowDays * DAY + 1)),
+    findEngagementEvents(db, communityId, iso(t0), iso(t1 + windowDays * DAY + 1), entrantCandidates(db, communityId, preset, iso(t0), iso(t1))),
     findLinkOwners(db, communityId),
     findGroupMonitors(db, communityId),
     findTrialProducts(db, communityId),
