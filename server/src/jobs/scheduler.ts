@@ -1,6 +1,6 @@
 import type { Deps } from '../lib/deps.js';
 import { runMembershipJobs, type MembershipJobsReport } from '../modules/memberships/index.js';
-import { refreshRollups, type RefreshReport } from '../modules/analytics/index.js';
+import { refreshRollups, type RefreshReport } from '../modules/rollups/index.js';
 
 export interface JobLog {
   info(obj: object, msg: string): void;

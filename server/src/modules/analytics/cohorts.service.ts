@@ -7,7 +7,7 @@ import { findCommunityById } from '../communities/index.js';
 import { findCommunitySpans, findPaidOrders, localMidnight, METRICS_VERSION } from '../metrics/index.js';
 import { bucketAt, bucketsBetween, computeCohorts, computeLifecycle } from './cohorts.definitions.js';
 import { findActiveBuckets } from './cohorts.repo.js';
-import { refreshRollups } from './rollups.service.js';
+import { refreshRollups } from '../rollups/index.js';
 
 const ms = (iso: string) => Date.parse(iso);
 const iso = (t: number) => new Date(t).toISOString();

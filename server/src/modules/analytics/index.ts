@@ -1,4 +1,4 @@
-export { refreshRollups, rebuildRollups, type RefreshReport, type RebuildReport, type RebuildProgress } from './rollups.service.js';
+export { refreshRollups, rebuildRollups, type RefreshReport, type RebuildReport, type RebuildProgress } from '../rollups/index.js';
 export { communityKpis } from './kpis.service.js';
 export { kpisRoutes } from './kpis.routes.js';
 export { classifyRoutes } from './classify.routes.js';

@@ -3,7 +3,7 @@ import type { KpiSplitRow, KpisOut, KpisQuery, KpiValue } from '../../../../cont
 import type { Deps } from '../../lib/deps.js';
 import { communityMetrics } from '../metrics/index.js';
 import { countActiveMembers, countActiveMembersByKey, countConversation, netJoinsBefore, sumDaysByKey, type SplitDim } from './kpis.repo.js';
-import { refreshRollups } from './rollups.service.js';
+import { refreshRollups } from '../rollups/index.js';
 
 const rate = (numerator: number, denominator: number) => ({ value: denominator === 0 ? null : numerator / denominator, numerator, denominator });
 const shift = (day: string, days: number) => DateTime.fromISO(day, { zone: 'UTC' }).plus({ days }).toISODate()!;

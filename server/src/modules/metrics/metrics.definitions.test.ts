@@ -11,7 +11,7 @@ const facts = (over: Partial<MetricsFacts>): MetricsFacts => ({
   spans: [],
   paidOrders: [],
   refunds: [],
-  engagement: [],
+  engaged: [],
   memberships: [],
   trialOf: new Map(),
   trialWindowDays: 30,

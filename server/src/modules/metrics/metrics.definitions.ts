@@ -42,12 +42,6 @@ export interface RefundFact {
   created_at: number;
 }
 
-/** An engagement event (ENGAGEMENT_TYPES) by a member. */
-export interface EngagementFact {
-  member_id: string;
-  occurred_at: number;
-}
-
 /** A membership bought by an order (memberships.source = 'order'). */
 export interface MembershipFact {
   id: string;
@@ -68,8 +62,11 @@ export interface MetricsFacts {
   paidOrders: PaidOrderFact[];
   /** Refunds that succeeded in [t0, t1), `created_at` being when they did (`settled_at`); others are ignored. */
   refunds: RefundFact[];
-  /** Engagement events in [t0, t1) (others are ignored). */
-  engagement: EngagementFact[];
+  /**
+   * Members with ≥1 engagement event (ENGAGEMENT_TYPES, as the actor) in [t0, t1). t0 and t1 are
+   * local midnights, so the local days of the daily rollups give this set exactly.
+   */
+  engaged: string[];
   memberships: MembershipFact[];
   /** Trial products of the community: trial product id → the full product it leads to. */
   trialOf: Map<string, string>;
@@ -171,7 +168,7 @@ export function metricSets(f: MetricsFacts): MetricSets {
   const left = stays.filter((s) => s.end !== null && inPeriod(s.end));
   const periodMembers = new Set([...atT0, ...joined.map((s) => s.member_id)]);
 
-  const engaged = new Set(f.engagement.filter((e) => inPeriod(e.occurred_at)).map((e) => e.member_id));
+  const engaged = new Set(f.engaged);
   const paidInPeriod = f.paidOrders.filter((o) => inPeriod(o.paid_at));
   const payers = new Set(paidInPeriod.map((o) => o.member_id));
 

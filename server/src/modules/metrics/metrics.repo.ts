@@ -27,17 +27,6 @@ export const findRefundsBetween = (db: Db, communityId: string, from: string, to
     .where('refunds.settled_at', '<', to)
     .execute();
 
-export const findMemberEventsBetween = (db: Db, communityId: string, types: readonly string[], from: string, to: string) =>
-  db
-    .selectFrom('events')
-    .select(['member_id', 'occurred_at'])
-    .where('community_id', '=', communityId)
-    .where('type', 'in', [...types])
-    .where('member_id', 'is not', null)
-    .where('occurred_at', '>=', from)
-    .where('occurred_at', '<', to)
-    .execute();
-
 export const findOrderMemberships = (db: Db, communityId: string) =>
   db
     .selectFrom('memberships')

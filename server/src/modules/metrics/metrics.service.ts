@@ -1,10 +1,11 @@
 import { DateTime } from 'luxon';
-import { ENGAGEMENT_TYPES, type MetricsOut, type MetricsQuery } from '../../../../contracts/src/index.js';
+import type { MetricsOut, MetricsQuery } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
 import { invalid, notFound } from '../../lib/errors.js';
 import { findCommunityById } from '../communities/index.js';
+import { findActiveMemberIds, refreshRollups } from '../rollups/index.js';
 import { computeMetrics, METRICS_VERSION, TRIAL_CONVERSION_DAYS, type MetricsFacts } from './metrics.definitions.js';
-import { findCommunitySpans, findMemberEventsBetween, findOrderMemberships, findPaidOrders, findRefundsBetween, findTrialProducts } from './metrics.repo.js';
+import { findCommunitySpans, findOrderMemberships, findPaidOrders, findRefundsBetween, findTrialProducts } from './metrics.repo.js';
 
 const ms = (iso: string) => Date.parse(iso);
 const msOrNull = (iso: string | null) => (iso === null ? null : Date.parse(iso));
@@ -38,11 +39,16 @@ export async function loadPeriodFacts(deps: Deps, communityId: string, q: Metric
   const from = t0.toUTC().toISO()!;
   const to = t1.toUTC().toISO()!;
 
-  const [spans, orders, refunds, engagement, memberships, trials] = await Promise.all([
+  // Engagement comes from the daily rollups: the period's local days hold exactly its events.
+  const activeMembers = async () => {
+    await refreshRollups(deps, communityId);
+    return findActiveMemberIds(deps.db, communityId, t0.toISODate()!, t1.toISODate()!);
+  };
+  const [spans, orders, refunds, engaged, memberships, trials] = await Promise.all([
     findCommunitySpans(deps.db, communityId),
     findPaidOrders(deps.db, communityId),
     findRefundsBetween(deps.db, communityId, from, to),
-    findMemberEventsBetween(deps.db, communityId, ENGAGEMENT_TYPES, from, to),
+    activeMembers(),
     findOrderMemberships(deps.db, communityId),
     findTrialProducts(deps.db, communityId),
   ]);
@@ -57,7 +63,7 @@ export async function loadPeriodFacts(deps: Deps, communityId: string, q: Metric
       spans: spans.map((s) => ({ member_id: s.member_id, joined_at: ms(s.joined_at), left_at: msOrNull(s.left_at), referrer_member_id: s.referrer_member_id })),
       paidOrders: orders.map((o) => ({ id: o.id, member_id: o.member_id, product_id: o.product_id, amount_minor: Number(o.amount_minor), currency: o.currency, paid_at: ms(o.paid_at!) })),
       refunds: refunds.map((r) => ({ id: r.id, order_id: r.order_id, member_id: r.member_id, amount_minor: Number(r.amount_minor), currency: r.currency, created_at: ms(r.settled_at!) })),
-      engagement: engagement.map((e) => ({ member_id: e.member_id!, occurred_at: ms(e.occurred_at) })),
+      engaged,
       memberships: memberships.map((m) => ({ id: m.id, member_id: m.member_id, product_id: m.product_id, created_at: ms(m.created_at), expires_at: msOrNull(m.expires_at), revoked_at: msOrNull(m.revoked_at) })),
       trialOf: new Map(trials.map((t) => [t.id, t.trial_of_product_id!])),
       trialWindowDays: TRIAL_CONVERSION_DAYS,

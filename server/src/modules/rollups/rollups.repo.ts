@@ -154,3 +154,17 @@ export async function recomputeDay(trx: Trx, communityId: string, currency: stri
       member_replies, ads, orders_paid, gmv_minor, refunds_minor, active_members)
     ${sql.join(selects, sql` UNION ALL `)}`.execute(trx);
 }
+
+/** Distinct members with ≥1 engagement event (analytics_member_days.engagement) on the local days [fromDay, toDay). */
+export async function findActiveMemberIds(db: Db, communityId: string, fromDay: string, toDay: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('analytics_member_days')
+    .select('member_id')
+    .distinct()
+    .where('community_id', '=', communityId)
+    .where('day', '>=', fromDay)
+    .where('day', '<', toDay)
+    .where('engagement', '>', 0)
+    .execute();
+  return rows.map((r) => r.member_id);
+}

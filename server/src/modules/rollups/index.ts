@@ -1,0 +1,2 @@
+export { refreshRollups, rebuildRollups, type RefreshReport, type RebuildReport, type RebuildProgress } from './rollups.service.js';
+export { findActiveMemberIds } from './rollups.repo.js';
