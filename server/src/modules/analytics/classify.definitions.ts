@@ -22,6 +22,27 @@ export interface EngagementEvent {
 
 export const ENGAGEMENT = new Set(['message', 'post', 'reply', 'check_in', 'event_attended', 'reaction']);
 
+/**
+ * One member's engagement over the period, summed over its local days (the daily rollups,
+ * analytics_member_days): events written per type, events received from others (`to_member_id`
+ * this member, written by someone else), and the local days with ≥1 engagement event written.
+ */
+export interface MemberActivityFact {
+  member_id: string;
+  messages: number;
+  posts: number;
+  replies: number;
+  reactions: number;
+  check_ins: number;
+  attended: number;
+  replies_received: number;
+  /** Every reaction received, negative ones included. */
+  reactions_received: number;
+  negative_received: number;
+  reports_received: number;
+  active_days: number;
+}
+
 export interface MemberSpanFact {
   member_id: string;
   group_id: string;
@@ -43,13 +64,15 @@ export interface ClassifyFacts {
   t1: number;
   /** Calendar days of the period in the community's time zone. */
   periodDays: number;
-  /** The local date (YYYY-MM-DD) of an instant, in the community's time zone. */
-  dayOf: (at: number) => string;
   names: Map<string, string>;
   spans: MemberSpanFact[];
   paidOrders: PaidOrderFact[];
-  /** Engagement events and reports in [t0, t1) (others are ignored). */
-  events: EngagementEvent[];
+  /** Per member, their engagement in [t0, t1). */
+  activity: MemberActivityFact[];
+  /** Per member, reactions they gave in [t0, t1) that were not negative. */
+  positiveGiven: Map<string, number>;
+  /** Replies in [t0, t1) between two different members: (author, member replied to), once per pair. */
+  replyPairs: { member_id: string; to_member_id: string }[];
   settings: AnalyticsSettings;
 }
 
@@ -68,15 +91,6 @@ const emptyActivity = (): Activity => ({
   reports_received: 0,
   active_days: 0,
 });
-
-const GIVEN_FIELD: Record<string, keyof Activity> = {
-  message: 'messages',
-  post: 'posts',
-  reply: 'replies',
-  reaction: 'reactions',
-  check_in: 'check_ins',
-  event_attended: 'attended',
-};
 
 /**
  * Engagement points = Σ weight × count over the period: messages, posts, replies, reactions given,
@@ -167,41 +181,33 @@ export function classifyMembers(f: ClassifyFacts): Omit<MembersOut, 'metrics_ver
     }
   }
   const activity = new Map<string, Activity>();
-  const get = (m: string) => {
-    let a = activity.get(m);
-    if (!a) activity.set(m, (a = emptyActivity()));
-    return a;
-  };
-  const days = new Map<string, Set<string>>();
   const events = new Map<string, number>();
-  const positiveGiven = new Map<string, number>();
+  for (const x of f.activity) {
+    activity.set(x.member_id, {
+      messages: x.messages,
+      posts: x.posts,
+      replies: x.replies,
+      reactions: x.reactions,
+      check_ins: x.check_ins,
+      attended: x.attended,
+      replies_received: x.replies_received,
+      reactions_received: x.reactions_received - x.negative_received,
+      negative_received: x.negative_received,
+      reports_received: x.reports_received,
+      active_days: x.active_days,
+    });
+    events.set(x.member_id, x.messages + x.posts + x.replies + x.reactions + x.check_ins + x.attended);
+  }
   const partners = new Map<string, Set<string>>();
   const partner = (a: string, b: string) => {
     const set = partners.get(a) ?? new Set<string>();
     set.add(b);
     partners.set(a, set);
   };
-  for (const e of f.events) {
-    if (e.at < t0 || e.at >= t1) continue;
-    const other = e.to_member_id !== null && e.to_member_id !== e.member_id ? e.to_member_id : null;
-    if (ENGAGEMENT.has(e.type)) {
-      const a = get(e.member_id);
-      a[GIVEN_FIELD[e.type]!]++;
-      events.set(e.member_id, (events.get(e.member_id) ?? 0) + 1);
-      const d = days.get(e.member_id) ?? new Set<string>();
-      d.add(f.dayOf(e.at));
-      days.set(e.member_id, d);
-      if (e.type === 'reaction' && !e.negative) positiveGiven.set(e.member_id, (positiveGiven.get(e.member_id) ?? 0) + 1);
-    }
-    if (other === null) continue;
-    if (e.type === 'reply') {
-      get(other).replies_received++;
-      partner(e.member_id, other);
-      partner(other, e.member_id);
-    } else if (e.type === 'reaction') {
-      if (e.negative) get(other).negative_received++;
-      else get(other).reactions_received++;
-    } else if (e.type === 'message_reported') get(other).reports_received++;
+  for (const r of f.replyPairs) {
+    if (r.member_id === r.to_member_id) continue;
+    partner(r.member_id, r.to_member_id);
+    partner(r.to_member_id, r.member_id);
   }
 
   const paid = new Map<string, { payments: number; renewals: number }>();
@@ -218,7 +224,7 @@ export function classifyMembers(f: ClassifyFacts): Omit<MembersOut, 'metrics_ver
   const th = settings.fan_levels.thresholds;
   const out: ClassifiedMember[] = [];
   for (const id of ids) {
-    const a = { ...(activity.get(id) ?? emptyActivity()), active_days: days.get(id)?.size ?? 0 };
+    const a = activity.get(id) ?? emptyActivity();
     const { points, score } = engagementScore(a, f.periodDays, settings.engagement);
     const p = paid.get(id) ?? { payments: 0, renewals: 0 };
     const referrals = referred.get(id)?.size ?? 0;
@@ -233,7 +239,7 @@ export function classifyMembers(f: ClassifyFacts): Omit<MembersOut, 'metrics_ver
     const criteria = FAN_CRITERIA.map((key) => ({ key, value: values[key], threshold: th[key], met: values[key] >= th[key] }));
     const met = criteria.filter((c) => c.met).length;
     const level = met >= settings.fan_levels.true_fan_min_met ? 'true_fan' : met >= settings.fan_levels.fan_min_met ? 'fan' : 'user';
-    const { archetype, reason } = archetypeOf(a, { events: events.get(id) ?? 0, positive_given: positiveGiven.get(id) ?? 0, referrals }, settings.archetypes);
+    const { archetype, reason } = archetypeOf(a, { events: events.get(id) ?? 0, positive_given: f.positiveGiven.get(id) ?? 0, referrals }, settings.archetypes);
     out.push({
       member_id: id,
       display_name: f.names.get(id) ?? '',

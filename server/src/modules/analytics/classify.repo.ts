@@ -1,7 +1,71 @@
-import type { Db } from '../../db/kysely.js';
+import { sql } from 'kysely';
+import { isPostgres, type Db } from '../../db/kysely.js';
 import { encodeJson, flag, json } from '../../db/codecs.js';
 import { ENGAGEMENT_TYPES } from '../../../../contracts/src/index.js';
-import type { EngagementEvent } from './classify.definitions.js';
+import type { EngagementEvent, MemberActivityFact } from './classify.definitions.js';
+
+/** Dialect-specific reads of an event's JSON props (keys are constants of this file). */
+const propText = (db: Db, key: string) => sql.raw(isPostgres(db) ? `(props->>'${key}')` : `json_extract(props, '$.${key}')`);
+const propTrue = (db: Db, key: string) => sql.raw(isPostgres(db) ? `COALESCE((props->>'${key}') = 'true', false)` : `COALESCE(json_type(props, '$.${key}') = 'true', 0)`);
+
+/**
+ * Per member, engagement over the local days [fromDay, toDay), summed from the daily rollups
+ * (analytics_member_days, all groups): classification's activity. Refresh the rollups first.
+ */
+export async function sumMemberActivity(db: Db, communityId: string, fromDay: string, toDay: string): Promise<MemberActivityFact[]> {
+  const rows = await db
+    .selectFrom('analytics_member_days')
+    .select((eb) => [
+      'member_id',
+      eb.fn.sum<number>('messages').as('messages'),
+      eb.fn.sum<number>('posts').as('posts'),
+      eb.fn.sum<number>('replies').as('replies'),
+      eb.fn.sum<number>('reactions').as('reactions'),
+      eb.fn.sum<number>('check_ins').as('check_ins'),
+      eb.fn.sum<number>('attended').as('attended'),
+      eb.fn.sum<number>('replies_received').as('replies_received'),
+      eb.fn.sum<number>('reactions_received').as('reactions_received'),
+      eb.fn.sum<number>('negative_received').as('negative_received'),
+      eb.fn.sum<number>('reports_received').as('reports_received'),
+      sql<number>`COUNT(DISTINCT CASE WHEN engagement > 0 THEN day END)`.as('active_days'),
+    ])
+    .where('community_id', '=', communityId)
+    .where('day', '>=', fromDay)
+    .where('day', '<', toDay)
+    .groupBy('member_id')
+    .execute();
+  return rows.map((r) => {
+    const out = { member_id: r.member_id } as MemberActivityFact;
+    for (const [k, v] of Object.entries(r)) if (k !== 'member_id') (out as unknown as Record<string, number>)[k] = Number(v ?? 0);
+    return out;
+  });
+}
+
+/** Per member, reactions given in [from, to) without `props.negative`. */
+export async function countPositiveReactionsGiven(db: Db, communityId: string, from: string, to: string): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('events')
+    .select((eb) => ['member_id', eb.fn.countAll<number>().as('n')])
+    .where('community_id', '=', communityId)
+    .where('type', '=', 'reaction')
+    .where('member_id', 'is not', null)
+    .where('occurred_at', '>=', from)
+    .where('occurred_at', '<', to)
+    .where(sql<boolean>`NOT ${propTrue(db, 'negative')}`)
+    .groupBy('member_id')
+    .execute();
+  return new Map(rows.map((r) => [r.member_id!, Number(r.n)]));
+}
+
+/** Distinct (author, member replied to) of replies in [from, to) between two different members. */
+export async function findReplyPairs(db: Db, communityId: string, from: string, to: string): Promise<{ member_id: string; to_member_id: string }[]> {
+  const target = propText(db, 'to_member_id');
+  const r = await sql<{ member_id: string; to_member_id: string }>`
+    SELECT DISTINCT member_id, ${target} AS to_member_id FROM events
+    WHERE community_id = ${communityId} AND type = 'reply' AND member_id IS NOT NULL AND occurred_at >= ${from} AND occurred_at < ${to}
+      AND ${target} IS NOT NULL AND ${target} <> member_id`.execute(db);
+  return r.rows;
+}
 
 /**
  * THE loader of engagement for classification, churn risk and group health: engagement events

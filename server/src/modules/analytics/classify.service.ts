@@ -6,7 +6,8 @@ import { invalid, notFound } from '../../lib/errors.js';
 import { findCommunityById } from '../communities/index.js';
 import { METRICS_VERSION } from '../metrics/index.js';
 import { classifyMembers } from './classify.definitions.js';
-import { findAnalyticsSettings, findMemberNames, findPaidOrderKinds, findSpans, loadEngagement, saveAnalyticsSettings } from './classify.repo.js';
+import { refreshRollups } from '../rollups/index.js';
+import { countPositiveReactionsGiven, findAnalyticsSettings, findMemberNames, findPaidOrderKinds, findReplyPairs, findSpans, saveAnalyticsSettings, sumMemberActivity } from './classify.repo.js';
 
 /** Local midnight of a YYYY-MM-DD date in a time zone, or a field error naming `field`. */
 export function localDay(date: string, zone: string, field: string): DateTime {
@@ -50,22 +51,26 @@ export async function putAnalyticsSettings(deps: Deps, communityId: string, sett
 /** Member classification of [from, to) (classify.definitions.ts); `level`/`archetype` filter the list only. */
 export async function classifyCommunityMembers(deps: Deps, communityId: string, q: Pick<MembersQuery, 'from' | 'to' | 'level' | 'archetype'>): Promise<MembersOut> {
   const p = await periodOf(deps, communityId, q);
-  const [{ settings }, names, spans, orders, events] = await Promise.all([
+  await refreshRollups(deps, communityId);
+  const [{ settings }, names, spans, orders, activity, positiveGiven, replyPairs] = await Promise.all([
     analyticsSettings(deps, communityId),
     findMemberNames(deps.db, communityId),
     findSpans(deps.db, communityId),
     findPaidOrderKinds(deps.db, communityId),
-    loadEngagement(deps.db, communityId, p.period.t0, p.period.t1),
+    sumMemberActivity(deps.db, communityId, p.dayOf(p.t0), p.dayOf(p.t1)),
+    countPositiveReactionsGiven(deps.db, communityId, p.period.t0, p.period.t1),
+    findReplyPairs(deps.db, communityId, p.period.t0, p.period.t1),
   ]);
   const result = classifyMembers({
     t0: p.t0,
     t1: p.t1,
     periodDays: p.periodDays,
-    dayOf: p.dayOf,
     names,
     spans: spans.map((s) => ({ ...s, joined_at: Date.parse(s.joined_at), left_at: s.left_at === null ? null : Date.parse(s.left_at) })),
     paidOrders: orders.map((o) => ({ member_id: o.member_id, product_id: o.product_id, paid_at: Date.parse(o.paid_at!), membership: o.type === 'membership' })),
-    events,
+    activity,
+    positiveGiven,
+    replyPairs,
     settings,
   });
   const members = result.members.filter((m) => (!q.level || m.level === q.level) && (!q.archetype || m.archetype === q.archetype));
