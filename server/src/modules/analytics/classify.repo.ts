@@ -3,6 +3,7 @@ import { isPostgres, type Db } from '../../db/kysely.js';
 import { encodeJson, flag, json } from '../../db/codecs.js';
 import { ENGAGEMENT_TYPES } from '../../../../contracts/src/index.js';
 import type { EngagementEvent, MemberActivityFact } from './classify.definitions.js';
+import type { GroupActivityFact } from './group-health.definitions.js';
 
 /** Dialect-specific reads of an event's JSON props (keys are constants of this file). */
 const propText = (db: Db, key: string) => sql.raw(isPostgres(db) ? `(props->>'${key}')` : `json_extract(props, '$.${key}')`);
@@ -39,6 +40,52 @@ export async function sumMemberActivity(db: Db, communityId: string, fromDay: st
     for (const [k, v] of Object.entries(r)) if (k !== 'member_id') (out as unknown as Record<string, number>)[k] = Number(v ?? 0);
     return out;
   });
+}
+
+/** Per group (`''`: none), messages + posts, ads and active local days over [fromDay, toDay), from the daily rollups. */
+export async function sumGroupActivity(db: Db, communityId: string, fromDay: string, toDay: string): Promise<GroupActivityFact[]> {
+  const rows = await db
+    .selectFrom('analytics_member_days')
+    .select((eb) => [
+      'group_id',
+      sql<number>`SUM(messages + posts)`.as('messages'),
+      eb.fn.sum<number>('ads').as('ads'),
+      sql<number>`COUNT(DISTINCT CASE WHEN engagement > 0 THEN day END)`.as('active_days'),
+    ])
+    .where('community_id', '=', communityId)
+    .where('day', '>=', fromDay)
+    .where('day', '<', toDay)
+    .groupBy('group_id')
+    .execute();
+  return rows.map((r) => ({ group_id: r.group_id, messages: Number(r.messages ?? 0), ads: Number(r.ads ?? 0), active_days: Number(r.active_days ?? 0) }));
+}
+
+/** Distinct (group, member) with ≥1 engagement event by the member in the group on the local days [fromDay, toDay), from the daily rollups. */
+export const findActiveGroupMembers = (db: Db, communityId: string, fromDay: string, toDay: string) =>
+  db
+    .selectFrom('analytics_member_days')
+    .select(['group_id', 'member_id'])
+    .distinct()
+    .where('community_id', '=', communityId)
+    .where('day', '>=', fromDay)
+    .where('day', '<', toDay)
+    .where('engagement', '>', 0)
+    .where('group_id', '<>', '')
+    .execute();
+
+/** Per group, the instant of its last engagement event (by a member) before `to`. */
+export async function findLastEngagementByGroup(db: Db, communityId: string, to: string): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('events')
+    .select((eb) => ['group_id', eb.fn.max('occurred_at').as('last')])
+    .where('community_id', '=', communityId)
+    .where('type', 'in', [...ENGAGEMENT_TYPES])
+    .where('member_id', 'is not', null)
+    .where('group_id', 'is not', null)
+    .where('occurred_at', '<', to)
+    .groupBy('group_id')
+    .execute();
+  return new Map(rows.map((r) => [r.group_id!, Date.parse(String(r.last))]));
 }
 
 /** Per member, reactions given in [from, to) without `props.negative`. */

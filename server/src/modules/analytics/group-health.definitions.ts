@@ -4,7 +4,7 @@
  * A pure function of facts; thresholds are the community's settings (`group_health`).
  */
 import type { AnalyticsSettings, GroupHealthOut } from '../../../../contracts/src/index.js';
-import { DAY, ENGAGEMENT, type EngagementEvent, type MemberSpanFact } from './classify.definitions.js';
+import { DAY, type MemberSpanFact } from './classify.definitions.js';
 
 export interface GroupFact {
   id: string;
@@ -14,15 +14,29 @@ export interface GroupFact {
   created_at: number;
 }
 
+/** A group's engagement in [t0, t1), summed over its local days (the daily rollups). */
+export interface GroupActivityFact {
+  group_id: string;
+  /** Messages and posts written in the group. */
+  messages: number;
+  /** Of those, flagged `props.is_ad`. */
+  ads: number;
+  /** Local days with ≥1 engagement event in the group. */
+  active_days: number;
+}
+
 export interface GroupHealthFacts {
   t0: number;
   t1: number;
   periodDays: number;
-  dayOf: (at: number) => string;
   groups: GroupFact[];
   spans: MemberSpanFact[];
-  /** Engagement events and reports before t1 (earlier than t0 only matter for days since the last). */
-  events: EngagementEvent[];
+  /** Per group (`''`: none), its engagement in the period. */
+  activity: GroupActivityFact[];
+  /** (group, member) with ≥1 engagement event by the member in the group in the period. */
+  activeMembers: { group_id: string; member_id: string }[];
+  /** Per group, the instant of its last engagement event before t1. */
+  lastEngagement: Map<string, number>;
   settings: AnalyticsSettings['group_health'];
 }
 
@@ -45,8 +59,14 @@ const rate = (numerator: number, denominator: number) => ({ value: denominator =
 export function groupHealth(f: GroupHealthFacts): GroupHealthOut['groups'] {
   const { t0, t1, settings: s } = f;
   const inPeriod = (t: number) => t >= t0 && t < t1;
-  const isMessage = (e: EngagementEvent) => e.type === 'message' || e.type === 'post';
-  const adsTracked = f.events.some((e) => isMessage(e) && e.is_ad && inPeriod(e.at));
+  const adsTracked = f.activity.some((a) => a.ads > 0);
+  const activity = new Map(f.activity.map((a) => [a.group_id, a]));
+  const engaged = new Map<string, string[]>();
+  for (const x of f.activeMembers) {
+    const list = engaged.get(x.group_id);
+    if (list) list.push(x.member_id);
+    else engaged.set(x.group_id, [x.member_id]);
+  }
   return f.groups
     .filter((g) => g.created_at < t1)
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1))
@@ -56,23 +76,21 @@ export function groupHealth(f: GroupHealthFacts): GroupHealthOut['groups'] {
       const joins = spans.filter((x) => inPeriod(x.joined_at)).length;
       const leaves = spans.filter((x) => x.left_at !== null && inPeriod(x.left_at)).length;
       const periodMembers = new Set(spans.filter((x) => x.joined_at < t1 && (x.left_at === null || x.left_at >= t0)).map((x) => x.member_id));
-      const events = f.events.filter((e) => e.group_id === g.id && e.at < t1);
-      const engagement = events.filter((e) => ENGAGEMENT.has(e.type));
-      const inside = engagement.filter((e) => inPeriod(e.at));
-      const active = new Set(inside.filter((e) => periodMembers.has(e.member_id)).map((e) => e.member_id)).size;
-      const messages = inside.filter(isMessage);
-      const ads = messages.filter((e) => e.is_ad).length;
-      const lastAt = engagement.reduce((m, e) => Math.max(m, e.at), -Infinity);
-      const since = lastAt === -Infinity ? null : Math.floor((t1 - lastAt) / DAY);
+      const a = activity.get(g.id) ?? { messages: 0, ads: 0, active_days: 0 };
+      const active = new Set((engaged.get(g.id) ?? []).filter((m) => periodMembers.has(m))).size;
+      const messages = a.messages;
+      const ads = a.ads;
+      const lastAt = f.lastEngagement.get(g.id);
+      const since = lastAt === undefined ? null : Math.floor((t1 - lastAt) / DAY);
       const activeRate = rate(active, periodMembers.size);
-      const adRatio = adsTracked ? rate(ads, messages.length) : { value: null, numerator: 0, denominator: messages.length };
+      const adRatio = adsTracked ? rate(ads, messages) : { value: null, numerator: 0, denominator: messages };
       const flags: string[] = [];
       if (since === null ? t1 - g.created_at >= s.dead_silent_days * DAY : since >= s.dead_silent_days)
         flags.push(since === null ? `dead: no engagement ever (≥ ${s.dead_silent_days} days old)` : `dead: no engagement for ${since} days (≥ ${s.dead_silent_days})`);
       if (activeRate.value !== null && activeRate.value < s.dead_max_active_rate)
         flags.push(`dead: active rate ${active}/${periodMembers.size} < ${Math.round(s.dead_max_active_rate * 100)}%`);
       const adGroup = adRatio.value !== null && adRatio.value >= s.ad_min_ratio;
-      if (adGroup) flags.push(`ad_group: ${ads} of ${messages.length} messages are ads (≥ ${Math.round(s.ad_min_ratio * 100)}%)`);
+      if (adGroup) flags.push(`ad_group: ${ads} of ${messages} messages are ads (≥ ${Math.round(s.ad_min_ratio * 100)}%)`);
       return {
         group_id: g.id,
         name: g.name,
@@ -86,7 +104,7 @@ export function groupHealth(f: GroupHealthFacts): GroupHealthOut['groups'] {
         active_rate: activeRate,
         leave_rate: rate(leaves, atT0.size + joins),
         ad_ratio: adRatio,
-        silent_days: f.periodDays - new Set(inside.map((e) => f.dayOf(e.at))).size,
+        silent_days: f.periodDays - a.active_days,
         days_since_last_engagement: since,
         dead: flags.some((x) => x.startsWith('dead')),
         ad_group: adGroup,
