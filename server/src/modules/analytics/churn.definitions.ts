@@ -3,7 +3,7 @@
  * and how urgently. A pure function of facts; thresholds are the community's settings (`churn`).
  */
 import type { AnalyticsSettings, ChurnRiskOut } from '../../../../contracts/src/index.js';
-import { DAY, ENGAGEMENT, type EngagementEvent, type MemberSpanFact } from './classify.definitions.js';
+import { DAY, type MemberSpanFact } from './classify.definitions.js';
 
 /** An order membership (memberships.source = 'order') with its renewal state. */
 export interface ChurnMembershipFact {
@@ -22,13 +22,24 @@ export interface ChurnMembershipFact {
   open_renewal_order: boolean;
 }
 
+/** The two windows of the declining rule: recent = [recent_from, at), previous = [previous_from, recent_from). */
+export const declineWindows = (at: number, s: AnalyticsSettings['churn']) => ({ recent_from: at - s.decline_days * DAY, previous_from: at - 2 * s.decline_days * DAY });
+
+/** A member's engagement events (ENGAGEMENT_TYPES, as the actor) before `at`: the last one's instant and the counts in the declineWindows. */
+export interface MemberEngagementFact {
+  member_id: string;
+  last_at: number;
+  recent: number;
+  previous: number;
+}
+
 export interface ChurnFacts {
   /** The instant assessed: the end of the `as_of` day (local midnight after it). */
   at: number;
   names: Map<string, string>;
   spans: MemberSpanFact[];
-  /** Engagement events before `at` (later ones are ignored). */
-  events: EngagementEvent[];
+  /** Per member with engagement before `at`. */
+  engagement: MemberEngagementFact[];
   memberships: ChurnMembershipFact[];
   /** `renewal_payment_failed` events: member, membership and when. */
   failures: { member_id: string; membership_id: string | null; at: number }[];
@@ -56,15 +67,9 @@ const date = (t: number) => new Date(t).toISOString().slice(0, 10);
 export function churnRisk(f: ChurnFacts): ChurnRiskOut['members'] {
   const { at, settings: s } = f;
   const current = new Set(f.spans.filter((x) => x.joined_at < at && (x.left_at === null || x.left_at >= at)).map((x) => x.member_id));
-  const last = new Map<string, number>();
-  const recent = new Map<string, number>();
-  const previous = new Map<string, number>();
-  for (const e of f.events) {
-    if (!ENGAGEMENT.has(e.type) || e.at >= at) continue;
-    last.set(e.member_id, Math.max(last.get(e.member_id) ?? -Infinity, e.at));
-    if (e.at >= at - s.decline_days * DAY) recent.set(e.member_id, (recent.get(e.member_id) ?? 0) + 1);
-    else if (e.at >= at - 2 * s.decline_days * DAY) previous.set(e.member_id, (previous.get(e.member_id) ?? 0) + 1);
-  }
+  const last = new Map(f.engagement.map((e) => [e.member_id, e.last_at]));
+  const recent = new Map(f.engagement.map((e) => [e.member_id, e.recent]));
+  const previous = new Map(f.engagement.map((e) => [e.member_id, e.previous]));
   const live = f.memberships.filter((m) => m.revoked_at === null && m.ended_at === null && m.created_at < at);
   const out: ChurnRiskOut['members'] = [];
   for (const id of current) {

@@ -3,8 +3,8 @@ import type { Deps } from '../../lib/deps.js';
 import { notFound } from '../../lib/errors.js';
 import { findCommunityById } from '../communities/index.js';
 import { METRICS_VERSION } from '../metrics/index.js';
-import { churnRisk } from './churn.definitions.js';
-import { findChurnMemberships, findMemberNames, findRenewalFailures, findSpans, loadEngagement } from './classify.repo.js';
+import { churnRisk, declineWindows } from './churn.definitions.js';
+import { findChurnMemberships, findMemberNames, findRenewalFailures, findSpans, summarizeEngagementBefore } from './classify.repo.js';
 import { analyticsSettings, localDay } from './classify.service.js';
 
 const msOrNull = (iso: string | null) => (iso === null ? null : Date.parse(iso));
@@ -15,19 +15,20 @@ export async function communityChurnRisk(deps: Deps, communityId: string, q: Chu
   if (!community) throw notFound('community');
   const at = localDay(q.as_of, community.time_zone, 'query.as_of').plus({ days: 1 });
   const atIso = at.toUTC().toISO()!;
-  const [{ settings }, names, spans, memberships, failures, events] = await Promise.all([
-    analyticsSettings(deps, communityId),
+  const { settings } = await analyticsSettings(deps, communityId);
+  const w = declineWindows(at.toMillis(), settings.churn);
+  const [names, spans, memberships, failures, engagement] = await Promise.all([
     findMemberNames(deps.db, communityId),
     findSpans(deps.db, communityId),
     findChurnMemberships(deps.db, communityId),
     findRenewalFailures(deps.db, communityId, atIso),
-    loadEngagement(deps.db, communityId, null, atIso),
+    summarizeEngagementBefore(deps.db, communityId, atIso, new Date(w.recent_from).toISOString(), new Date(w.previous_from).toISOString()),
   ]);
   const members = churnRisk({
     at: at.toMillis(),
     names,
     spans: spans.map((s) => ({ ...s, joined_at: Date.parse(s.joined_at), left_at: msOrNull(s.left_at) })),
-    events,
+    engagement,
     memberships: memberships.map((m) => ({
       ...m,
       created_at: Date.parse(m.created_at),

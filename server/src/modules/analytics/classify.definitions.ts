@@ -7,21 +7,6 @@ import { FAN_CRITERIA, type AnalyticsSettings, type ClassifiedMember, type FanCr
 
 export const DAY = 86_400_000;
 
-/** Engagement events (ENGAGEMENT_TYPES) and `message_reported`, as the issue-5 event conventions define them. */
-export interface EngagementEvent {
-  type: string;
-  /** The actor: author, reactor, reporter. */
-  member_id: string;
-  group_id: string | null;
-  at: number;
-  /** The member replied to, reacted to or reported. */
-  to_member_id: string | null;
-  negative: boolean;
-  is_ad: boolean;
-}
-
-export const ENGAGEMENT = new Set(['message', 'post', 'reply', 'check_in', 'event_attended', 'reaction']);
-
 /**
  * One member's engagement over the period, summed over its local days (the daily rollups,
  * analytics_member_days): events written per type, events received from others (`to_member_id`

@@ -2,8 +2,9 @@ import { sql } from 'kysely';
 import { isPostgres, type Db } from '../../db/kysely.js';
 import { encodeJson, flag, json } from '../../db/codecs.js';
 import { ENGAGEMENT_TYPES } from '../../../../contracts/src/index.js';
-import type { EngagementEvent, MemberActivityFact } from './classify.definitions.js';
+import type { MemberActivityFact } from './classify.definitions.js';
 import type { GroupActivityFact } from './group-health.definitions.js';
+import type { MemberEngagementFact } from './churn.definitions.js';
 
 /** Dialect-specific reads of an event's JSON props (keys are constants of this file). */
 const propText = (db: Db, key: string) => sql.raw(isPostgres(db) ? `(props->>'${key}')` : `json_extract(props, '$.${key}')`);
@@ -88,6 +89,28 @@ export async function findLastEngagementByGroup(db: Db, communityId: string, to:
   return new Map(rows.map((r) => [r.group_id!, Date.parse(String(r.last))]));
 }
 
+/**
+ * Per member, their engagement events (ENGAGEMENT_TYPES) before `at`: the last one's instant and
+ * the counts in [recentFrom, at) and [previousFrom, recentFrom), aggregated in SQL (churn risk).
+ */
+export async function summarizeEngagementBefore(db: Db, communityId: string, at: string, recentFrom: string, previousFrom: string): Promise<MemberEngagementFact[]> {
+  const rows = await db
+    .selectFrom('events')
+    .select((eb) => [
+      'member_id',
+      eb.fn.max('occurred_at').as('last_at'),
+      sql<number>`SUM(CASE WHEN occurred_at >= ${recentFrom} THEN 1 ELSE 0 END)`.as('recent'),
+      sql<number>`SUM(CASE WHEN occurred_at >= ${previousFrom} AND occurred_at < ${recentFrom} THEN 1 ELSE 0 END)`.as('previous'),
+    ])
+    .where('community_id', '=', communityId)
+    .where('type', 'in', [...ENGAGEMENT_TYPES])
+    .where('member_id', 'is not', null)
+    .where('occurred_at', '<', at)
+    .groupBy('member_id')
+    .execute();
+  return rows.map((r) => ({ member_id: r.member_id!, last_at: Date.parse(String(r.last_at)), recent: Number(r.recent), previous: Number(r.previous) }));
+}
+
 /** Per member, reactions given in [from, to) without `props.negative`. */
 export async function countPositiveReactionsGiven(db: Db, communityId: string, from: string, to: string): Promise<Map<string, number>> {
   const rows = await db
@@ -112,35 +135,6 @@ export async function findReplyPairs(db: Db, communityId: string, from: string, 
     WHERE community_id = ${communityId} AND type = 'reply' AND member_id IS NOT NULL AND occurred_at >= ${from} AND occurred_at < ${to}
       AND ${target} IS NOT NULL AND ${target} <> member_id`.execute(db);
   return r.rows;
-}
-
-/**
- * THE loader of engagement for classification, churn risk and group health: engagement events
- * (ENGAGEMENT_TYPES) and `message_reported` of a community with an actor, occurred in [from, to)
- * (from null: since the beginning). To be switched to the daily rollups (analytics_member_days).
- */
-export async function loadEngagement(db: Db, communityId: string, from: string | null, to: string): Promise<EngagementEvent[]> {
-  let q = db
-    .selectFrom('events')
-    .select(['type', 'member_id', 'group_id', 'occurred_at', 'props'])
-    .where('community_id', '=', communityId)
-    .where('type', 'in', [...ENGAGEMENT_TYPES, 'message_reported'])
-    .where('member_id', 'is not', null)
-    .where('occurred_at', '<', to);
-  if (from !== null) q = q.where('occurred_at', '>=', from);
-  const rows = await q.execute();
-  return rows.map((r) => {
-    const p = json<Record<string, unknown> | null>(r.props) ?? {};
-    return {
-      type: r.type,
-      member_id: r.member_id!,
-      group_id: r.group_id,
-      at: Date.parse(r.occurred_at),
-      to_member_id: typeof p.to_member_id === 'string' ? p.to_member_id : null,
-      negative: p.negative === true,
-      is_ad: p.is_ad === true,
-    };
-  });
 }
 
 export const findSpans = (db: Db, communityId: string) =>
