@@ -1,15 +1,16 @@
 import type { ExplainOut, ExplainQuery } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
 import { loadPeriodFacts, metricSets, METRICS_VERSION } from '../metrics/index.js';
-import { explainItems } from './explain.definitions.js';
+import { explainPart } from './explain.definitions.js';
 import { findMemberLabels } from './explain.repo.js';
 
 const MONEY = new Set(['gmv', 'refunds']);
 
 /** The members (and orders, refunds, memberships) behind one part of one figure of /metrics. */
 export async function explainMetric(deps: Deps, communityId: string, q: ExplainQuery): Promise<ExplainOut> {
+  const rowsOf = explainPart(q.metric, q.part);
   const { community, period, facts } = await loadPeriodFacts(deps, communityId, { from: q.from, to: q.to });
-  const items = explainItems(metricSets(facts), q.metric, q.part);
+  const items = rowsOf(metricSets(facts));
   const labels = new Map((await findMemberLabels(deps.db, communityId, items.map((i) => i.member_id))).map((m) => [m.id, m]));
   const rows = items.map((i) => ({
     member_id: i.member_id,
