@@ -6,10 +6,11 @@ import { ConfigError, loadConfig } from '../../server/src/config.js';
 import { migrateToLatest, openDatabase } from '../../server/src/db/kysely.js';
 import { serve } from '../../server/src/main.js';
 import { createDemo } from '../../server/src/demo/demo.js';
-import { ensureCommunityBySlug } from '../../server/src/modules/communities/index.js';
+import { ensureCommunityBySlug, findCommunityBySlug } from '../../server/src/modules/communities/index.js';
 import { importOrdersCsv, ImportFileError, IMPORT_COLUMNS, type ImportColumn } from '../../server/src/importers/orders-csv/index.js';
 import type { Deps } from '../../server/src/lib/deps.js';
 import { communityMetrics } from '../../server/src/modules/metrics/index.js';
+import { rebuildRollups } from '../../server/src/modules/analytics/index.js';
 import { AppError } from '../../server/src/lib/errors.js';
 import { createApiKey } from '../../server/src/modules/apikeys/index.js';
 import { checkLedger } from '../../server/src/modules/orders/index.js';
@@ -162,6 +163,35 @@ program
         if (err instanceof AppError && err.errors?.length) throw new Error(err.errors.map((e) => `--${e.field.replace(/^query\./, '')}: ${e.message}`).join('; '));
         throw err;
       }
+    }),
+  );
+
+const analyticsCmd = program.command('analytics').description('Analytics rollups and reports (see docs/analytics.md)');
+analyticsCmd
+  .command('rebuild')
+  .description('Recompute the daily rollups from the event log (all communities, or one); progress on stderr')
+  .option('--community <slug>', 'only this community')
+  .action(async (opts: { community?: string }) =>
+    withDatabase(async (handle, config) => {
+      const deps = { db: handle.db, clock: systemClock, config };
+      let communityId: string | undefined;
+      if (opts.community !== undefined) {
+        const c = await findCommunityBySlug(handle.db, opts.community);
+        if (!c) throw new Error(`--community: no community with slug "${opts.community}"`);
+        communityId = c.id;
+      }
+      let last = 0;
+      const report = await rebuildRollups(deps, {
+        communityId,
+        onProgress: (p) => {
+          if (p.days_done !== p.days_total && p.elapsed_ms - last < 1000) return;
+          last = p.elapsed_ms;
+          const rate = p.elapsed_ms > 0 ? Math.round((p.events_done * 1000) / p.elapsed_ms) : 0;
+          process.stderr.write(`Rollups ${p.community_id}: ${p.days_done}/${p.days_total} days, ${p.events_done} events, ${rate} events/s\n`);
+        },
+      });
+      const rate = report.elapsed_ms > 0 ? Math.round((report.events * 1000) / report.elapsed_ms) : report.events;
+      console.log(`Rebuilt rollups of ${report.communities} ${report.communities === 1 ? 'community' : 'communities'}: ${report.days} days, ${report.events} events in ${(report.elapsed_ms / 1000).toFixed(1)} s (${rate} events/s)`);
     }),
   );
 

@@ -12,4 +12,5 @@ export * from './schemas/apikeys.js';
 export * from './schemas/events.js';
 export * from './schemas/orders.js';
 export * from './schemas/metrics.js';
+export * from './schemas/analytics-kpis.js';
 export * from './schemas/memberships.js';

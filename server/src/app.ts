@@ -25,6 +25,7 @@ import { eventRoutes } from './modules/events/index.js';
 import { checkoutRoutes, orderRoutes, webhookRoutes } from './modules/orders/index.js';
 import { publicRoutes } from './modules/public/public.routes.js';
 import { metricsRoutes } from './modules/metrics/index.js';
+import { kpisRoutes } from './modules/analytics/index.js';
 import { membershipRoutes } from './modules/memberships/index.js';
 import { paymentProviders } from './modules/payments/index.js';
 import { rootPage } from './http/root-page.js';
@@ -111,6 +112,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
   await app.register(eventRoutes(deps));
   await app.register(orderRoutes(deps));
   await app.register(metricsRoutes(deps));
+  await app.register(kpisRoutes(deps));
   await app.register(checkoutRoutes(deps, limits));
   await app.register(webhookRoutes(deps));
   await app.register(membershipRoutes(deps));

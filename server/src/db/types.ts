@@ -367,6 +367,54 @@ export interface EventsTable {
   recorded_at: Timestamp;
 }
 
+/** One member's activity in one group ('' = none) on one local day of the community (issue 5 rollups). */
+export interface AnalyticsMemberDaysTable {
+  community_id: string;
+  day: string;
+  member_id: string;
+  group_id: string;
+  engagement: number;
+  messages: number;
+  posts: number;
+  replies: number;
+  reactions: number;
+  check_ins: number;
+  attended: number;
+  replies_received: number;
+  reactions_received: number;
+  negative_received: number;
+  reports_received: number;
+  ads: number;
+}
+
+/** Community figures of one local day, in total (`dim` 'all') and per group, channel, staff owner and referrer. */
+export interface AnalyticsDaysTable {
+  community_id: string;
+  day: string;
+  dim: string;
+  key: string;
+  link_visits: number;
+  applications: number;
+  joins: number;
+  leaves: number;
+  onboarded: number;
+  engagement: number;
+  messages: number;
+  member_replies: number;
+  ads: number;
+  orders_paid: number;
+  gmv_minor: number;
+  refunds_minor: number;
+  active_members: number;
+}
+
+/** UTC hours ('YYYY-MM-DDTHH', or '*' for everything) whose rollups must be recomputed. */
+export interface AnalyticsDirtyTable {
+  community_id: string;
+  hour: string;
+  tx: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -393,4 +441,7 @@ export interface Database {
   ledger_entries: LedgerEntriesTable;
   api_keys: ApiKeysTable;
   events: EventsTable;
+  analytics_member_days: AnalyticsMemberDaysTable;
+  analytics_days: AnalyticsDaysTable;
+  analytics_dirty: AnalyticsDirtyTable;
 }

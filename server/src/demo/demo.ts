@@ -15,6 +15,7 @@ import { joinThroughLink, leave, memberInviteLink, onboardingStep, reviewApplica
 import { createProduct } from '../modules/products/index.js';
 import { checkoutToken, createOrder, payAtCheckout, refundOrder } from '../modules/orders/index.js';
 import { runMembershipJobs } from '../modules/memberships/index.js';
+import { markRollupHours } from '../modules/events/index.js';
 import { createWorkspaceForUser } from '../modules/workspaces/index.js';
 
 export const DEMO_SLUG = 'demo-reading-club';
@@ -325,7 +326,11 @@ export async function createDemo(
     }
     rows.sort((a, b) => a.occurred_at.localeCompare(b.occurred_at));
     for (let i = 0; i < rows.length; i += 500) {
-      await handle.db.transaction().execute((trx) => trx.insertInto('events').values(rows.slice(i, i + 500)).execute());
+      const batch = rows.slice(i, i + 500);
+      await handle.db.transaction().execute(async (trx) => {
+        await trx.insertInto('events').values(batch).execute();
+        await markRollupHours(trx, community.id, batch.map((r) => r.occurred_at));
+      });
     }
     log(`Demo: 100% (${joined} joined, ${orders} orders, ${rows.length} reading events, ${done} steps)`);
     return { slug: DEMO_SLUG, members: joined };

@@ -1,5 +1,6 @@
 import type { Deps } from '../lib/deps.js';
 import { runMembershipJobs, type MembershipJobsReport } from '../modules/memberships/index.js';
+import { refreshRollups, type RefreshReport } from '../modules/analytics/index.js';
 
 export interface JobLog {
   info(obj: object, msg: string): void;
@@ -29,6 +30,32 @@ export function scheduleMembershipJobs(deps: Deps, log: JobLog, intervalMs = 60_
   timer.unref();
   return {
     /** Runs once now (the interval keeps going). */
+    tick,
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/**
+ * Refreshes the analytics rollups of every community with new events every `intervalMs` (5 s in
+ * `yutang serve`); same timer rules as scheduleMembershipJobs.
+ */
+export function scheduleRollupJobs(deps: Deps, log: JobLog, intervalMs = 5_000, run: (deps: Deps) => Promise<RefreshReport> = refreshRollups) {
+  let running: Promise<void> | null = null;
+  const tick = () => {
+    if (running) return;
+    running = run(deps)
+      .then(() => undefined)
+      .catch((err: unknown) => log.error({ err }, 'rollup refresh failed; retrying on the next tick'))
+      .finally(() => {
+        running = null;
+      });
+  };
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  return {
     tick,
     async stop() {
       clearInterval(timer);

@@ -18,6 +18,7 @@ import * as paymentMethods from './2026-11-23T1821_create_member_payment_methods
 import * as autoRenewal from './2026-11-23T1822_membership_auto_renewal.js';
 import * as orderDuplicates from './2026-11-23T1825_order_duplicates.js';
 import * as membershipUpgrades from './2026-11-23T1830_membership_upgrades.js';
+import * as analyticsRollups from './2026-11-24T0900_create_analytics_rollups.js';
 
 /** Every migration, in order. Files are frozen once merged; add new ones at the end. */
 export const migrations: Record<string, Migration> = {
@@ -40,4 +41,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1822_membership_auto_renewal': autoRenewal,
   '2026-11-23T1825_order_duplicates': orderDuplicates,
   '2026-11-23T1830_membership_upgrades': membershipUpgrades,
+  '2026-11-24T0900_create_analytics_rollups': analyticsRollups,
 };

@@ -4,7 +4,7 @@ import type { Deps } from '../../lib/deps.js';
 import { AppError, forbidden, invalid, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { Actor } from '../../http/access.js';
-import { insertEvent } from '../events/index.js';
+import { insertEvent, markRollupsForRebuild } from '../events/index.js';
 import { findUserByEmail, normalizeEmail } from '../auth/index.js';
 import { findCommunityById, findCommunityBySlug, findCommunityRole, listCommunitiesOfWorkspace, type Community } from './communities.repo.js';
 import { communityHealth } from './communities.health.js';
@@ -71,7 +71,13 @@ export async function updateCommunity(deps: Deps, id: string, input: UpdateCommu
   if (input.currency !== undefined) set.currency = input.currency;
   if (input.renewal_grace_days !== undefined) set.renewal_grace_days = input.renewal_grace_days;
   if (input.rules !== undefined) set.rules = encodeJson({ ...current.rules, ...stripUndefined(input.rules) });
-  await deps.db.updateTable('communities').set(set).where('id', '=', id).execute();
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.updateTable('communities').set(set).where('id', '=', id).execute();
+    // Rollups are keyed by local day and sum the community currency only.
+    if ((input.time_zone !== undefined && input.time_zone !== current.time_zone) || (input.currency !== undefined && input.currency !== current.currency)) {
+      await markRollupsForRebuild(trx, id);
+    }
+  });
   return getCommunity(deps, id);
 }
 

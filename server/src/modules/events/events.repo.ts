@@ -1,4 +1,5 @@
-import type { Db, Trx } from '../../db/kysely.js';
+import { sql } from 'kysely';
+import { isPostgres, type Db, type Trx } from '../../db/kysely.js';
 import { encodeJson, json } from '../../db/codecs.js';
 import type { EventType } from '../../../../contracts/src/index.js';
 
@@ -33,6 +34,32 @@ export async function insertEvent(trx: Trx | Db, e: NewEvent, recordedAt: string
       recorded_at: recordedAt,
     })
     .execute();
+  await markRollupHours(trx, e.community_id, [e.occurred_at]);
+}
+
+/** The UTC hour of an instant, 'YYYY-MM-DDTHH': the grain at which rollups are marked stale. */
+export const utcHourOf = (iso: string) => new Date(iso).toISOString().slice(0, 13);
+
+/**
+ * Marks the rollups of the UTC hours of these instants stale, in the caller's transaction (call it
+ * wherever events are appended). Zone-free, so it needs no lookup; `refreshRollups` maps each hour
+ * to the local days it touches. On PostgreSQL the writing transaction's id is part of the key: a
+ * mark is never absorbed by an older row that a refresh is claiming concurrently.
+ */
+export async function markRollupHours(trx: Trx | Db, communityId: string, instants: readonly string[]): Promise<void> {
+  const hours = [...new Set(instants.map(utcHourOf))];
+  if (!hours.length) return;
+  const tx = isPostgres(trx) ? sql<number>`txid_current()` : sql<number>`0`;
+  await trx
+    .insertInto('analytics_dirty')
+    .values(hours.map((hour) => ({ community_id: communityId, hour, tx })))
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+/** Asks for a full rebuild of a community's rollups (its time zone or currency changed). */
+export async function markRollupsForRebuild(trx: Trx | Db, communityId: string): Promise<void> {
+  await trx.insertInto('analytics_dirty').values({ community_id: communityId, hour: '*', tx: 0 }).onConflict((oc) => oc.doNothing()).execute();
 }
 
 export async function listEvents(
@@ -83,11 +110,19 @@ export const APPEND_ROWS_PER_STATEMENT = 1000;
 
 /**
  * Appends many domain events (an import, a batch from a chat platform) with multi-row INSERTs, in
- * the order given. Call it inside the transaction that makes the change they record.
+ * the order given, and marks the rollup hours they touch stale, as `insertEvent` does for one.
+ * Call it inside the transaction that makes the change they record.
  */
 export async function appendEvents(trx: Trx | Db, events: readonly NewEvent[], recordedAt: string): Promise<void> {
   for (let i = 0; i < events.length; i += APPEND_ROWS_PER_STATEMENT) {
     const rows = events.slice(i, i + APPEND_ROWS_PER_STATEMENT).map((e) => eventRow(e, recordedAt));
     await trx.insertInto('events').values(rows).execute();
   }
+  const byCommunity = new Map<string, string[]>();
+  for (const e of events) {
+    let instants = byCommunity.get(e.community_id);
+    if (!instants) byCommunity.set(e.community_id, (instants = []));
+    instants.push(e.occurred_at);
+  }
+  for (const [communityId, instants] of byCommunity) await markRollupHours(trx, communityId, instants);
 }

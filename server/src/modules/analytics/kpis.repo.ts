@@ -1,0 +1,121 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/kysely.js';
+
+/** Reads of the daily rollups for the KPI dashboard. Days are local 'YYYY-MM-DD', `[fromDay, toDay)`. */
+
+export type SplitDim = 'group' | 'channel' | 'staff' | 'referrer';
+
+export interface DaySums {
+  key: string;
+  link_visits: number;
+  applications: number;
+  joins: number;
+  leaves: number;
+  onboarded: number;
+  engagement: number;
+  messages: number;
+  member_replies: number;
+  ads: number;
+  orders_paid: number;
+  gmv_minor: number;
+  refunds_minor: number;
+  /** Σ over the days of that day's distinct active members. */
+  active_member_days: number;
+}
+
+/** Sums of analytics_days per key of one dimension ('all' has the one key ''). */
+export async function sumDaysByKey(db: Db, communityId: string, dim: 'all' | SplitDim, fromDay: string, toDay: string): Promise<DaySums[]> {
+  const rows = await db
+    .selectFrom('analytics_days')
+    .select((eb) => [
+      'key',
+      eb.fn.sum<number>('link_visits').as('link_visits'),
+      eb.fn.sum<number>('applications').as('applications'),
+      eb.fn.sum<number>('joins').as('joins'),
+      eb.fn.sum<number>('leaves').as('leaves'),
+      eb.fn.sum<number>('onboarded').as('onboarded'),
+      eb.fn.sum<number>('engagement').as('engagement'),
+      eb.fn.sum<number>('messages').as('messages'),
+      eb.fn.sum<number>('member_replies').as('member_replies'),
+      eb.fn.sum<number>('ads').as('ads'),
+      eb.fn.sum<number>('orders_paid').as('orders_paid'),
+      eb.fn.sum<number>('gmv_minor').as('gmv_minor'),
+      eb.fn.sum<number>('refunds_minor').as('refunds_minor'),
+      eb.fn.sum<number>('active_members').as('active_member_days'),
+    ])
+    .where('community_id', '=', communityId)
+    .where('dim', '=', dim)
+    .where('day', '>=', fromDay)
+    .where('day', '<', toDay)
+    .groupBy('key')
+    .execute();
+  return rows.map((r) => {
+    const out = { key: r.key } as DaySums;
+    for (const [k, v] of Object.entries(r)) if (k !== 'key') (out as unknown as Record<string, number>)[k] = Number(v ?? 0);
+    return out;
+  });
+}
+
+/** Joins − leaves per key over every day before `beforeDay`: the key's members at its start. */
+export async function netJoinsBefore(db: Db, communityId: string, dim: SplitDim, beforeDay: string): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('analytics_days')
+    .select((eb) => ['key', eb.fn.sum<number>('joins').as('joins'), eb.fn.sum<number>('leaves').as('leaves')])
+    .where('community_id', '=', communityId)
+    .where('dim', '=', dim)
+    .where('day', '<', beforeDay)
+    .groupBy('key')
+    .execute();
+  return new Map(rows.map((r) => [r.key, Number(r.joins ?? 0) - Number(r.leaves ?? 0)]));
+}
+
+/** Distinct members with ≥1 engagement event on the days [fromDay, toDay). */
+export async function countActiveMembers(db: Db, communityId: string, fromDay: string, toDay: string): Promise<number> {
+  const r = await db
+    .selectFrom('analytics_member_days')
+    .select(sql<number>`COUNT(DISTINCT member_id)`.as('n'))
+    .where('community_id', '=', communityId)
+    .where('day', '>=', fromDay)
+    .where('day', '<', toDay)
+    .where('engagement', '>', 0)
+    .executeTakeFirst();
+  return Number(r?.n ?? 0);
+}
+
+/** Messages + posts + replies written on the days [fromDay, toDay). */
+export async function countConversation(db: Db, communityId: string, fromDay: string, toDay: string): Promise<number> {
+  const r = await db
+    .selectFrom('analytics_member_days')
+    .select(sql<number>`COALESCE(SUM(messages + posts + replies), 0)`.as('n'))
+    .where('community_id', '=', communityId)
+    .where('day', '>=', fromDay)
+    .where('day', '<', toDay)
+    .executeTakeFirst();
+  return Number(r?.n ?? 0);
+}
+
+/**
+ * Distinct active members per key of a dimension over [fromDay, toDay): the group they engaged
+ * in, or the member's first entry link / its staff owner (else their first group's monitor) /
+ * their referrer — the attribution analytics_days uses for engagement events.
+ */
+export async function countActiveMembersByKey(db: Db, communityId: string, dim: SplitDim, fromDay: string, toDay: string): Promise<Map<string, number>> {
+  const key =
+    dim === 'group'
+      ? sql`d.group_id`
+      : dim === 'channel'
+        ? sql`COALESCE(m.entry_link_id, '')`
+        : dim === 'referrer'
+          ? sql`COALESCE(m.referrer_member_id, '')`
+          : sql`COALESCE(l.owner_user_id, (SELECT g.monitor_user_id FROM member_spans s JOIN groups g ON g.id = s.group_id
+              WHERE s.member_id = d.member_id ORDER BY s.joined_at, s.id LIMIT 1), '')`;
+  const rows = await sql<{ key: string; n: number }>`
+    SELECT k.key AS key, COUNT(DISTINCT k.member_id) AS n FROM (
+      SELECT ${key} AS key, d.member_id AS member_id
+      FROM analytics_member_days d
+      LEFT JOIN members m ON m.id = d.member_id
+      LEFT JOIN entry_links l ON l.id = m.entry_link_id
+      WHERE d.community_id = ${communityId} AND d.day >= ${fromDay} AND d.day < ${toDay} AND d.engagement > 0
+    ) k GROUP BY k.key`.execute(db);
+  return new Map(rows.rows.map((r) => [r.key, Number(r.n)]));
+}

@@ -1,0 +1,122 @@
+import { DateTime } from 'luxon';
+import type { KpiSplitRow, KpisOut, KpisQuery, KpiValue } from '../../../../contracts/src/index.js';
+import type { Deps } from '../../lib/deps.js';
+import { communityMetrics } from '../metrics/index.js';
+import { countActiveMembers, countActiveMembersByKey, countConversation, netJoinsBefore, sumDaysByKey, type SplitDim } from './kpis.repo.js';
+import { refreshRollups } from './rollups.service.js';
+
+const rate = (numerator: number, denominator: number) => ({ value: denominator === 0 ? null : numerator / denominator, numerator, denominator });
+const shift = (day: string, days: number) => DateTime.fromISO(day, { zone: 'UTC' }).plus({ days }).toISODate()!;
+
+/**
+ * The engagement figures answered from the daily rollups, for the local days [from, to):
+ *
+ * - dau: average daily active members — Σ over the days of the members with ≥1 engagement event
+ *   that day ÷ the number of days (days without events count as 0).
+ * - wau / mau: distinct members with ≥1 engagement event in the 7 / 30 days ending at t1.
+ * - stickiness: dau ÷ mau.
+ * - two_way_share: member-to-member replies (a reply whose `to_member_id` is set and is not its
+ *   author) ÷ (messages + posts + replies) in the period.
+ *
+ * "Active" here counts every member with an engagement event, member at the time or not (unlike
+ * `active_members` of /metrics, which counts period members only).
+ */
+export async function rollupFigures(deps: Deps, communityId: string, from: string, to: string) {
+  const days = DateTime.fromISO(to, { zone: 'UTC' }).diff(DateTime.fromISO(from, { zone: 'UTC' }), 'days').days;
+  const [[all], wau, mau, conversation] = await Promise.all([
+    sumDaysByKey(deps.db, communityId, 'all', from, to),
+    countActiveMembers(deps.db, communityId, shift(to, -7), to),
+    countActiveMembers(deps.db, communityId, shift(to, -30), to),
+    countConversation(deps.db, communityId, from, to),
+  ]);
+  const dau = rate(all?.active_member_days ?? 0, days);
+  return {
+    dau,
+    wau,
+    mau,
+    stickiness: rate(dau.value ?? 0, mau),
+    two_way_share: rate(all?.member_replies ?? 0, conversation),
+  };
+}
+
+/** The number a figure's change is taken on: the count, the rate's value or the amount. */
+function scalar(v: KpiValue): number | null {
+  if (typeof v === 'number') return v;
+  if ('amount_minor' in v) return v.amount_minor;
+  return v.value;
+}
+
+/** absolute = current − previous; relative = absolute ÷ |previous| (null when previous is 0 or null). */
+export function change(current: KpiValue, previous: KpiValue) {
+  const c = scalar(current);
+  const p = scalar(previous);
+  const absolute = c === null || p === null ? null : c - p;
+  return { absolute, relative: absolute === null || p === null || p === 0 ? null : absolute / Math.abs(p) };
+}
+
+/**
+ * Rows of a split from the rollups, one per key with any activity in the period. `leave_rate` =
+ * leaves ÷ (members_start + joins), members_start being the key's joins − leaves before `from`
+ * (joins and leaves are the joined / left / removed events attributed to the key).
+ */
+export async function splitRows(deps: Deps, communityId: string, currency: string, by: SplitDim, from: string, to: string): Promise<KpiSplitRow[]> {
+  const [sums, before, active] = await Promise.all([
+    sumDaysByKey(deps.db, communityId, by, from, to),
+    netJoinsBefore(deps.db, communityId, by, from),
+    countActiveMembersByKey(deps.db, communityId, by, from, to),
+  ]);
+  return sums
+    .map((s) => {
+      const start = before.get(s.key) ?? 0;
+      return {
+        key: s.key,
+        members_start: start,
+        link_visits: s.link_visits,
+        applications: s.applications,
+        joins: s.joins,
+        leaves: s.leaves,
+        onboarded: s.onboarded,
+        leave_rate: rate(s.leaves, start + s.joins),
+        active_members: active.get(s.key) ?? 0,
+        engagement: s.engagement,
+        orders_paid: s.orders_paid,
+        gmv: { amount_minor: s.gmv_minor, currency },
+        refunds: { amount_minor: s.refunds_minor, currency },
+      };
+    })
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * The KPI dashboard of a period: every metric of GET …/metrics plus dau, wau, mau, stickiness and
+ * two_way_share (rollupFigures), each with the previous period of equal length and the change;
+ * with `split`, rows per group / channel / staff owner / referrer. Rollups are refreshed first.
+ */
+export async function communityKpis(deps: Deps, communityId: string, q: KpisQuery): Promise<KpisOut> {
+  await refreshRollups(deps, communityId);
+  const current = await communityMetrics(deps, communityId, { from: q.from, to: q.to });
+  const length = DateTime.fromISO(q.to, { zone: 'UTC' }).diff(DateTime.fromISO(q.from, { zone: 'UTC' }), 'days').days;
+  const prevFrom = shift(q.from, -length);
+  const [previous, cur, prev, rows] = await Promise.all([
+    communityMetrics(deps, communityId, { from: prevFrom, to: q.from }),
+    rollupFigures(deps, communityId, q.from, q.to),
+    rollupFigures(deps, communityId, prevFrom, q.from),
+    q.split ? splitRows(deps, communityId, current.currency, q.split, q.from, q.to) : Promise.resolve(null),
+  ]);
+  const { metrics_version, community_id, time_zone, currency, period, ...values } = current;
+  const { metrics_version: _v, community_id: _c, time_zone: _z, currency: _cur, period: previousPeriod, ...previousValues } = previous;
+  const now: Record<string, KpiValue> = { ...values, ...cur };
+  const before: Record<string, KpiValue> = { ...previousValues, ...prev };
+  const figures: KpisOut['figures'] = {};
+  for (const [key, value] of Object.entries(now)) figures[key] = { current: value, previous: before[key]!, change: change(value, before[key]!) };
+  return {
+    metrics_version,
+    community_id,
+    time_zone,
+    currency,
+    period,
+    previous_period: previousPeriod,
+    figures,
+    ...(q.split && rows ? { split: { by: q.split, rows } } : {}),
+  };
+}

@@ -1,0 +1,156 @@
+import { sql, type RawBuilder } from 'kysely';
+import { ENGAGEMENT_TYPES } from '../../../../contracts/src/index.js';
+import { isPostgres, type Db, type Trx } from '../../db/kysely.js';
+
+/**
+ * All SQL of the daily rollups. A day is recomputed from the events of [t0, t1) (its local
+ * midnights) with one INSERT … SELECT … GROUP BY per table, after deleting the day's rows.
+ */
+
+type Q = Db | Trx;
+
+const ENGAGEMENT = sql.raw(ENGAGEMENT_TYPES.map((t) => `'${t}'`).join(', '));
+
+/** Dialect-specific reads of the events' JSON `props` (keys are constants of this file). */
+function props(db: Q) {
+  const pg = isPostgres(db);
+  return {
+    text: (key: string) => sql.raw(pg ? `(e.props->>'${key}')` : `json_extract(e.props, '$.${key}')`),
+    isTrue: (key: string) => sql.raw(pg ? `(e.props->>'${key}') = 'true'` : `json_type(e.props, '$.${key}') = 'true'`),
+    int: (key: string) => sql.raw(pg ? `COALESCE((e.props->>'${key}')::bigint, 0)` : `COALESCE(CAST(json_extract(e.props, '$.${key}') AS INTEGER), 0)`),
+  };
+}
+
+const text = (v: string): RawBuilder<string> => sql<string>`CAST(${v} AS text)`;
+
+/** Serializes rollup writers of one community on PostgreSQL (SQLite has a single writer anyway). */
+export async function lockCommunityRollups(trx: Trx, communityId: string): Promise<void> {
+  if (isPostgres(trx)) await sql`SELECT pg_advisory_xact_lock(hashtext(${'rollups:' + communityId}))`.execute(trx);
+}
+
+export async function hasDirtyHours(db: Q, communityId: string): Promise<boolean> {
+  return !!(await db.selectFrom('analytics_dirty').select('hour').where('community_id', '=', communityId).limit(1).executeTakeFirst());
+}
+
+export async function findDirtyCommunities(db: Q): Promise<string[]> {
+  return (await db.selectFrom('analytics_dirty').select('community_id').distinct().execute()).map((r) => r.community_id);
+}
+
+/** Takes (deletes and returns) the dirty hours of a community; marks committed later stay for the next refresh. */
+export async function claimDirtyHours(trx: Trx, communityId: string): Promise<string[]> {
+  const rows = await trx.deleteFrom('analytics_dirty').where('community_id', '=', communityId).returning('hour').execute();
+  return [...new Set(rows.map((r) => r.hour))];
+}
+
+export async function findEventRange(db: Q, communityId: string): Promise<{ first: string; last: string } | null> {
+  const r = await db
+    .selectFrom('events')
+    .select((eb) => [eb.fn.min('occurred_at').as('first'), eb.fn.max('occurred_at').as('last')])
+    .where('community_id', '=', communityId)
+    .executeTakeFirst();
+  return r?.first && r.last ? { first: String(r.first), last: String(r.last) } : null;
+}
+
+export async function countEventsBetween(db: Q, communityId: string, t0: string, t1: string): Promise<number> {
+  const r = await db
+    .selectFrom('events')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('community_id', '=', communityId)
+    .where('occurred_at', '>=', t0)
+    .where('occurred_at', '<', t1)
+    .executeTakeFirst();
+  return Number(r?.n ?? 0);
+}
+
+/** Deletes a community's rollup rows outside [firstDay, lastDay] (all of them when `firstDay` is null). */
+export async function deleteRollupsOutside(trx: Q, communityId: string, firstDay: string | null, lastDay: string | null): Promise<void> {
+  for (const table of ['analytics_member_days', 'analytics_days'] as const) {
+    let q = trx.deleteFrom(table).where('community_id', '=', communityId);
+    if (firstDay !== null && lastDay !== null) q = q.where((eb) => eb.or([eb('day', '<', firstDay), eb('day', '>', lastDay)]));
+    await q.execute();
+  }
+}
+
+export interface DayBounds {
+  day: string;
+  /** Local midnight starting the day, ISO UTC. */
+  t0: string;
+  /** Local midnight ending the day, ISO UTC. */
+  t1: string;
+}
+
+/**
+ * Recomputes both rollup tables for one local day of a community from its events: delete, then
+ * INSERT … SELECT … GROUP BY. Run it in a transaction holding lockCommunityRollups.
+ */
+export async function recomputeDay(trx: Trx, communityId: string, currency: string, d: DayBounds): Promise<void> {
+  await trx.deleteFrom('analytics_member_days').where('community_id', '=', communityId).where('day', '=', d.day).execute();
+  await trx.deleteFrom('analytics_days').where('community_id', '=', communityId).where('day', '=', d.day).execute();
+  const p = props(trx);
+  const to = p.text('to_member_id');
+  const inDay = sql`e.community_id = ${communityId} AND e.occurred_at >= ${d.t0} AND e.occurred_at < ${d.t1}`;
+  const is = (type: string) => sql.raw(`CASE WHEN e.type = '${type}' THEN 1 ELSE 0 END`);
+
+  // Per member and group: what they did (actor rows) and what they received (target rows).
+  await sql`
+    INSERT INTO analytics_member_days (community_id, day, member_id, group_id, engagement, messages, posts, replies, reactions, check_ins, attended,
+      replies_received, reactions_received, negative_received, reports_received, ads)
+    SELECT ${text(communityId)}, ${text(d.day)}, x.member_id, x.group_id, SUM(x.engagement), SUM(x.messages), SUM(x.posts), SUM(x.replies), SUM(x.reactions),
+      SUM(x.check_ins), SUM(x.attended), SUM(x.replies_received), SUM(x.reactions_received), SUM(x.negative_received), SUM(x.reports_received), SUM(x.ads)
+    FROM (
+      SELECT e.member_id AS member_id, COALESCE(e.group_id, '') AS group_id, 1 AS engagement, ${is('message')} AS messages, ${is('post')} AS posts,
+        ${is('reply')} AS replies, ${is('reaction')} AS reactions, ${is('check_in')} AS check_ins, ${is('event_attended')} AS attended,
+        0 AS replies_received, 0 AS reactions_received, 0 AS negative_received, 0 AS reports_received,
+        CASE WHEN e.type IN ('message', 'post') AND ${p.isTrue('is_ad')} THEN 1 ELSE 0 END AS ads
+      FROM events e WHERE ${inDay} AND e.member_id IS NOT NULL AND e.type IN (${ENGAGEMENT})
+      UNION ALL
+      SELECT ${to} AS member_id, COALESCE(e.group_id, '') AS group_id, 0, 0, 0, 0, 0, 0, 0,
+        ${is('reply')}, ${is('reaction')}, CASE WHEN e.type = 'reaction' AND ${p.isTrue('negative')} THEN 1 ELSE 0 END, ${is('message_reported')}, 0
+      FROM events e WHERE ${inDay} AND e.type IN ('reply', 'reaction', 'message_reported') AND ${to} IS NOT NULL
+        AND (e.member_id IS NULL OR ${to} <> e.member_id)
+    ) x
+    GROUP BY x.member_id, x.group_id`.execute(trx);
+
+  // Per dimension and key. Keys: the event's group (orders: the buyer's current group); the entry
+  // link of the event, else the member's first link; that link's staff owner, else the monitor of
+  // the member's first group; the event's referrer, else the member's.
+  const staff = sql`COALESCE(l.owner_user_id, (SELECT g.monitor_user_id FROM member_spans s JOIN groups g ON g.id = s.group_id
+      WHERE s.member_id = e.member_id ORDER BY s.joined_at, s.id LIMIT 1), '')`;
+  const dims = [
+    ['all', 'k_all'],
+    ['group', 'k_group'],
+    ['channel', 'k_channel'],
+    ['staff', 'k_staff'],
+    ['referrer', 'k_referrer'],
+  ] as const;
+  const selects = dims.map(
+    ([dim, col]) => sql`SELECT ${text(communityId)}, ${text(d.day)}, ${text(dim)}, ${sql.ref(col)}, SUM(link_visits), SUM(applications), SUM(joins), SUM(leaves),
+      SUM(onboarded), SUM(engagement), SUM(messages), SUM(member_replies), SUM(ads), SUM(orders_paid), SUM(gmv_minor), SUM(refunds_minor),
+      COUNT(DISTINCT CASE WHEN engagement = 1 THEN member_id END)
+      FROM ev GROUP BY ${sql.ref(col)}`,
+  );
+  await sql`
+    WITH ev AS (
+      SELECT e.member_id AS member_id, '' AS k_all,
+        COALESCE(e.group_id, CASE WHEN e.type IN ('order_paid', 'order_refunded') THEN m.current_group_id END, '') AS k_group,
+        COALESCE(e.entry_link_id, m.entry_link_id, '') AS k_channel,
+        ${staff} AS k_staff,
+        COALESCE(e.referrer_member_id, m.referrer_member_id, '') AS k_referrer,
+        ${is('link_visited')} AS link_visits, ${is('applied')} AS applications, ${is('joined')} AS joins,
+        CASE WHEN e.type IN ('left', 'removed') THEN 1 ELSE 0 END AS leaves, ${is('onboarded')} AS onboarded,
+        CASE WHEN e.type IN (${ENGAGEMENT}) AND e.member_id IS NOT NULL THEN 1 ELSE 0 END AS engagement,
+        ${is('message')} AS messages,
+        CASE WHEN e.type = 'reply' AND e.member_id IS NOT NULL AND ${to} IS NOT NULL AND ${to} <> e.member_id THEN 1 ELSE 0 END AS member_replies,
+        CASE WHEN e.type IN ('message', 'post') AND ${p.isTrue('is_ad')} THEN 1 ELSE 0 END AS ads,
+        ${is('order_paid')} AS orders_paid,
+        CASE WHEN e.type = 'order_paid' AND ${p.text('currency')} = ${currency} THEN ${p.int('amount_minor')} ELSE 0 END AS gmv_minor,
+        CASE WHEN e.type = 'order_refunded' AND ${p.text('currency')} = ${currency} THEN ${p.int('amount_minor')} ELSE 0 END AS refunds_minor
+      FROM events e
+      LEFT JOIN members m ON m.id = e.member_id
+      LEFT JOIN entry_links l ON l.id = COALESCE(e.entry_link_id, m.entry_link_id)
+      WHERE ${inDay} AND e.type IN ('link_visited', 'applied', 'joined', 'left', 'removed', 'onboarded', 'order_paid', 'order_refunded', ${ENGAGEMENT})
+    )
+    INSERT INTO analytics_days (community_id, day, dim, key, link_visits, applications, joins, leaves, onboarded, engagement, messages,
+      member_replies, ads, orders_paid, gmv_minor, refunds_minor, active_members)
+    ${sql.join(selects, sql` UNION ALL `)}`.execute(trx);
+}

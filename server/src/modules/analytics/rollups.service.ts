@@ -1,0 +1,168 @@
+import { DateTime } from 'luxon';
+import type { Deps } from '../../lib/deps.js';
+import { findCommunityById } from '../communities/index.js';
+import {
+  claimDirtyHours,
+  countEventsBetween,
+  deleteRollupsOutside,
+  findDirtyCommunities,
+  findEventRange,
+  hasDirtyHours,
+  lockCommunityRollups,
+  recomputeDay,
+  type DayBounds,
+} from './rollups.repo.js';
+
+/**
+ * Daily rollups (analytics_member_days, analytics_days), kept fresh by recomputing whole days, not
+ * by applying deltas: appending an event marks its UTC hour dirty (events module, same
+ * transaction); `refreshRollups` claims the dirty hours, maps them to the local days they touch in
+ * the community's time zone, and recomputes those days from the event log. `rebuildRollups`
+ * recomputes every day. Both give the same rows for the same events (rollups.property.test.ts).
+ */
+
+/** A local day's bounds in a zone: [local midnight, next local midnight), as ISO UTC. */
+export function dayBounds(day: string, zone: string): DayBounds {
+  const start = DateTime.fromISO(day, { zone }).startOf('day');
+  return { day, t0: start.toUTC().toISO()!, t1: start.plus({ days: 1 }).toUTC().toISO()! };
+}
+
+/** Local days ('YYYY-MM-DD') that the UTC hours 'YYYY-MM-DDTHH' overlap in a zone (two for half-hour offsets). */
+export function localDaysOfHours(hours: readonly string[], zone: string): string[] {
+  const days = new Set<string>();
+  for (const h of hours) {
+    const start = Date.parse(`${h}:00:00.000Z`);
+    days.add(DateTime.fromMillis(start, { zone }).toISODate()!);
+    days.add(DateTime.fromMillis(start + 3_599_999, { zone }).toISODate()!);
+  }
+  return [...days].sort();
+}
+
+/** Every local day from the one holding `first` to the one holding `last`. */
+function daysBetween(first: string, last: string, zone: string): string[] {
+  const days: string[] = [];
+  let d = DateTime.fromISO(first, { zone }).startOf('day');
+  const end = DateTime.fromISO(last, { zone }).startOf('day');
+  while (d <= end) {
+    days.push(d.toISODate()!);
+    d = d.plus({ days: 1 });
+  }
+  return days;
+}
+
+// One refresh per community at a time in this process; a caller arriving during a run waits for
+// it and then runs its own (marks written meanwhile are seen). Across processes, PostgreSQL
+// advisory locks (and SQLite's single writer) serialize the writes.
+const chains = new Map<string, Promise<unknown>>();
+function serialized<T>(communityId: string, run: () => Promise<T>): Promise<T> {
+  const next = (chains.get(communityId) ?? Promise.resolve()).catch(() => undefined).then(run);
+  chains.set(communityId, next);
+  void next
+    .catch(() => undefined)
+    .finally(() => {
+      if (chains.get(communityId) === next) chains.delete(communityId);
+    });
+  return next;
+}
+
+export interface RefreshReport {
+  communities: number;
+  /** Local days recomputed. */
+  days: number;
+}
+
+/**
+ * Recomputes the days whose events changed since the last refresh, for one community or for every
+ * community with dirty marks. Claim and recompute happen in one transaction, so a failure leaves
+ * the marks in place; a time zone or currency change ('*' mark) recomputes every day.
+ * Called every few seconds by the scheduler and at the start of every analytics query.
+ */
+export async function refreshRollups(deps: Deps, communityId?: string): Promise<RefreshReport> {
+  const ids = communityId !== undefined ? [communityId] : await findDirtyCommunities(deps.db);
+  let days = 0;
+  for (const id of ids) {
+    if (!(await hasDirtyHours(deps.db, id))) continue;
+    days += await serialized(id, () => refreshCommunity(deps, id));
+  }
+  return { communities: ids.length, days };
+}
+
+async function refreshCommunity(deps: Deps, communityId: string): Promise<number> {
+  return deps.db.transaction().execute(async (trx) => {
+    await lockCommunityRollups(trx, communityId);
+    const hours = await claimDirtyHours(trx, communityId);
+    if (!hours.length) return 0;
+    const community = await findCommunityById(trx, communityId);
+    if (!community) return 0;
+    let days: string[];
+    if (hours.includes('*')) {
+      const range = await findEventRange(trx, communityId);
+      days = range ? daysBetween(range.first, range.last, community.time_zone) : [];
+      await deleteRollupsOutside(trx, communityId, null, null);
+    } else {
+      days = localDaysOfHours(hours, community.time_zone);
+    }
+    for (const day of days) await recomputeDay(trx, communityId, community.currency, dayBounds(day, community.time_zone));
+    return days.length;
+  });
+}
+
+export interface RebuildProgress {
+  community_id: string;
+  days_done: number;
+  days_total: number;
+  events_done: number;
+  elapsed_ms: number;
+}
+
+export interface RebuildReport {
+  communities: number;
+  days: number;
+  events: number;
+  elapsed_ms: number;
+}
+
+/**
+ * Recomputes every local day of one community (or of all communities) from the event log, one day
+ * per transaction, and drops rollup rows outside the days that have events. Safe while events are
+ * being written: marks made during the rebuild are left for the next refresh.
+ */
+export async function rebuildRollups(
+  deps: Deps,
+  opts: { communityId?: string | undefined; onProgress?: ((p: RebuildProgress) => void) | undefined } = {},
+): Promise<RebuildReport> {
+  const started = Date.now();
+  const ids =
+    opts.communityId !== undefined ? [opts.communityId] : (await deps.db.selectFrom('communities').select('id').orderBy('id').execute()).map((r) => r.id);
+  let days = 0;
+  let events = 0;
+  for (const id of ids) {
+    await serialized(id, async () => {
+      const community = await findCommunityById(deps.db, id);
+      if (!community) return;
+      const zone = community.time_zone;
+      // Marks up to now are covered by this rebuild: every day below reads events committed before it.
+      const range = await deps.db.transaction().execute(async (trx) => {
+        await lockCommunityRollups(trx, id);
+        await claimDirtyHours(trx, id);
+        const r = await findEventRange(trx, id);
+        const list = r ? daysBetween(r.first, r.last, zone) : [];
+        await deleteRollupsOutside(trx, id, list[0] ?? null, list.at(-1) ?? null);
+        return list;
+      });
+      let done = 0;
+      for (const day of range) {
+        const bounds = dayBounds(day, zone);
+        events += await deps.db.transaction().execute(async (trx) => {
+          await lockCommunityRollups(trx, id);
+          await recomputeDay(trx, id, community.currency, bounds);
+          return countEventsBetween(trx, id, bounds.t0, bounds.t1);
+        });
+        done++;
+        days++;
+        opts.onProgress?.({ community_id: id, days_done: done, days_total: range.length, events_done: events, elapsed_ms: Date.now() - started });
+      }
+    });
+  }
+  return { communities: ids.length, days, events, elapsed_ms: Date.now() - started };
+}
