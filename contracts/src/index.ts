@@ -14,3 +14,5 @@ export * from './schemas/orders.js';
 export * from './schemas/metrics.js';
 export * from './schemas/analytics-kpis.js';
 export * from './schemas/memberships.js';
+export * from './schemas/analytics-cohorts.js';
+export * from './schemas/analytics-funnel.js';

@@ -25,7 +25,7 @@ import { eventRoutes } from './modules/events/index.js';
 import { checkoutRoutes, orderRoutes, webhookRoutes } from './modules/orders/index.js';
 import { publicRoutes } from './modules/public/public.routes.js';
 import { metricsRoutes } from './modules/metrics/index.js';
-import { kpisRoutes } from './modules/analytics/index.js';
+import { cohortsRoutes, funnelRoutes, kpisRoutes } from './modules/analytics/index.js';
 import { membershipRoutes } from './modules/memberships/index.js';
 import { paymentProviders } from './modules/payments/index.js';
 import { rootPage } from './http/root-page.js';
@@ -113,6 +113,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
   await app.register(orderRoutes(deps));
   await app.register(metricsRoutes(deps));
   await app.register(kpisRoutes(deps));
+  await app.register(cohortsRoutes(deps));
+  await app.register(funnelRoutes(deps));
   await app.register(checkoutRoutes(deps, limits));
   await app.register(webhookRoutes(deps));
   await app.register(membershipRoutes(deps));

@@ -276,6 +276,14 @@ describeEachDialect('bad input: write endpoints reject unknown fields and wrong 
     expect([limit.status, fieldsOf(limit)]).toEqual([400, ['query.limit']]);
     const metrics = await w.owner.get(`${c}/metrics?from=2026-01-01&to=2026-13-01`);
     expect([metrics.status, metrics.body.code, fieldsOf(metrics)]).toEqual([400, 'validation_failed', ['query.to']]);
+    for (const [path, field] of [
+      ['analytics/cohorts?from=2026-01-01&to=2026-02-01&granularity=year', 'query.granularity'],
+      ['analytics/lifecycle?from=2026-01-01&to=2026-13-01', 'query.to'],
+      ['analytics/funnel?from=2026-01-01&to=2026-02-01&window_days=abc', 'query.window_days'],
+    ]) {
+      const r = await w.owner.get(`${c}/${path}`);
+      expect([r.status, r.body.code, fieldsOf(r)], path).toEqual([400, 'validation_failed', [field]]);
+    }
   });
 
   it('checks access before input: a stranger learns nothing about the body schema', async () => {

@@ -109,6 +109,9 @@ const idsOf = (t: Tenant): Record<string, string> => ({
 /** Routes whose query string is required: the walk sends a valid one, so only tenancy can refuse. */
 const REQUIRED_QUERIES: Record<string, string> = {
   '/api/v1/communities/:communityId/metrics': '?from=2026-01-01&to=2026-02-01',
+  '/api/v1/communities/:communityId/analytics/cohorts': '?from=2026-01-01&to=2026-02-01',
+  '/api/v1/communities/:communityId/analytics/lifecycle': '?from=2026-01-01&to=2026-02-01',
+  '/api/v1/communities/:communityId/analytics/funnel': '?from=2026-01-01&to=2026-02-01',
 };
 
 function fill(url: string, ids: Record<string, string>): string {
@@ -239,6 +242,8 @@ async function apiSnapshot(t: Tenant) {
     `${c}/orders`,
     `${c}/orders/${t.orderId}`,
     `${c}/metrics?from=2026-01-01&to=2027-01-01`,
+    `${c}/analytics/cohorts?from=2026-01-01&to=2027-01-01&granularity=month`,
+    `${c}/analytics/funnel?from=2026-01-01&to=2027-01-01&split=channel`,
     `${c}/api-keys`,
     `${c}/events?limit=1000`,
   ];
