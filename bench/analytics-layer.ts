@@ -4,6 +4,7 @@
  * report says so).
  */
 import type { Deps } from '../server/src/lib/deps.js';
+import { communityCohorts, communityKpis, rebuildRollups, refreshRollups } from '../server/src/modules/analytics/index.js';
 
 export interface AnalyticsLayer {
   /** Brings the rollups up to date with the events appended since the last call. */
@@ -18,12 +19,10 @@ export interface AnalyticsLayer {
   kpisPath: ((communityId: string, from: string, to: string) => string) | null;
 }
 
-// TODO(issue 5): wired once the rollups (refreshRollups, rebuildRollups, communityKpis) and the
-// cohorts (communityCohorts) are merged.
 export const layer: AnalyticsLayer = {
-  refresh: null,
-  rebuild: null,
-  kpis: null,
-  cohorts: null,
-  kpisPath: null,
+  refresh: (deps, communityId) => refreshRollups(deps, communityId),
+  rebuild: (deps, communityId, onProgress) => rebuildRollups(deps, { communityId, onProgress: (p) => onProgress(p.days_done, p.days_total) }),
+  kpis: (deps, communityId, from, to) => communityKpis(deps, communityId, { from, to }),
+  cohorts: (deps, communityId, from, to) => communityCohorts(deps, communityId, { from, to, granularity: 'month' }),
+  kpisPath: (communityId, from, to) => `/api/v1/communities/${communityId}/analytics/kpis?from=${from}&to=${to}`,
 };

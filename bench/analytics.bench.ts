@@ -16,6 +16,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { buildApp } from '../server/src/app.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../server/src/db/kysely.js';
 import { systemClock } from '../server/src/lib/clock.js';
@@ -25,6 +26,7 @@ import { SESSION_COOKIE } from '../server/src/modules/auth/index.js';
 import { DAYS, ENGAGEMENT, START_DATE, TIME_ZONE, eventsOfDay, localDate, planCommunity, type BenchEvent, type Plan } from './analytics-gen.js';
 import { rawPg, rawSqlite, startBenchPg, writeFixture, type FixtureFigures, type RawDb } from './analytics-db.js';
 import { layer } from './analytics-layer.js';
+import type { WorkerJob } from './analytics-worker.js';
 import { BENCH_CONFIG } from './config.js';
 
 export type BenchDialect = 'sqlite' | 'postgres';
@@ -41,6 +43,8 @@ export interface AnalyticsOptions {
   repeats: number;
   /** Time budget per latency series; at least 3 calls (1 for the cohort baseline) are made anyway. */
   budgetMs: number;
+  /** The cohort service series runs in a worker thread that is stopped after this long. */
+  cohortTimeoutMs: number;
   keepDb: boolean;
   log: (line: string) => void;
 }
@@ -76,7 +80,7 @@ export interface DialectResult {
     maintenance: string;
   };
   kpis: { period: { from: string; to: string }; service: Latency | null; http: Latency | null; raw: Latency; serviceVsRawP50: number | null; goalP50Ms: number; goalMet: boolean | null };
-  cohorts: { period: { from: string; to: string }; service: Latency | null; raw: Latency; serviceVsRawP50: number | null };
+  cohorts: { period: { from: string; to: string }; service: Latency | null; serviceTimedOutAfterMs: number | null; raw: Latency; serviceVsRawP50: number | null };
   rebuild: { ms: number | null; eventsPerS: number | null; raw: { ms: number; eventsPerS: number }; vsRaw: number | null };
   notMeasured: string[];
   totalSeconds: number;
@@ -107,10 +111,21 @@ function latency(samples: number[]): Latency {
   return { calls: s.length, p50Ms: at(0.5), p99Ms: at(0.99), meanMs: s.reduce((a, b) => a + b, 0) / s.length, minMs: s[0]!, maxMs: s[s.length - 1]! };
 }
 
-/** Calls `fn` `warmup` times unmeasured, then up to `repeats` times or until `budgetMs` is spent (at least `min`). */
+/**
+ * Calls `fn` `warmup` times unmeasured, then up to `repeats` times or until `budgetMs` is spent (at
+ * least `min`). A first call slower than 2 s counts as a sample: nothing left to warm up at that size.
+ */
 async function series(fn: () => Promise<unknown>, o: { repeats: number; budgetMs: number; warmup: number; min: number }): Promise<Latency> {
-  for (let i = 0; i < o.warmup; i++) await fn();
   const samples: number[] = [];
+  for (let i = 0; i < o.warmup; i++) {
+    const t = performance.now();
+    await fn();
+    const took = performance.now() - t;
+    if (took > 2_000) {
+      samples.push(took);
+      break;
+    }
+  }
   const started = performance.now();
   while (samples.length < o.repeats && (samples.length < o.min || performance.now() - started < o.budgetMs)) {
     const t = performance.now();
@@ -118,6 +133,30 @@ async function series(fn: () => Promise<unknown>, o: { repeats: number; budgetMs
     samples.push(performance.now() - t);
   }
   return latency(samples);
+}
+
+/** Up to `job.repeats` calls in a worker thread; stops it after `timeoutMs` and returns what finished. */
+function inWorker(job: WorkerJob, timeoutMs: number): Promise<{ samples: number[]; timedOut: boolean }> {
+  return new Promise((resolve, reject) => {
+    const samples: number[] = [];
+    const worker = new Worker(new URL('./analytics-worker.js', import.meta.url), { workerData: job, resourceLimits: { maxOldGenerationSizeMb: 12_288 } });
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      void worker.terminate().then(() => resolve({ samples, timedOut: true }));
+    }, timeoutMs);
+    worker.on('message', (m: { sampleMs: number }) => samples.push(m.sampleMs));
+    worker.on('error', (err) => {
+      clearTimeout(timer);
+      if (!settled) reject(err);
+      settled = true;
+    });
+    worker.on('exit', () => {
+      clearTimeout(timer);
+      if (!settled) resolve({ samples, timedOut: false });
+      settled = true;
+    });
+  });
 }
 
 const EVENT_COLUMNS = ['community_id', 'type', 'occurred_at', 'member_id', 'group_id', 'entry_link_id', 'channel', 'referrer_member_id', 'actor_user_id', 'props', 'recorded_at'] as const;
@@ -201,6 +240,7 @@ function rawRebuildStatements(dialect: BenchDialect, cid: string) {
 
 interface Opened {
   handle: DatabaseHandle;
+  url: string;
   raw: RawDb;
   server: string;
   dbFile: string | null;
@@ -216,6 +256,7 @@ async function open(dialect: BenchDialect, keepDb: boolean, log: (l: string) => 
     const sync = { '0': 'OFF', '1': 'NORMAL', '2': 'FULL', '3': 'EXTRA' }[String(handle.sqlite!.pragma('synchronous', { simple: true }))];
     return {
       handle,
+      url: file,
       raw: rawSqlite(handle.sqlite!),
       server: `SQLite ${version} (WAL, synchronous=${sync})`,
       dbFile: file,
@@ -231,6 +272,7 @@ async function open(dialect: BenchDialect, keepDb: boolean, log: (l: string) => 
   const raw = await rawPg(cluster.url);
   return {
     handle,
+    url: cluster.url,
     raw,
     server: `${cluster.version} (${cluster.settings})`,
     dbFile: null,
@@ -403,10 +445,15 @@ async function runDialect(plan: Plan, dialect: BenchDialect, o: AnalyticsOptions
     const rawCohorts = await series(() => raw.all(cq, [cid, cid, utc(cFrom), utc(cTo)]), { repeats: 5, budgetMs: o.budgetMs, warmup: 0, min: 1 });
     log(`cohort raw baseline: p50 ${rawCohorts.p50Ms.toFixed(0)} ms (${rawCohorts.calls} calls)`);
     let cohortService: Latency | null = null;
+    let cohortTimedOut: number | null = null;
     if (layer.cohorts) {
-      const cohorts = layer.cohorts;
-      cohortService = await series(() => cohorts(deps, cid, cFrom, cTo), { repeats: 5, budgetMs: o.budgetMs, warmup: 0, min: 1 });
-      log(`cohort service: p50 ${cohortService.p50Ms.toFixed(0)} ms (${cohortService.calls} calls)`);
+      const r = await inWorker({ url: db.url, call: 'cohorts', communityId: cid, from: cFrom, to: cTo, repeats: 5 }, o.cohortTimeoutMs);
+      if (r.samples.length) cohortService = latency(r.samples);
+      if (r.timedOut) {
+        cohortTimedOut = o.cohortTimeoutMs;
+        notMeasured.push(`cohort service calls beyond the ${o.cohortTimeoutMs / 1000} s limit (${r.samples.length} finished)`);
+      }
+      log(`cohort service: ${cohortService ? `p50 ${cohortService.p50Ms.toFixed(0)} ms (${cohortService.calls} calls)` : 'no call finished'}${r.timedOut ? `, stopped after ${o.cohortTimeoutMs / 1000} s` : ''}`);
     } else notMeasured.push('cohort matrix through the service (communityCohorts not wired)');
 
     await app.close();
@@ -426,7 +473,7 @@ async function runDialect(plan: Plan, dialect: BenchDialect, o: AnalyticsOptions
         goalP50Ms: KPI_GOAL_P50_MS,
         goalMet: kpiService ? kpiService.p50Ms < KPI_GOAL_P50_MS : null,
       },
-      cohorts: { period: { from: cFrom, to: cTo }, service: cohortService, raw: rawCohorts, serviceVsRawP50: cohortService ? cohortService.p50Ms / rawCohorts.p50Ms : null },
+      cohorts: { period: { from: cFrom, to: cTo }, service: cohortService, serviceTimedOutAfterMs: cohortTimedOut, raw: rawCohorts, serviceVsRawP50: cohortService ? cohortService.p50Ms / rawCohorts.p50Ms : null },
       rebuild: {
         ms: rebuildMs,
         eventsPerS: rebuildMs ? (eventsTotal / rebuildMs) * 1000 : null,
