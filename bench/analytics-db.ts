@@ -290,9 +290,15 @@ export async function writeFixture(raw: RawDb, plan: Plan, ownerUserId: string, 
     });
   }
   // Seated counts as the routing would have left them.
-  await raw.run(
-    `UPDATE groups SET seated_count = (SELECT count(*) FROM members WHERE members.current_group_id = groups.id) WHERE community_id = ${raw.dialect === 'postgres' ? '$1' : '?'}`,
-    [cid],
-  );
+  const seated = new Map<number, number>();
+  for (let i = 0; i < m.count; i++) {
+    if (m.leaveAt[i] && !m.rejoinAt[i]) continue;
+    const g = m.rejoinAt[i] ? m.group2[i]! : m.group1[i]!;
+    seated.set(g, (seated.get(g) ?? 0) + 1);
+  }
+  const setSeated = `UPDATE groups SET seated_count = ${raw.dialect === 'postgres' ? '$1' : '?'} WHERE id = ${raw.dialect === 'postgres' ? '$2' : '?'}`;
+  await raw.transaction(async () => {
+    for (const [g, n] of seated) await raw.run(setSeated, [n, plan.groups[g]!.id]);
+  });
   return { members: m.count, spans, orders: o.count, memberships, refunds, groups: plan.groups.length, links: plan.links.length, ms: performance.now() - started };
 }

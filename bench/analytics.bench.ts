@@ -247,10 +247,27 @@ interface Opened {
   cleanup: () => Promise<void>;
 }
 
+/** Synchronous cleanups (temp files, the PostgreSQL cluster) run when the bench is interrupted. */
+const onInterrupt = new Set<() => void>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const f of onInterrupt) {
+      try {
+        f();
+      } catch {
+        // best effort: the process is exiting
+      }
+    }
+    process.exit(130);
+  });
+}
+
 async function open(dialect: BenchDialect, keepDb: boolean, log: (l: string) => void): Promise<Opened> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'yutang-bench-analytics-'));
     const file = join(dir, 'bench.db');
+    const removeDir = () => rmSync(dir, { recursive: true, force: true });
+    if (!keepDb) onInterrupt.add(removeDir);
     const handle = openDatabase(file);
     const version = String(handle.sqlite!.prepare('select sqlite_version()').pluck().get());
     const sync = { '0': 'OFF', '1': 'NORMAL', '2': 'FULL', '3': 'EXTRA' }[String(handle.sqlite!.pragma('synchronous', { simple: true }))];
@@ -262,12 +279,15 @@ async function open(dialect: BenchDialect, keepDb: boolean, log: (l: string) => 
       dbFile: file,
       cleanup: async () => {
         await handle.close();
+        onInterrupt.delete(removeDir);
         if (keepDb) log(`kept ${file}`);
-        else rmSync(dir, { recursive: true, force: true });
+        else removeDir();
       },
     };
   }
   const cluster = await startBenchPg();
+  const stopCluster = () => cluster.stop();
+  onInterrupt.add(stopCluster);
   const handle = openDatabase(cluster.url);
   const raw = await rawPg(cluster.url);
   return {
@@ -279,6 +299,7 @@ async function open(dialect: BenchDialect, keepDb: boolean, log: (l: string) => 
     cleanup: async () => {
       await raw.close();
       await handle.close();
+      onInterrupt.delete(stopCluster);
       cluster.stop();
     },
   };
