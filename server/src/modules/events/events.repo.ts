@@ -16,24 +16,23 @@ export interface NewEvent {
   props?: Record<string, unknown>;
 }
 
+const eventRow = (e: NewEvent, recordedAt: string) => ({
+  community_id: e.community_id,
+  type: e.type,
+  occurred_at: e.occurred_at,
+  member_id: e.member_id ?? null,
+  group_id: e.group_id ?? null,
+  entry_link_id: e.entry_link_id ?? null,
+  channel: e.channel ?? null,
+  referrer_member_id: e.referrer_member_id ?? null,
+  actor_user_id: e.actor_user_id ?? null,
+  props: encodeJson(e.props ?? {}),
+  recorded_at: recordedAt,
+});
+
 /** Appends a domain event. Call it with the transaction that makes the change it records. */
 export async function insertEvent(trx: Trx | Db, e: NewEvent, recordedAt: string): Promise<void> {
-  await trx
-    .insertInto('events')
-    .values({
-      community_id: e.community_id,
-      type: e.type,
-      occurred_at: e.occurred_at,
-      member_id: e.member_id ?? null,
-      group_id: e.group_id ?? null,
-      entry_link_id: e.entry_link_id ?? null,
-      channel: e.channel ?? null,
-      referrer_member_id: e.referrer_member_id ?? null,
-      actor_user_id: e.actor_user_id ?? null,
-      props: encodeJson(e.props ?? {}),
-      recorded_at: recordedAt,
-    })
-    .execute();
+  await trx.insertInto('events').values(eventRow(e, recordedAt)).execute();
   await markRollupHours(trx, e.community_id, [e.occurred_at]);
 }
 
@@ -91,19 +90,6 @@ export async function listEvents(
   }));
 }
 
-const eventRow = (e: NewEvent, recordedAt: string) => ({
-  community_id: e.community_id,
-  type: e.type,
-  occurred_at: e.occurred_at,
-  member_id: e.member_id ?? null,
-  group_id: e.group_id ?? null,
-  entry_link_id: e.entry_link_id ?? null,
-  channel: e.channel ?? null,
-  referrer_member_id: e.referrer_member_id ?? null,
-  actor_user_id: e.actor_user_id ?? null,
-  props: encodeJson(e.props ?? {}),
-  recorded_at: recordedAt,
-});
 
 /** Rows per INSERT of `appendEvents`: 11 parameters each, within SQLite's 32,766 and pg's 65,535. */
 export const APPEND_ROWS_PER_STATEMENT = 1000;
