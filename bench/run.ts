@@ -1,12 +1,20 @@
 /**
- * `npm run bench`: runs the foundation bench and the money bench, prints their figures as ratios
- * against the baselines measured in the same run, and saves them to bench/results/foundation.json
- * and bench/results/money.json.
+ * `npm run bench`: runs the foundation, money and analytics benches, prints their figures as ratios
+ * against the baselines measured in the same run, and saves them to bench/results/foundation.json,
+ * bench/results/money.json and bench/results/analytics.json.
+ *
+ * Arguments: `--scale <fraction>` (analytics community size, 1 = 1,000,000 members and 20,000,000
+ * events; e.g. 0.01 for a quick run), `--dialect sqlite|postgres|both` (analytics, both),
+ * `--only foundation|money|analytics` (same as BENCH_ONLY).
  *
  * Knobs (environment): BENCH_ONLY (foundation | money), BENCH_MEMBERS (20000), BENCH_CONNECTIONS
  * (10), BENCH_DURATION (s per lookup run, 10), BENCH_ROUNDS (3), BENCH_WARMUP (3),
  * BENCH_JOIN_DURATION (5), BENCH_SERVICE_JOINS (2000), BENCH_KEEP_DB=1, BENCH_WEBHOOKS (5000 over
- * HTTP, after 1000 to warm up), BENCH_SERVICE_WEBHOOKS (2000), BENCH_RAW_WEBHOOKS (5000).
+ * HTTP, after 1000 to warm up), BENCH_SERVICE_WEBHOOKS (2000), BENCH_RAW_WEBHOOKS (5000),
+ * BENCH_SCALE (1), BENCH_SEED (5), BENCH_BATCH (events per ingest transaction, 5000),
+ * BENCH_RAW_EVERY (raw ingest baseline on every n-th batch, 10), BENCH_REPEATS (calls per latency
+ * series, 30), BENCH_BUDGET (ms per latency series, 60000), BENCH_COHORT_TIMEOUT (ms the cohort
+ * service series may take before it is stopped, 180000).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -14,8 +22,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFoundation, type FoundationOptions, type FoundationResult } from './foundation.bench.js';
 import { runWebhooks, type WebhookOptions, type WebhookResult } from './webhooks.bench.js';
+import { runAnalytics, type AnalyticsOptions, type AnalyticsResult, type BenchDialect, type Latency } from './analytics.bench.js';
 
 const env = process.env;
+const argv = process.argv.slice(2);
+const arg = (name: string): string | undefined => {
+  const i = argv.indexOf(`--${name}`);
+  if (i >= 0) return argv[i + 1];
+  return argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+};
 const num = (name: string, fallback: number) => {
   const v = env[name];
   if (v === undefined || v === '') return fallback;
@@ -166,11 +181,78 @@ async function foundation() {
   );
 }
 
+const ms = (n: number | null | undefined) => (n == null ? '—' : n >= 10_000 ? `${f0(n / 1000)} s` : n >= 100 ? f0(n) : f2(n));
+const ratio = (n: number | null | undefined) => (n == null ? '—' : f2(n));
+const lat = (l: Latency | null) => (l ? [ms(l.p50Ms), ms(l.p99Ms), String(l.calls)] : ['—', '—', '—']);
+
+function analyticsReport(r: AnalyticsResult): string {
+  const c = r.community;
+  const out = [
+    `Synthetic community (seed ${c.seed}, scale ${c.scale}): ${f0(c.members)} members in ${f0(c.groups)} groups, ${f0(c.links)} entry links, ${f0(c.orders)} orders, ` +
+      `${f0(c.events)} events from ${c.period.from} to ${c.period.to} (${c.timeZone})`,
+  ];
+  for (const d of r.dialects) {
+    const i = d.ingest;
+    out.push(
+      '',
+      `${d.dialect}: ${d.server} — ${f0(d.totalSeconds)} s, fixture ${f0(d.setup.fixture.ms / 1000)} s, database ${d.setup.dbBytes ? f0(d.setup.dbBytes / 2 ** 20) + ' MiB' : '?'}`,
+      table([
+        ['', 'figure', 'p99', 'calls', 'raw baseline', 'raw p99', '× raw'],
+        [`ingest, log + rollups (events/s; batches of ${f0(i.events / i.batches)})`, f0(i.eventsPerS), '', '', f0(i.raw.eventsPerS), '', ratio(i.vsRaw)],
+        ['ingest, event log alone (events/s)', f0(i.appendEventsPerS), '', '', f0(i.raw.eventsPerS), '', ratio(i.appendVsRaw)],
+        [`KPI dashboard ${d.kpis.period.from}…${d.kpis.period.to}, service (p50 ms)`, ...lat(d.kpis.service), ms(d.kpis.raw.p50Ms), ms(d.kpis.raw.p99Ms), ratio(d.kpis.serviceVsRawP50)],
+        ['KPI dashboard over HTTP (inject, p50 ms)', ...lat(d.kpis.http), '', '', d.kpis.http ? ratio(d.kpis.http.p50Ms / d.kpis.raw.p50Ms) : '—'],
+        [`12-month cohort matrix, service (p50 ms)${d.cohorts.serviceTimedOutAfterMs ? `, stopped at ${f0(d.cohorts.serviceTimedOutAfterMs / 1000)} s` : ''}`, ...(d.cohorts.service || !d.cohorts.serviceTimedOutAfterMs ? lat(d.cohorts.service) : [`> ${f0(d.cohorts.serviceTimedOutAfterMs / 1000)} s`, '', '0']), ms(d.cohorts.raw.p50Ms), ms(d.cohorts.raw.p99Ms), ratio(d.cohorts.serviceVsRawP50)],
+        ['full rollup rebuild (ms)', ms(d.rebuild.ms), '', '', ms(d.rebuild.raw.ms), '', ratio(d.rebuild.vsRaw)],
+      ]),
+      `KPI goal p50 < ${d.kpis.goalP50Ms} ms: ${d.kpis.goalMet == null ? 'not measured' : d.kpis.goalMet ? 'MET' : 'NOT MET'}; ${i.maintenance} after ingest ${f0(i.maintenanceMs / 1000)} s` +
+        (i.refreshMs != null ? `; refresh ${f0(i.refreshMs / 1000)} s of ${f0((i.appendMs + i.refreshMs) / 1000)} s ingest` : ''),
+    );
+    if (d.notMeasured.length) out.push(`not measured: ${d.notMeasured.join('; ')}`);
+  }
+  return out.join('\n');
+}
+
+async function analytics() {
+  const scale = Number(arg('scale') ?? env.BENCH_SCALE ?? 1);
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 1) throw new Error(`--scale must be a fraction in (0, 1], got ${arg('scale')}`);
+  const dialectArg = arg('dialect') ?? 'both';
+  if (!['sqlite', 'postgres', 'both'].includes(dialectArg)) throw new Error(`--dialect must be sqlite, postgres or both, got ${dialectArg}`);
+  const opts: AnalyticsOptions = {
+    scale,
+    seed: num('BENCH_SEED', 5),
+    dialects: dialectArg === 'both' ? ['sqlite', 'postgres'] : [dialectArg as BenchDialect],
+    batch: num('BENCH_BATCH', 5000),
+    rawEvery: num('BENCH_RAW_EVERY', 10),
+    repeats: num('BENCH_REPEATS', 30),
+    budgetMs: num('BENCH_BUDGET', 60_000),
+    cohortTimeoutMs: num('BENCH_COHORT_TIMEOUT', 180_000),
+    keepDb: env.BENCH_KEEP_DB === '1',
+    log: (line) => process.stderr.write(`  · ${line}\n`),
+  };
+  const started = new Date();
+  const t0 = performance.now();
+  const result = await runAnalytics(opts);
+  const { log: _log, ...settings } = opts;
+  const saved = {
+    bench: 'analytics',
+    date: started.toISOString(),
+    machine: machine(),
+    settings: { ...settings, layout: 'one process: generator, service calls, in-process HTTP (inject) and raw baselines; PostgreSQL in a throwaway local cluster' },
+    totalSeconds: Math.round(((performance.now() - t0) / 1000) * 10) / 10,
+    ...result,
+  };
+  const path = save('analytics', saved);
+  process.stdout.write(`\nYutang analytics bench — ${saved.date}, Node ${process.version}, ${saved.machine.cpus} CPUs, ${saved.totalSeconds} s\n\n` + analyticsReport(result) + `\n\nsaved ${path}\n`);
+}
+
 async function main() {
-  const only = env.BENCH_ONLY;
-  if (only && only !== 'foundation' && only !== 'money') throw new Error(`BENCH_ONLY must be foundation or money, got ${only}`);
-  if (only !== 'money') await foundation();
-  if (only !== 'foundation') await money();
+  const only = arg('only') ?? env.BENCH_ONLY;
+  const parts = ['foundation', 'money', 'analytics'];
+  if (only && !parts.includes(only)) throw new Error(`BENCH_ONLY / --only must be one of ${parts.join(', ')}, got ${only}`);
+  if (!only || only === 'foundation') await foundation();
+  if (!only || only === 'money') await money();
+  if (!only || only === 'analytics') await analytics();
 }
 
 main().catch((err: unknown) => {

@@ -16,24 +16,23 @@ export interface NewEvent {
   props?: Record<string, unknown>;
 }
 
+const eventRow = (e: NewEvent, recordedAt: string) => ({
+  community_id: e.community_id,
+  type: e.type,
+  occurred_at: e.occurred_at,
+  member_id: e.member_id ?? null,
+  group_id: e.group_id ?? null,
+  entry_link_id: e.entry_link_id ?? null,
+  channel: e.channel ?? null,
+  referrer_member_id: e.referrer_member_id ?? null,
+  actor_user_id: e.actor_user_id ?? null,
+  props: encodeJson(e.props ?? {}),
+  recorded_at: recordedAt,
+});
+
 /** Appends a domain event. Call it with the transaction that makes the change it records. */
 export async function insertEvent(trx: Trx | Db, e: NewEvent, recordedAt: string): Promise<void> {
-  await trx
-    .insertInto('events')
-    .values({
-      community_id: e.community_id,
-      type: e.type,
-      occurred_at: e.occurred_at,
-      member_id: e.member_id ?? null,
-      group_id: e.group_id ?? null,
-      entry_link_id: e.entry_link_id ?? null,
-      channel: e.channel ?? null,
-      referrer_member_id: e.referrer_member_id ?? null,
-      actor_user_id: e.actor_user_id ?? null,
-      props: encodeJson(e.props ?? {}),
-      recorded_at: recordedAt,
-    })
-    .execute();
+  await trx.insertInto('events').values(eventRow(e, recordedAt)).execute();
   await markRollupHours(trx, e.community_id, [e.occurred_at]);
 }
 
@@ -89,4 +88,27 @@ export async function listEvents(
     actor_user_id: r.actor_user_id,
     props: json<Record<string, unknown>>(r.props),
   }));
+}
+
+
+/** Rows per INSERT of `appendEvents`: 11 parameters each, within SQLite's 32,766 and pg's 65,535. */
+export const APPEND_ROWS_PER_STATEMENT = 1000;
+
+/**
+ * Appends many domain events (an import, a batch from a chat platform) with multi-row INSERTs, in
+ * the order given, and marks the rollup hours they touch stale, as `insertEvent` does for one.
+ * Call it inside the transaction that makes the change they record.
+ */
+export async function appendEvents(trx: Trx | Db, events: readonly NewEvent[], recordedAt: string): Promise<void> {
+  for (let i = 0; i < events.length; i += APPEND_ROWS_PER_STATEMENT) {
+    const rows = events.slice(i, i + APPEND_ROWS_PER_STATEMENT).map((e) => eventRow(e, recordedAt));
+    await trx.insertInto('events').values(rows).execute();
+  }
+  const byCommunity = new Map<string, string[]>();
+  for (const e of events) {
+    let instants = byCommunity.get(e.community_id);
+    if (!instants) byCommunity.set(e.community_id, (instants = []));
+    instants.push(e.occurred_at);
+  }
+  for (const [communityId, instants] of byCommunity) await markRollupHours(trx, communityId, instants);
 }

@@ -1,2 +1,2 @@
-export { insertEvent, listEvents, markRollupHours, markRollupsForRebuild, utcHourOf, type NewEvent } from './events.repo.js';
+export { appendEvents, insertEvent, listEvents, markRollupHours, markRollupsForRebuild, utcHourOf, type NewEvent } from './events.repo.js';
 export { eventRoutes } from './events.routes.js';
