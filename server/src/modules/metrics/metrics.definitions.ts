@@ -9,7 +9,7 @@
  */
 import type { MetricsOut } from '../../../../contracts/src/index.js';
 
-export const METRICS_VERSION = '2026-12-04.1';
+export const METRICS_VERSION = '2026-12-04.2';
 
 /** Days after a trial purchase within which buying the full product counts as a conversion (续班). */
 export const TRIAL_CONVERSION_DAYS = 30;
