@@ -4,8 +4,8 @@ import type { Deps } from '../../lib/deps.js';
 import { invalid, notFound } from '../../lib/errors.js';
 import { findCommunityById } from '../communities/index.js';
 import { findActiveMemberIds, refreshRollups } from '../rollups/index.js';
-import { computeMetrics, METRICS_VERSION, TRIAL_CONVERSION_DAYS, type MetricsFacts } from './metrics.definitions.js';
-import { findCommunitySpans, findOrderMemberships, findPaidOrders, findRefundsBetween, findTrialProducts } from './metrics.repo.js';
+import { METRICS_VERSION, metricsFromCounts, TRIAL_CONVERSION_DAYS, type MetricsFacts } from './metrics.definitions.js';
+import { countPeriodMetrics, findCommunitySpans, findOrderMemberships, findPaidOrders, findRefundsBetween, findTrialProducts } from './metrics.repo.js';
 
 const ms = (iso: string) => Date.parse(iso);
 const msOrNull = (iso: string | null) => (iso === null ? null : Date.parse(iso));
@@ -24,20 +24,25 @@ export interface PeriodFacts {
   facts: MetricsFacts;
 }
 
-/**
- * Loads the facts of one period for the metric definitions (metrics.definitions.ts). Every figure
- * built on the metrics (the metrics themselves, their explain lists, the money formula, the
- * referrer league) starts here, so they share one reading of the raw rows.
- */
-export async function loadPeriodFacts(deps: Deps, communityId: string, q: MetricsQuery): Promise<PeriodFacts> {
+/** The community and its period [from, to) as instants (local midnights in its time zone), or a 404 / field error. */
+async function resolvePeriod(deps: Deps, communityId: string, q: MetricsQuery) {
   const community = await findCommunityById(deps.db, communityId);
   if (!community) throw notFound('community');
   const zone = community.time_zone;
   const t0 = localMidnight(q.from, zone, 'query.from');
   const t1 = localMidnight(q.to, zone, 'query.to');
   if (t1 <= t0) throw invalid('query.to', 'to must be a later date than from');
-  const from = t0.toUTC().toISO()!;
-  const to = t1.toUTC().toISO()!;
+  return { community, zone, t0, t1, from: t0.toUTC().toISO()!, to: t1.toUTC().toISO()! };
+}
+
+/**
+ * Loads the facts of one period for the metric definitions (metrics.definitions.ts). Every list
+ * built on the metrics (their explain lists, the money formula, the referrer league) starts here,
+ * so they share one reading of the raw rows. The metrics themselves (communityMetrics) are counted
+ * in SQL to the same definitions (countPeriodMetrics) instead of loading every row.
+ */
+export async function loadPeriodFacts(deps: Deps, communityId: string, q: MetricsQuery): Promise<PeriodFacts> {
+  const { community, zone, t0, t1, from, to } = await resolvePeriod(deps, communityId, q);
 
   // Engagement comes from the daily rollups: the period's local days hold exactly its events.
   const activeMembers = async () => {
@@ -71,15 +76,32 @@ export async function loadPeriodFacts(deps: Deps, communityId: string, q: Metric
   };
 }
 
-/** The metrics of one community over [from, to) in its time zone (see metrics.definitions.ts). */
+/**
+ * The metrics of one community over [from, to) in its time zone (see metrics.definitions.ts),
+ * counted in SQL (countPeriodMetrics): no row of the community is loaded.
+ */
 export async function communityMetrics(deps: Deps, communityId: string, q: MetricsQuery): Promise<MetricsOut> {
-  const { community, period, facts } = await loadPeriodFacts(deps, communityId, q);
+  const { community, zone, t0, t1, from, to } = await resolvePeriod(deps, communityId, q);
+  // Engagement comes from the daily rollups: the period's local days hold exactly its events.
+  await refreshRollups(deps, communityId);
+  const [counts, trials] = await Promise.all([
+    countPeriodMetrics(deps.db, communityId, {
+      t0: from,
+      t1: to,
+      fromDay: t0.toISODate()!,
+      toDay: t1.toISODate()!,
+      currency: community.currency,
+      graceDays: community.renewal_grace_days,
+      trialWindowDays: TRIAL_CONVERSION_DAYS,
+    }),
+    findTrialProducts(deps.db, communityId),
+  ]);
   return {
     metrics_version: METRICS_VERSION,
     community_id: communityId,
-    time_zone: community.time_zone,
+    time_zone: zone,
     currency: community.currency,
-    period,
-    ...computeMetrics(facts),
+    period: { from: q.from, to: q.to, t0: from, t1: to },
+    ...metricsFromCounts(counts, community.currency, trials.length > 0),
   };
 }
