@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MetricsQuery } from './metrics.js';
+import { MetricsQuery, REPORT_HEADER } from './metrics.js';
 
 export const EXPLAIN_METRICS = [
   'members_t0',
@@ -41,11 +41,7 @@ export type ExplainRow = z.infer<typeof ExplainRow>;
 
 export const ExplainOut = z
   .object({
-    metrics_version: z.string(),
-    community_id: z.string(),
-    time_zone: z.string(),
-    currency: z.string(),
-    period: z.object({ from: z.string(), to: z.string(), t0: z.string(), t1: z.string() }),
+    ...REPORT_HEADER,
     metric: ExplainMetric,
     part: z.enum(['numerator', 'denominator']),
     count: z.number().int().describe('number of rows: equals the figure (or its numerator / denominator) of /metrics'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MetricMoney, MetricMoneyPerPerson, MetricRate, MetricsQuery } from './metrics.js';
+import { MetricMoney, MetricMoneyPerPerson, MetricRate, MetricsQuery, REPORT_HEADER, ReportPeriod } from './metrics.js';
 
 export const KPI_SPLITS = ['group', 'channel', 'staff', 'referrer'] as const;
 
@@ -40,16 +40,10 @@ export const KpiSplitRow = z
   })
   .meta({ id: 'KpiSplitRow' });
 
-const Period = z.object({ from: z.string(), to: z.string(), t0: z.string(), t1: z.string() });
-
 export const KpisOut = z
   .object({
-    metrics_version: z.string(),
-    community_id: z.string(),
-    time_zone: z.string(),
-    currency: z.string(),
-    period: Period,
-    previous_period: Period,
+    ...REPORT_HEADER,
+    previous_period: ReportPeriod,
     figures: z.record(z.string(), KpiFigure),
     split: z.object({ by: z.enum(KPI_SPLITS), rows: z.array(KpiSplitRow) }).optional(),
   })

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MetricRate, MetricsQuery } from './metrics.js';
+import { MetricRate, MetricsQuery, REPORT_HEADER, ReportPeriod } from './metrics.js';
 
 export const MoneyFormulaQuery = MetricsQuery;
 export type MoneyFormulaQuery = z.infer<typeof MoneyFormulaQuery>;
@@ -7,7 +7,6 @@ export type MoneyFormulaQuery = z.infer<typeof MoneyFormulaQuery>;
 export const MONEY_FACTOR_KEYS = ['reach', 'join_rate', 'paid_conversion', 'arppu'] as const;
 export const MoneyFactorKey = z.enum(MONEY_FACTOR_KEYS);
 
-const Period = z.object({ from: z.string(), to: z.string(), t0: z.string(), t1: z.string() });
 const FactorValue = z.object({ value: z.number().nullable(), numerator: z.number(), denominator: z.number() });
 
 export const MoneyFactor = FactorValue.extend({
@@ -20,12 +19,8 @@ export const MoneyFactor = FactorValue.extend({
 
 export const MoneyFormulaOut = z
   .object({
-    metrics_version: z.string(),
-    community_id: z.string(),
-    time_zone: z.string(),
-    currency: z.string(),
-    period: Period,
-    previous_period: Period,
+    ...REPORT_HEADER,
+    previous_period: ReportPeriod,
     reach_source: z.enum(['link_visits', 'audience']),
     revenue: z.object({ current: z.number().int(), previous: z.number().int(), change: z.number().int() }),
     holds: z.object({ current: z.boolean(), previous: z.boolean() }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MetricRate, MetricsQuery } from './metrics.js';
+import { MetricRate, MetricsQuery, REPORT_HEADER } from './metrics.js';
 
 export const ReferrersQuery = MetricsQuery;
 export type ReferrersQuery = z.infer<typeof ReferrersQuery>;
@@ -23,11 +23,7 @@ export const ReferrerRow = z.object({
 
 export const ReferrersOut = z
   .object({
-    metrics_version: z.string(),
-    community_id: z.string(),
-    time_zone: z.string(),
-    currency: z.string(),
-    period: z.object({ from: z.string(), to: z.string(), t0: z.string(), t1: z.string() }),
+    ...REPORT_HEADER,
     community_k_factor: MetricRate,
     referrers: z.array(ReferrerRow),
   })

@@ -26,13 +26,21 @@ export const MetricMoneyPerPerson = z
   .object({ value: z.number().nullable(), numerator: z.number().int(), denominator: z.number().int(), currency: z.string() })
   .meta({ id: 'MetricMoneyPerPerson' });
 
+/** A period as asked (`from`, `to`: local dates) and as used (`t0`, `t1`: UTC instants of their local midnights). */
+export const ReportPeriod = z.object({ from: z.string(), to: z.string(), t0: z.string(), t1: z.string() });
+
+/** What every metrics and analytics answer starts with: which definitions, community, zone, currency and period. */
+export const REPORT_HEADER = {
+  metrics_version: z.string(),
+  community_id: z.string(),
+  time_zone: z.string(),
+  currency: z.string(),
+  period: ReportPeriod,
+};
+
 export const MetricsOut = z
   .object({
-    metrics_version: z.string(),
-    community_id: z.string(),
-    time_zone: z.string(),
-    currency: z.string(),
-    period: z.object({ from: z.string(), to: z.string(), t0: z.string(), t1: z.string() }),
+    ...REPORT_HEADER,
     members_t0: z.number().int(),
     members_t1: z.number().int(),
     period_members: z.number().int(),
