@@ -2,10 +2,10 @@ import type { ChurnRiskOut, ChurnRiskQuery } from '../../../../contracts/src/ind
 import type { Deps } from '../../lib/deps.js';
 import { notFound } from '../../lib/errors.js';
 import { findCommunityById } from '../communities/index.js';
-import { METRICS_VERSION } from '../metrics/index.js';
+import { localMidnight, METRICS_VERSION } from '../metrics/index.js';
 import { churnRisk, declineWindows } from './churn.definitions.js';
 import { findChurnMemberships, findMemberNames, findRenewalFailures, findSpans, summarizeEngagementBefore } from './classify.repo.js';
-import { analyticsSettings, localDay } from './classify.service.js';
+import { analyticsSettings } from './classify.service.js';
 
 const msOrNull = (iso: string | null) => (iso === null ? null : Date.parse(iso));
 
@@ -13,7 +13,7 @@ const msOrNull = (iso: string | null) => (iso === null ? null : Date.parse(iso))
 export async function communityChurnRisk(deps: Deps, communityId: string, q: ChurnRiskQuery): Promise<ChurnRiskOut> {
   const community = await findCommunityById(deps.db, communityId);
   if (!community) throw notFound('community');
-  const at = localDay(q.as_of, community.time_zone, 'query.as_of').plus({ days: 1 });
+  const at = localMidnight(q.as_of, community.time_zone, 'query.as_of').plus({ days: 1 });
   const atIso = at.toUTC().toISO()!;
   const { settings } = await analyticsSettings(deps, communityId);
   const w = declineWindows(at.toMillis(), settings.churn);

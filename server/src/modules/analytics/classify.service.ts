@@ -2,28 +2,16 @@ import { DateTime } from 'luxon';
 import { AnalyticsSettings, FAN_CRITERIA, type AnalyticsSettingsOut, type MembersOut, type MembersQuery } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
 import { json } from '../../db/codecs.js';
-import { invalid, notFound } from '../../lib/errors.js';
-import { findCommunityById } from '../communities/index.js';
-import { METRICS_VERSION } from '../metrics/index.js';
+import { invalid } from '../../lib/errors.js';
+import { METRICS_VERSION, resolvePeriod } from '../metrics/index.js';
 import { classifyMembers } from './classify.definitions.js';
 import { refreshRollups } from '../rollups/index.js';
 import { countPositiveReactionsGiven, findAnalyticsSettings, findMemberNames, findPaidOrderKinds, findReplyPairs, findSpans, saveAnalyticsSettings, sumMemberActivity } from './classify.repo.js';
 
-/** Local midnight of a YYYY-MM-DD date in a time zone, or a field error naming `field`. */
-export function localDay(date: string, zone: string, field: string): DateTime {
-  const d = DateTime.fromISO(date, { zone });
-  if (!d.isValid) throw invalid(field, `${date} is not a calendar date`);
-  return d.startOf('day');
-}
 
 /** The community and its period [from, to) as instants, with the helpers the definitions need. */
 export async function periodOf(deps: Deps, communityId: string, q: { from: string; to: string }) {
-  const community = await findCommunityById(deps.db, communityId);
-  if (!community) throw notFound('community');
-  const zone = community.time_zone;
-  const t0 = localDay(q.from, zone, 'query.from');
-  const t1 = localDay(q.to, zone, 'query.to');
-  if (t1 <= t0) throw invalid('query.to', 'to must be a later date than from');
+  const { community, zone, t0, t1 } = await resolvePeriod(deps, communityId, q);
   return {
     community,
     zone,

@@ -2,9 +2,8 @@ import type { CohortsOut, CohortsQuery, Granularity, LifecycleOut, LifecycleQuer
 import { MAX_BUCKETS } from '../../../../contracts/src/index.js';
 import type { DateTime } from 'luxon';
 import type { Deps } from '../../lib/deps.js';
-import { invalid, notFound } from '../../lib/errors.js';
-import { findCommunityById } from '../communities/index.js';
-import { findCommunitySpans, findPaidOrders, localMidnight, METRICS_VERSION } from '../metrics/index.js';
+import { invalid } from '../../lib/errors.js';
+import { findCommunitySpans, findPaidOrders, METRICS_VERSION, resolvePeriod } from '../metrics/index.js';
 import { bucketAt, bucketsBetween, computeCohorts, computeLifecycle } from './cohorts.definitions.js';
 import { findActiveBuckets } from './cohorts.repo.js';
 import { refreshRollups } from '../rollups/index.js';
@@ -14,12 +13,7 @@ const iso = (t: number) => new Date(t).toISOString();
 
 /** The community, its zone and the whole buckets from the one holding `from` to the last starting before `to`. */
 export async function resolveBuckets(deps: Deps, communityId: string, q: { from: string; to: string; granularity: Granularity }) {
-  const community = await findCommunityById(deps.db, communityId);
-  if (!community) throw notFound('community');
-  const zone = community.time_zone;
-  const t0 = localMidnight(q.from, zone, 'query.from');
-  const t1 = localMidnight(q.to, zone, 'query.to');
-  if (t1 <= t0) throw invalid('query.to', 'to must be a later date than from');
+  const { community, zone, t0, t1 } = await resolvePeriod(deps, communityId, q);
   const starts = bucketsBetween(t0.toMillis(), t1.toMillis(), zone, q.granularity);
   if (starts.length > MAX_BUCKETS) throw invalid('query.to', `at most ${MAX_BUCKETS} ${q.granularity}s at a time`);
   const end = bucketAt(starts[0]!, q.granularity, starts.length);

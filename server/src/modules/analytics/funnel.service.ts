@@ -1,8 +1,6 @@
 import type { FunnelOut, FunnelQuery } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
-import { invalid, notFound } from '../../lib/errors.js';
-import { findCommunityById } from '../communities/index.js';
-import { findPaidOrders, findTrialProducts, localMidnight, METRICS_VERSION, TRIAL_CONVERSION_DAYS } from '../metrics/index.js';
+import { findPaidOrders, findTrialProducts, METRICS_VERSION, resolvePeriod, TRIAL_CONVERSION_DAYS } from '../metrics/index.js';
 import { entrantCandidates, findEngagementEvents } from './cohorts.repo.js';
 import { computeFunnel, computeTrialFunnel, withRates, type FunnelFacts } from './funnel.definitions.js';
 import { findGroupMonitors, findLinkOwners, findMemberEventsBefore, findSpansWithGroups, findUserNames, findVisitsBetween } from './funnel.repo.js';
@@ -16,12 +14,9 @@ export const FUNNEL_WINDOW_DAYS = 14;
 
 /** The funnel of people entering in [from, to) (see funnel.definitions.ts). */
 export async function communityFunnel(deps: Deps, communityId: string, q: FunnelQuery): Promise<FunnelOut> {
-  const community = await findCommunityById(deps.db, communityId);
-  if (!community) throw notFound('community');
-  const zone = community.time_zone;
-  const t0 = localMidnight(q.from, zone, 'query.from').toMillis();
-  const t1 = localMidnight(q.to, zone, 'query.to').toMillis();
-  if (t1 <= t0) throw invalid('query.to', 'to must be a later date than from');
+  const { zone, ...period } = await resolvePeriod(deps, communityId, q);
+  const t0 = period.t0.toMillis();
+  const t1 = period.t1.toMillis();
   const preset = q.preset ?? null;
   const windowDays = q.window_days ?? (preset === 'trial' ? TRIAL_CONVERSION_DAYS : FUNNEL_WINDOW_DAYS);
   const db = deps.db;

@@ -25,7 +25,7 @@ export interface PeriodFacts {
 }
 
 /** The community and its period [from, to) as instants (local midnights in its time zone), or a 404 / field error. */
-async function resolvePeriod(deps: Deps, communityId: string, q: MetricsQuery) {
+export async function resolvePeriod(deps: Deps, communityId: string, q: { from: string; to: string }) {
   const community = await findCommunityById(deps.db, communityId);
   if (!community) throw notFound('community');
   const zone = community.time_zone;
