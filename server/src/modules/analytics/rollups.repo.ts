@@ -85,8 +85,11 @@ export interface DayBounds {
  * are labelled with their day by joining the days' [t0, t1) bounds). The incremental refresh and
  * the full rebuild both call this, so they write the same rows. Run it in a transaction holding
  * lockCommunityRollups; the days need not be contiguous.
+ *
+ * `bulk` (the rebuild's many-day chunks): the monitor of each member's first group is looked up once
+ * per member from a window over the community's spans instead of once per event; same value.
  */
-export async function recomputeDays(trx: Trx, communityId: string, currency: string, days: readonly DayBounds[]): Promise<void> {
+export async function recomputeDays(trx: Trx, communityId: string, currency: string, days: readonly DayBounds[], opts: { bulk?: boolean } = {}): Promise<void> {
   if (!days.length) return;
   const pg = isPostgres(trx);
   const labels = days.map((d) => d.day);
@@ -128,8 +131,18 @@ export async function recomputeDays(trx: Trx, communityId: string, currency: str
   // Per dimension and key. Keys: the event's group (orders: the buyer's current group); the entry
   // link of the event, else the member's first link; that link's staff owner, else the monitor of
   // the member's first group; the event's referrer, else the member's.
-  const staff = sql`COALESCE(l.owner_user_id, (SELECT g.monitor_user_id FROM member_spans s JOIN groups g ON g.id = s.group_id
+  const staff = opts.bulk
+    ? sql`COALESCE(l.owner_user_id, fm.monitor_user_id, '')`
+    : sql`COALESCE(l.owner_user_id, (SELECT g.monitor_user_id FROM member_spans s JOIN groups g ON g.id = s.group_id
       WHERE s.member_id = e.member_id ORDER BY s.joined_at, s.id LIMIT 1), '')`;
+  const firstMonitor = opts.bulk
+    ? sql`, first_monitor AS MATERIALIZED (
+      SELECT f.member_id, g.monitor_user_id FROM (
+        SELECT s.member_id, s.group_id, ROW_NUMBER() OVER (PARTITION BY s.member_id ORDER BY s.joined_at, s.id) AS n
+        FROM member_spans s WHERE s.community_id = ${communityId}) f
+      JOIN groups g ON g.id = f.group_id WHERE f.n = 1)`
+    : sql``;
+  const firstMonitorJoin = opts.bulk ? sql`LEFT JOIN first_monitor fm ON fm.member_id = e.member_id` : sql``;
   const dims = [
     ['all', 'k_all'],
     ['group', 'k_group'],
@@ -144,7 +157,7 @@ export async function recomputeDays(trx: Trx, communityId: string, currency: str
       FROM ev GROUP BY day, ${sql.ref(col)}`,
   );
   await sql`
-    WITH ${bounds}, ev AS (
+    WITH ${bounds}${firstMonitor}, ev AS MATERIALIZED (
       SELECT d.day AS day, e.member_id AS member_id, '' AS k_all,
         COALESCE(e.group_id, CASE WHEN e.type IN ('order_paid', 'order_refunded') THEN m.current_group_id END, '') AS k_group,
         COALESCE(e.entry_link_id, m.entry_link_id, '') AS k_channel,
@@ -162,6 +175,7 @@ export async function recomputeDays(trx: Trx, communityId: string, currency: str
       FROM ${inDays}
       LEFT JOIN members m ON m.id = e.member_id
       LEFT JOIN entry_links l ON l.id = COALESCE(e.entry_link_id, m.entry_link_id)
+      ${firstMonitorJoin}
       WHERE e.type IN ('link_visited', 'applied', 'joined', 'left', 'removed', 'onboarded', 'order_paid', 'order_refunded', ${ENGAGEMENT})
     )
     INSERT INTO analytics_days (community_id, day, dim, key, link_visits, applications, joins, leaves, onboarded, engagement, messages,
