@@ -11,7 +11,8 @@
  * (10), BENCH_DURATION (s per lookup run, 10), BENCH_ROUNDS (3), BENCH_WARMUP (3),
  * BENCH_JOIN_DURATION (5), BENCH_SERVICE_JOINS (2000), BENCH_KEEP_DB=1, BENCH_WEBHOOKS (5000 over
  * HTTP, after 1000 to warm up), BENCH_SERVICE_WEBHOOKS (2000), BENCH_RAW_WEBHOOKS (5000),
- * BENCH_SCALE (1), BENCH_SEED (5), BENCH_BATCH (events per ingest transaction, 5000),
+ * BENCH_SCALE (1), BENCH_SEED (5), BENCH_INGEST_DAYS (last local days ingested through the service,
+ * measured; the days before are bulk-loaded as setup, 30), BENCH_BATCH (events per ingest transaction, 5000),
  * BENCH_RAW_EVERY (raw ingest baseline on every n-th batch, 10), BENCH_REPEATS (calls per latency
  * series, 30), BENCH_BUDGET (ms per latency series, 60000), BENCH_COHORT_TIMEOUT (ms the cohort
  * service series may take before it is stopped, 180000).
@@ -193,9 +194,13 @@ function analyticsReport(r: AnalyticsResult): string {
   ];
   for (const d of r.dialects) {
     const i = d.ingest;
+    const h = d.setup.history;
     out.push(
       '',
-      `${d.dialect}: ${d.server} — ${f0(d.totalSeconds)} s, fixture ${f0(d.setup.fixture.ms / 1000)} s, database ${d.setup.dbBytes ? f0(d.setup.dbBytes / 2 ** 20) + ' MiB' : '?'}`,
+      `${d.dialect}: ${d.server} — ${f0(d.totalSeconds)} s, database ${d.setup.dbBytes ? f0(d.setup.dbBytes / 2 ** 20) + ' MiB' : '?'}`,
+      `setup (not measured): accounts, members, spans, orders ${f0(d.setup.fixture.ms / 1000)} s; event history ${c.period.from}…${i.period.from} ` +
+        `(${f0(h.events)} events) ${f0(h.loadMs / 1000)} s + indexes ${f0(h.indexMs / 1000)} s + statistics ${f0(h.analyzeMs / 1000)} s (${h.method})`,
+      `measured: ingest of ${i.period.from}…${i.period.to} (${f0(i.events)} events) through appendEvents + refreshRollups; then a full rebuild over all ${f0(c.events)} events; then the reads`,
       table([
         ['', 'figure', 'p99', 'calls', 'raw baseline', 'raw p99', '× raw'],
         [`ingest, log + rollups (events/s; batches of ${f0(i.events / i.batches)})`, f0(i.eventsPerS), '', '', f0(i.raw.eventsPerS), '', ratio(i.vsRaw)],
@@ -222,6 +227,7 @@ async function analytics() {
     scale,
     seed: num('BENCH_SEED', 5),
     dialects: dialectArg === 'both' ? ['sqlite', 'postgres'] : [dialectArg as BenchDialect],
+    ingestDays: num('BENCH_INGEST_DAYS', 30),
     batch: num('BENCH_BATCH', 5000),
     rawEvery: num('BENCH_RAW_EVERY', 10),
     repeats: num('BENCH_REPEATS', 30),

@@ -159,6 +159,9 @@ describeEachDialect('rollups: incremental equals rebuild equals a reference', (d
         expect(incremental).toEqual(want);
         await rebuildRollups(t.deps, { communityId: community.id });
         expect(await readRollups(t, community.id)).toEqual(incremental);
+        // Chunks that split the days (the default chunk holds all of these few days).
+        await rebuildRollups(t.deps, { communityId: community.id, daysPerChunk: 2 });
+        expect(await readRollups(t, community.id)).toEqual(incremental);
       }),
       { numRuns: dialect === 'sqlite' ? 40 : 20 },
     );

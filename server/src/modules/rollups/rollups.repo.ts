@@ -80,42 +80,72 @@ export interface DayBounds {
 }
 
 /**
- * Recomputes both rollup tables for one local day of a community from its events: delete, then
- * INSERT … SELECT … GROUP BY. Run it in a transaction holding lockCommunityRollups.
+ * Recomputes both rollup tables for some local days of a community from its events: delete the
+ * days' rows, then one INSERT … SELECT … GROUP BY per table over all the days at once (the events
+ * are labelled with their day by joining the days' [t0, t1) bounds). The incremental refresh and
+ * the full rebuild both call this, so they write the same rows. Run it in a transaction holding
+ * lockCommunityRollups; the days need not be contiguous.
+ *
+ * `bulk` (the rebuild's many-day chunks): the monitor of each member's first group is looked up once
+ * per member from a window over the community's spans instead of once per event; same value.
  */
-export async function recomputeDay(trx: Trx, communityId: string, currency: string, d: DayBounds): Promise<void> {
-  await trx.deleteFrom('analytics_member_days').where('community_id', '=', communityId).where('day', '=', d.day).execute();
-  await trx.deleteFrom('analytics_days').where('community_id', '=', communityId).where('day', '=', d.day).execute();
+export async function recomputeDays(trx: Trx, communityId: string, currency: string, days: readonly DayBounds[], opts: { bulk?: boolean } = {}): Promise<void> {
+  if (!days.length) return;
+  const pg = isPostgres(trx);
+  // These statements' cost estimates start PostgreSQL's JIT compiler, which took longer (~0.9 s
+  // per statement) than the work it sped up; off for this transaction only.
+  if (pg) await sql`SET LOCAL jit = off`.execute(trx);
+  const labels = days.map((d) => d.day);
+  await trx.deleteFrom('analytics_member_days').where('community_id', '=', communityId).where('day', 'in', labels).execute();
+  await trx.deleteFrom('analytics_days').where('community_id', '=', communityId).where('day', 'in', labels).execute();
   const p = props(trx);
   const to = p.text('to_member_id');
-  const inDay = sql`e.community_id = ${communityId} AND e.occurred_at >= ${d.t0} AND e.occurred_at < ${d.t1}`;
+  const ts = (v: string) => (pg ? sql`CAST(${v} AS timestamptz)` : sql`${v}`);
+  const values = sql.join(days.map((d) => sql`(${text(d.day)}, ${ts(d.t0)}, ${ts(d.t1)})`));
+  // The days' bounds as a table; the outer range lets the planner scan the events of the span once.
+  const first = days.reduce((a, d) => (d.t0 < a ? d.t0 : a), days[0]!.t0);
+  const last = days.reduce((a, d) => (d.t1 > a ? d.t1 : a), days[0]!.t1);
+  const bounds = sql`rollup_days (day, t0, t1) AS (VALUES ${values})`;
+  const inDays = sql`rollup_days d JOIN events e ON e.community_id = ${communityId} AND e.occurred_at >= d.t0 AND e.occurred_at < d.t1
+    AND e.occurred_at >= ${ts(first)} AND e.occurred_at < ${ts(last)}`;
   const is = (type: string) => sql.raw(`CASE WHEN e.type = '${type}' THEN 1 ELSE 0 END`);
 
   // Per member and group: what they did (actor rows) and what they received (target rows).
   await sql`
+    WITH ${bounds}
     INSERT INTO analytics_member_days (community_id, day, member_id, group_id, engagement, messages, posts, replies, reactions, check_ins, attended,
       replies_received, reactions_received, negative_received, reports_received, ads)
-    SELECT ${text(communityId)}, ${text(d.day)}, x.member_id, x.group_id, SUM(x.engagement), SUM(x.messages), SUM(x.posts), SUM(x.replies), SUM(x.reactions),
+    SELECT ${text(communityId)}, x.day, x.member_id, x.group_id, SUM(x.engagement), SUM(x.messages), SUM(x.posts), SUM(x.replies), SUM(x.reactions),
       SUM(x.check_ins), SUM(x.attended), SUM(x.replies_received), SUM(x.reactions_received), SUM(x.negative_received), SUM(x.reports_received), SUM(x.ads)
     FROM (
-      SELECT e.member_id AS member_id, COALESCE(e.group_id, '') AS group_id, 1 AS engagement, ${is('message')} AS messages, ${is('post')} AS posts,
+      SELECT d.day AS day, e.member_id AS member_id, COALESCE(e.group_id, '') AS group_id, 1 AS engagement, ${is('message')} AS messages, ${is('post')} AS posts,
         ${is('reply')} AS replies, ${is('reaction')} AS reactions, ${is('check_in')} AS check_ins, ${is('event_attended')} AS attended,
         0 AS replies_received, 0 AS reactions_received, 0 AS negative_received, 0 AS reports_received,
         CASE WHEN e.type IN ('message', 'post') AND ${p.isTrue('is_ad')} THEN 1 ELSE 0 END AS ads
-      FROM events e WHERE ${inDay} AND e.member_id IS NOT NULL AND e.type IN (${ENGAGEMENT})
+      FROM ${inDays} WHERE e.member_id IS NOT NULL AND e.type IN (${ENGAGEMENT})
       UNION ALL
-      SELECT ${to} AS member_id, COALESCE(e.group_id, '') AS group_id, 0, 0, 0, 0, 0, 0, 0,
+      SELECT d.day, ${to} AS member_id, COALESCE(e.group_id, '') AS group_id, 0, 0, 0, 0, 0, 0, 0,
         ${is('reply')}, ${is('reaction')}, CASE WHEN e.type = 'reaction' AND ${p.isTrue('negative')} THEN 1 ELSE 0 END, ${is('message_reported')}, 0
-      FROM events e WHERE ${inDay} AND e.type IN ('reply', 'reaction', 'message_reported') AND ${to} IS NOT NULL
+      FROM ${inDays} WHERE e.type IN ('reply', 'reaction', 'message_reported') AND ${to} IS NOT NULL
         AND (e.member_id IS NULL OR ${to} <> e.member_id)
     ) x
-    GROUP BY x.member_id, x.group_id`.execute(trx);
+    GROUP BY x.day, x.member_id, x.group_id`.execute(trx);
 
   // Per dimension and key. Keys: the event's group (orders: the buyer's current group); the entry
   // link of the event, else the member's first link; that link's staff owner, else the monitor of
   // the member's first group; the event's referrer, else the member's.
-  const staff = sql`COALESCE(l.owner_user_id, (SELECT g.monitor_user_id FROM member_spans s JOIN groups g ON g.id = s.group_id
+  const staff = opts.bulk
+    ? sql`COALESCE(l.owner_user_id, fm.monitor_user_id, '')`
+    : sql`COALESCE(l.owner_user_id, (SELECT g.monitor_user_id FROM member_spans s JOIN groups g ON g.id = s.group_id
       WHERE s.member_id = e.member_id ORDER BY s.joined_at, s.id LIMIT 1), '')`;
+  const firstMonitor = opts.bulk
+    ? sql`, first_monitor AS MATERIALIZED (
+      SELECT f.member_id, g.monitor_user_id FROM (
+        SELECT s.member_id, s.group_id, ROW_NUMBER() OVER (PARTITION BY s.member_id ORDER BY s.joined_at, s.id) AS n
+        FROM member_spans s WHERE s.community_id = ${communityId}) f
+      JOIN groups g ON g.id = f.group_id WHERE f.n = 1)`
+    : sql``;
+  const firstMonitorJoin = opts.bulk ? sql`LEFT JOIN first_monitor fm ON fm.member_id = e.member_id` : sql``;
   const dims = [
     ['all', 'k_all'],
     ['group', 'k_group'],
@@ -124,14 +154,14 @@ export async function recomputeDay(trx: Trx, communityId: string, currency: stri
     ['referrer', 'k_referrer'],
   ] as const;
   const selects = dims.map(
-    ([dim, col]) => sql`SELECT ${text(communityId)}, ${text(d.day)}, ${text(dim)}, ${sql.ref(col)}, SUM(link_visits), SUM(applications), SUM(joins), SUM(leaves),
+    ([dim, col]) => sql`SELECT ${text(communityId)}, day, ${text(dim)}, ${sql.ref(col)}, SUM(link_visits), SUM(applications), SUM(joins), SUM(leaves),
       SUM(onboarded), SUM(engagement), SUM(messages), SUM(member_replies), SUM(ads), SUM(orders_paid), SUM(gmv_minor), SUM(refunds_minor),
       COUNT(DISTINCT CASE WHEN engagement = 1 THEN member_id END)
-      FROM ev GROUP BY ${sql.ref(col)}`,
+      FROM ev GROUP BY day, ${sql.ref(col)}`,
   );
   await sql`
-    WITH ev AS (
-      SELECT e.member_id AS member_id, '' AS k_all,
+    WITH ${bounds}${firstMonitor}, ev AS MATERIALIZED (
+      SELECT d.day AS day, e.member_id AS member_id, '' AS k_all,
         COALESCE(e.group_id, CASE WHEN e.type IN ('order_paid', 'order_refunded') THEN m.current_group_id END, '') AS k_group,
         COALESCE(e.entry_link_id, m.entry_link_id, '') AS k_channel,
         ${staff} AS k_staff,
@@ -145,10 +175,11 @@ export async function recomputeDay(trx: Trx, communityId: string, currency: stri
         ${is('order_paid')} AS orders_paid,
         CASE WHEN e.type = 'order_paid' AND ${p.text('currency')} = ${currency} THEN ${p.int('amount_minor')} ELSE 0 END AS gmv_minor,
         CASE WHEN e.type = 'order_refunded' AND ${p.text('currency')} = ${currency} THEN ${p.int('amount_minor')} ELSE 0 END AS refunds_minor
-      FROM events e
+      FROM ${inDays}
       LEFT JOIN members m ON m.id = e.member_id
       LEFT JOIN entry_links l ON l.id = COALESCE(e.entry_link_id, m.entry_link_id)
-      WHERE ${inDay} AND e.type IN ('link_visited', 'applied', 'joined', 'left', 'removed', 'onboarded', 'order_paid', 'order_refunded', ${ENGAGEMENT})
+      ${firstMonitorJoin}
+      WHERE e.type IN ('link_visited', 'applied', 'joined', 'left', 'removed', 'onboarded', 'order_paid', 'order_refunded', ${ENGAGEMENT})
     )
     INSERT INTO analytics_days (community_id, day, dim, key, link_visits, applications, joins, leaves, onboarded, engagement, messages,
       member_replies, ads, orders_paid, gmv_minor, refunds_minor, active_members)

@@ -9,7 +9,7 @@ import {
   findEventRange,
   hasDirtyHours,
   lockCommunityRollups,
-  recomputeDay,
+  recomputeDays,
   type DayBounds,
 } from './rollups.repo.js';
 
@@ -18,8 +18,18 @@ import {
  * by applying deltas: appending an event marks its UTC hour dirty (events module, same
  * transaction); `refreshRollups` claims the dirty hours, maps them to the local days they touch in
  * the community's time zone, and recomputes those days from the event log. `rebuildRollups`
- * recomputes every day. Both give the same rows for the same events (rollups.property.test.ts).
+ * recomputes every day, many days per statement. Both go through the same set-based recompute
+ * (recomputeDays) and give the same rows for the same events (rollups.property.test.ts).
  */
+
+/** Local days recomputed per statement and transaction, by the refresh and the rebuild. */
+export const ROLLUP_DAYS_PER_CHUNK = 31;
+
+function chunks<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
 
 /** A local day's bounds in a zone: [local midnight, next local midnight), as ISO UTC. */
 export function dayBounds(day: string, zone: string): DayBounds {
@@ -102,7 +112,9 @@ async function refreshCommunity(deps: Deps, communityId: string): Promise<number
     } else {
       days = localDaysOfHours(hours, community.time_zone);
     }
-    for (const day of days) await recomputeDay(trx, communityId, community.currency, dayBounds(day, community.time_zone));
+    for (const chunk of chunks(days, ROLLUP_DAYS_PER_CHUNK)) {
+      await recomputeDays(trx, communityId, community.currency, chunk.map((day) => dayBounds(day, community.time_zone)));
+    }
     return days.length;
   });
 }
@@ -123,13 +135,15 @@ export interface RebuildReport {
 }
 
 /**
- * Recomputes every local day of one community (or of all communities) from the event log, one day
- * per transaction, and drops rollup rows outside the days that have events. Safe while events are
- * being written: marks made during the rebuild are left for the next refresh.
+ * Recomputes every local day of one community (or of all communities) from the event log, in
+ * chunks of ROLLUP_DAYS_PER_CHUNK consecutive days (one transaction and one INSERT … SELECT …
+ * GROUP BY per table each; progress after each chunk), and drops rollup rows outside the days that
+ * have events. Safe while events are being written: marks made during the rebuild are left for the
+ * next refresh.
  */
 export async function rebuildRollups(
   deps: Deps,
-  opts: { communityId?: string | undefined; onProgress?: ((p: RebuildProgress) => void) | undefined } = {},
+  opts: { communityId?: string | undefined; onProgress?: ((p: RebuildProgress) => void) | undefined; daysPerChunk?: number | undefined } = {},
 ): Promise<RebuildReport> {
   const started = Date.now();
   const ids =
@@ -151,15 +165,15 @@ export async function rebuildRollups(
         return list;
       });
       let done = 0;
-      for (const day of range) {
-        const bounds = dayBounds(day, zone);
+      for (const chunk of chunks(range, opts.daysPerChunk ?? ROLLUP_DAYS_PER_CHUNK)) {
+        const bounds = chunk.map((day) => dayBounds(day, zone));
         events += await deps.db.transaction().execute(async (trx) => {
           await lockCommunityRollups(trx, id);
-          await recomputeDay(trx, id, community.currency, bounds);
-          return countEventsBetween(trx, id, bounds.t0, bounds.t1);
+          await recomputeDays(trx, id, community.currency, bounds, { bulk: true });
+          return countEventsBetween(trx, id, bounds[0]!.t0, bounds.at(-1)!.t1);
         });
-        done++;
-        days++;
+        done += chunk.length;
+        days += chunk.length;
         opts.onProgress?.({ community_id: id, days_done: done, days_total: range.length, events_done: events, elapsed_ms: Date.now() - started });
       }
     });
