@@ -6,6 +6,7 @@ import { describeEachDialect, expectOk, useServer } from '../../test/harness.js'
 import { addMember, addProduct, buyAndPay, openShop, refund } from '../../test/money.js';
 import { fixedClock } from '../../lib/clock.js';
 import { insertEvent } from '../events/index.js';
+import { rebuildRollups } from '../rollups/index.js';
 
 const ZONE = 'Asia/Shanghai';
 const ENGAGEMENT = ['message', 'post', 'reply', 'check_in', 'event_attended', 'reaction'];
@@ -122,6 +123,16 @@ describeEachDialect('KPI dashboard matches a reference over the raw events', (di
       if (want.figures.dau.numerator > 0 && want.figures.two_way_share.numerator > 0) nonTrivial++;
     }
     expect(nonTrivial).toBeGreaterThanOrEqual(2);
+    // The full rebuild (chunked, per-member attribution lookups) writes the very rows the incremental path did.
+    const db = ctx.db.handle.db;
+    const snapshot = async () => ({
+      days: await db.selectFrom('analytics_days').selectAll().where('community_id', '=', shop.communityId).orderBy(['day', 'dim', 'key']).execute(),
+      members: await db.selectFrom('analytics_member_days').selectAll().where('community_id', '=', shop.communityId).orderBy(['day', 'member_id', 'group_id']).execute(),
+    });
+    const incremental = await snapshot();
+    expect(incremental.days.some((r) => r.dim === 'staff' && r.key !== '')).toBe(true);
+    await rebuildRollups(ctx.db.deps, { communityId: shop.communityId, daysPerChunk: 3 });
+    expect(await snapshot()).toEqual(incremental);
     // Anchored by hand: on 11 March (local) B replied to A (00:01) and C reacted; A's 23:59 message was on 10 March.
     const day = expectOk(await shop.staff.get(`${shop.base}/analytics/kpis?from=2026-03-11&to=2026-03-12`));
     expect(day.figures.dau.current).toEqual({ value: 3, numerator: 3, denominator: 1 });
