@@ -4,39 +4,14 @@
  * writer that puts the planned community's accounts, groups, links, products, members, spans,
  * orders, memberships and refunds into the database without going through the service layer.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type SQLite from 'better-sqlite3';
 import pg from 'pg';
+import { findPgBinDir, startPgCluster } from '../server/src/test/pg-cluster.js';
 import { eventsOfDay, membershipId, onboardedAt, orderId, type BenchEvent, type Plan } from './analytics-gen.js';
 
 // ── PostgreSQL cluster ───────────────────────────────────────────────────────────────────────
-
-function findPgBinDir(): string | null {
-  const root = '/usr/lib/postgresql';
-  if (existsSync(root)) {
-    const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
-    if (versions[0]) return join(root, versions[0], 'bin');
-  }
-  const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
-  const path = which.stdout.trim();
-  return path ? path.replace(/\/initdb$/, '') : null;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface BenchPg {
   url: string;
@@ -53,32 +28,10 @@ export interface BenchPg {
 export async function startBenchPg(): Promise<BenchPg> {
   const binDir = findPgBinDir();
   if (!binDir) throw new Error('PostgreSQL server binaries not found (initdb); install PostgreSQL or run with --dialect sqlite');
-  const dir = mkdtempSync(join(tmpdir(), 'yutang-bench-pg-'));
-  chmodSync(dir, 0o777);
-  const data = join(dir, 'data');
-  const asRoot = process.getuid?.() === 0;
-  const run = (cmd: string, args: string[]) => {
-    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(binDir, cmd), ...args]] : [join(binDir, cmd), args];
-    return execFileSync(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-  };
-  const port = await freePort();
-  run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);
   const settings = '-c shared_buffers=2GB -c work_mem=64MB -c maintenance_work_mem=512MB -c max_wal_size=8GB -c checkpoint_timeout=15min -c effective_cache_size=12GB';
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ${settings}`;
-  run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '120', 'start']);
-  const version = run('postgres', ['--version']).trim();
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    version,
-    settings,
-    stop() {
-      try {
-        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  };
+  const cluster = await startPgCluster(binDir, settings, 120);
+  const version = execFileSync(join(binDir, 'postgres'), ['--version']).toString().trim();
+  return { ...cluster, version, settings };
 }
 
 // ── Raw access ───────────────────────────────────────────────────────────────────────────────

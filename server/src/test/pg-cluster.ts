@@ -33,11 +33,14 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Throwaway data for the test suite: durability off for speed, room for its parallel connections. */
+const THROWAWAY_SETTINGS = '-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300';
+
 /**
  * Starts a throwaway PostgreSQL cluster on 127.0.0.1 and a free port, in a temp directory removed by
  * stop(). initdb refuses to run as root, so as root it runs as the `postgres` user of the package.
  */
-export async function startPgCluster(binDir: string): Promise<PgCluster> {
+export async function startPgCluster(binDir: string, settings = THROWAWAY_SETTINGS, timeoutSeconds = 60): Promise<PgCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'yutang-pg-'));
   chmodSync(dir, 0o777);
   const data = join(dir, 'data');
@@ -48,9 +51,9 @@ export async function startPgCluster(binDir: string): Promise<PgCluster> {
   };
   const port = await freePort();
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);
-  // Throwaway data: durability settings off for speed. Sockets go in the cluster's own directory.
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
-  run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+  // Sockets go in the cluster's own directory.
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ${settings}`;
+  run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', String(timeoutSeconds), 'start']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop() {
