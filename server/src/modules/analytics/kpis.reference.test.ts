@@ -126,8 +126,8 @@ describeEachDialect('KPI dashboard matches a reference over the raw events', (di
     // The full rebuild (chunked, per-member attribution lookups) writes the very rows the incremental path did.
     const db = ctx.db.handle.db;
     const snapshot = async () => ({
-      days: await db.selectFrom('analytics_days').selectAll().where('community_id', '=', shop.communityId).orderBy(['day', 'dim', 'key']).execute(),
-      members: await db.selectFrom('analytics_member_days').selectAll().where('community_id', '=', shop.communityId).orderBy(['day', 'member_id', 'group_id']).execute(),
+      days: await db.selectFrom('analytics_days').selectAll().where('community_id', '=', shop.communityId).orderBy('day').orderBy('dim').orderBy('key').execute(),
+      members: await db.selectFrom('analytics_member_days').selectAll().where('community_id', '=', shop.communityId).orderBy('day').orderBy('member_id').orderBy('group_id').execute(),
     });
     const incremental = await snapshot();
     expect(incremental.days.some((r) => r.dim === 'staff' && r.key !== '')).toBe(true);
