@@ -3,7 +3,8 @@ import type { Deps } from '../../lib/deps.js';
 import { findPaidOrders, findTrialProducts, METRICS_VERSION, resolvePeriod, TRIAL_CONVERSION_DAYS } from '../metrics/index.js';
 import { entrantCandidates, findEngagementEvents } from './cohorts.repo.js';
 import { computeFunnel, computeTrialFunnel, withRates, type FunnelFacts } from './funnel.definitions.js';
-import { findGroupMonitors, findLinkOwners, findMemberEventsBefore, findSpansWithGroups, findUserNames, findVisitsBetween } from './funnel.repo.js';
+import { findGroupStaff, findLinkOwners, findSpansWithGroups, findUserNames, findVisitsBetween } from './common.repo.js';
+import { findMemberEventsBefore } from './funnel.repo.js';
 
 const DAY = 86_400_000;
 const ms = (iso: string) => Date.parse(iso);
@@ -29,7 +30,7 @@ export async function communityFunnel(deps: Deps, communityId: string, q: Funnel
     findPaidOrders(db, communityId),
     findEngagementEvents(db, communityId, iso(t0), iso(t1 + windowDays * DAY + 1), entrantCandidates(db, communityId, preset, iso(t0), iso(t1))),
     findLinkOwners(db, communityId),
-    findGroupMonitors(db, communityId),
+    findGroupStaff(db, communityId),
     findTrialProducts(db, communityId),
   ]);
   const facts: FunnelFacts = {

@@ -1,19 +1,6 @@
 import type { Db } from '../../db/kysely.js';
 
-/** Raw rows of the referrer league. Switchable to rollups: findLinkVisitsBetween (analytics_days). */
-
-export const findReferralSpans = (db: Db, communityId: string) =>
-  db.selectFrom('member_spans').select(['member_id', 'group_id', 'entry_link_id', 'referrer_member_id', 'joined_at', 'left_at']).where('community_id', '=', communityId).orderBy('id').execute();
-
-export const findLinkVisitsBetween = (db: Db, communityId: string, from: string, to: string) =>
-  db
-    .selectFrom('events')
-    .select(['entry_link_id', 'referrer_member_id'])
-    .where('community_id', '=', communityId)
-    .where('type', '=', 'link_visited')
-    .where('occurred_at', '>=', from)
-    .where('occurred_at', '<', to)
-    .execute();
+/** Raw rows of the referrer league. Spans, link visits, link owners and staff names: common.repo.ts. */
 
 /** Succeeded refunds settled before `to`, with the buyer of the refunded order. */
 export const findSucceededRefundsBefore = (db: Db, communityId: string, to: string) =>
@@ -26,8 +13,3 @@ export const findSucceededRefundsBefore = (db: Db, communityId: string, to: stri
     .where('refunds.settled_at', '<', to)
     .execute();
 
-export const findLinkOwners = (db: Db, communityId: string) => db.selectFrom('entry_links').select(['id', 'owner_user_id']).where('community_id', '=', communityId).execute();
-
-export const findGroupStaff = (db: Db, communityId: string) => db.selectFrom('groups').select(['id', 'leader_user_id', 'monitor_user_id']).where('community_id', '=', communityId).execute();
-
-export const findUserNames = (db: Db, ids: string[]) => (ids.length ? db.selectFrom('users').select(['id', 'name']).where('id', 'in', ids).execute() : Promise.resolve([]));

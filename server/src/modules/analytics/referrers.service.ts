@@ -3,7 +3,8 @@ import type { Deps } from '../../lib/deps.js';
 import { computeMetrics, loadPeriodFacts, METRICS_VERSION } from '../metrics/index.js';
 import { findMemberLabels } from './explain.repo.js';
 import { referrerLeague } from './referrers.definitions.js';
-import { findGroupStaff, findLinkOwners, findLinkVisitsBetween, findReferralSpans, findSucceededRefundsBefore, findUserNames } from './referrers.repo.js';
+import { findGroupStaff, findLinkOwners, findSpansWithGroups, findUserNames, findVisitsBetween } from './common.repo.js';
+import { findSucceededRefundsBefore } from './referrers.repo.js';
 
 const ms = (iso: string) => Date.parse(iso);
 
@@ -11,8 +12,8 @@ const ms = (iso: string) => Date.parse(iso);
 export async function referrers(deps: Deps, communityId: string, q: ReferrersQuery): Promise<ReferrersOut> {
   const { community, period, facts } = await loadPeriodFacts(deps, communityId, q);
   const [spans, visits, refunds, links, groups] = await Promise.all([
-    findReferralSpans(deps.db, communityId),
-    findLinkVisitsBetween(deps.db, communityId, period.t0, period.t1),
+    findSpansWithGroups(deps.db, communityId),
+    findVisitsBetween(deps.db, communityId, period.t0, period.t1),
     findSucceededRefundsBefore(deps.db, communityId, period.t1),
     findLinkOwners(deps.db, communityId),
     findGroupStaff(deps.db, communityId),
