@@ -1,27 +1,16 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/kysely.js';
+import type { AnalyticsDaysTable } from '../../db/types.js';
 
 /** Reads of the daily rollups for the KPI dashboard. Days are local 'YYYY-MM-DD', `[fromDay, toDay)`. */
 
 export type SplitDim = 'group' | 'channel' | 'staff' | 'referrer';
 
-export interface DaySums {
-  key: string;
-  link_visits: number;
-  applications: number;
-  joins: number;
-  leaves: number;
-  onboarded: number;
-  engagement: number;
-  messages: number;
-  member_replies: number;
-  ads: number;
-  orders_paid: number;
-  gmv_minor: number;
-  refunds_minor: number;
+/** A key's sums of the analytics_days counters over the days asked. */
+export type DaySums = Omit<AnalyticsDaysTable, 'community_id' | 'day' | 'dim' | 'active_members'> & {
   /** Σ over the days of that day's distinct active members. */
   active_member_days: number;
-}
+};
 
 /** Sums of analytics_days per key of one dimension ('all' has the one key ''). */
 export async function sumDaysByKey(db: Db, communityId: string, dim: 'all' | SplitDim, fromDay: string, toDay: string): Promise<DaySums[]> {
