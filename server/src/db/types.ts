@@ -422,6 +422,14 @@ export interface AnalyticsSettingsTable {
   updated_at: Timestamp;
 }
 
+/** An outside event's idempotency key, claimed with its event (imports, the ingest API). */
+export interface EventKeysTable {
+  community_id: string;
+  source: string;
+  key: string;
+  created_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -452,4 +460,5 @@ export interface Database {
   analytics_days: AnalyticsDaysTable;
   analytics_dirty: AnalyticsDirtyTable;
   analytics_settings: AnalyticsSettingsTable;
+  event_keys: EventKeysTable;
 }

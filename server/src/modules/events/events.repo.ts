@@ -112,3 +112,19 @@ export async function appendEvents(trx: Trx | Db, events: readonly NewEvent[], r
   }
   for (const [communityId, instants] of byCommunity) await markRollupHours(trx, communityId, instants);
 }
+
+/**
+ * Claims idempotency keys of outside events (imports, the ingest API) in `source` and returns the
+ * ones that were new: only their events should be written, in the same transaction, so that a
+ * repeated import or a retried batch adds nothing twice.
+ */
+export async function claimEventKeys(trx: Trx | Db, communityId: string, source: string, keys: readonly string[], at: string): Promise<Set<string>> {
+  const fresh = new Set<string>();
+  const unique = [...new Set(keys)];
+  for (let i = 0; i < unique.length; i += APPEND_ROWS_PER_STATEMENT) {
+    const rows = unique.slice(i, i + APPEND_ROWS_PER_STATEMENT).map((key) => ({ community_id: communityId, source, key, created_at: at }));
+    const claimed = await trx.insertInto('event_keys').values(rows).onConflict((oc) => oc.doNothing()).returning('key').execute();
+    for (const r of claimed) fresh.add(r.key);
+  }
+  return fresh;
+}
