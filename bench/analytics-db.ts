@@ -252,6 +252,8 @@ export async function writeFixture(raw: RawDb, plan: Plan, ownerUserId: string, 
   const setSeated = `UPDATE groups SET seated_count = ${raw.dialect === 'postgres' ? '$1' : '?'} WHERE id = ${raw.dialect === 'postgres' ? '$2' : '?'}`;
   await raw.transaction(async () => {
     for (const [g, n] of seated) await raw.run(setSeated, [n, plan.groups[g]!.id]);
+    // Rows written here bypass the event path that keeps the rollups' stays and purchases: ask for a rebuild.
+    await raw.run(`INSERT INTO analytics_dirty (community_id, hour, tx) VALUES (${raw.dialect === 'postgres' ? '$1' : '?'}, '*', 0)`, [plan.communityId]);
   });
   return { members: m.count, spans, orders: o.count, memberships, refunds, groups: plan.groups.length, links: plan.links.length, ms: performance.now() - started };
 }

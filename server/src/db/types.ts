@@ -406,6 +406,8 @@ export interface AnalyticsDaysTable {
   gmv_minor: number;
   refunds_minor: number;
   active_members: number;
+  /** Messages + posts + replies by members. */
+  conversation: number;
 }
 
 /** UTC hours ('YYYY-MM-DDTHH', or '*' for everything) whose rollups must be recomputed. */
@@ -420,6 +422,35 @@ export interface AnalyticsSettingsTable {
   community_id: string;
   settings: JsonColumn;
   updated_at: Timestamp;
+}
+
+/** A member's stay: their overlapping membership spans merged (rollups module; derived, rebuildable). */
+export interface MemberStaysTable {
+  community_id: string;
+  member_id: string;
+  start_at: Timestamp;
+  end_at: Timestamp | null;
+  /** End of the member's previous stay; null for their first. */
+  prev_end_at: Timestamp | null;
+  referred: number;
+}
+
+/** A buyer's first and second paid order instants (rollups module; derived, rebuildable). */
+export interface MemberPurchasesTable {
+  community_id: string;
+  member_id: string;
+  first_paid_at: Timestamp;
+  second_paid_at: Timestamp | null;
+}
+
+/** Per local day: stays started and ended, first and second paid orders of buyers (rollups module). */
+export interface AnalyticsFlowDaysTable {
+  community_id: string;
+  day: string;
+  stay_starts: number;
+  stay_ends: number;
+  first_purchases: number;
+  second_purchases: number;
 }
 
 /** An outside event's idempotency key, claimed with its event (imports, the ingest API). */
@@ -461,4 +492,7 @@ export interface Database {
   analytics_dirty: AnalyticsDirtyTable;
   analytics_settings: AnalyticsSettingsTable;
   event_keys: EventKeysTable;
+  member_stays: MemberStaysTable;
+  member_purchases: MemberPurchasesTable;
+  analytics_flow_days: AnalyticsFlowDaysTable;
 }

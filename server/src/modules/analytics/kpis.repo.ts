@@ -31,6 +31,7 @@ export async function sumDaysByKey(db: Db, communityId: string, dim: 'all' | Spl
       eb.fn.sum<number>('gmv_minor').as('gmv_minor'),
       eb.fn.sum<number>('refunds_minor').as('refunds_minor'),
       eb.fn.sum<number>('active_members').as('active_member_days'),
+      eb.fn.sum<number>('conversation').as('conversation'),
     ])
     .where('community_id', '=', communityId)
     .where('dim', '=', dim)
@@ -67,18 +68,6 @@ export async function countActiveMembers(db: Db, communityId: string, fromDay: s
     .where('day', '>=', fromDay)
     .where('day', '<', toDay)
     .where('engagement', '>', 0)
-    .executeTakeFirst();
-  return Number(r?.n ?? 0);
-}
-
-/** Messages + posts + replies written on the days [fromDay, toDay). */
-export async function countConversation(db: Db, communityId: string, fromDay: string, toDay: string): Promise<number> {
-  const r = await db
-    .selectFrom('analytics_member_days')
-    .select(sql<number>`COALESCE(SUM(messages + posts + replies), 0)`.as('n'))
-    .where('community_id', '=', communityId)
-    .where('day', '>=', fromDay)
-    .where('day', '<', toDay)
     .executeTakeFirst();
   return Number(r?.n ?? 0);
 }

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import type { KpiSplitRow, KpisOut, KpisQuery, KpiValue } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
 import { communityMetrics } from '../metrics/index.js';
-import { countActiveMembers, countActiveMembersByKey, countConversation, netJoinsBefore, sumDaysByKey, type SplitDim } from './kpis.repo.js';
+import { countActiveMembers, countActiveMembersByKey, netJoinsBefore, sumDaysByKey, type SplitDim } from './kpis.repo.js';
 import { refreshRollups } from '../rollups/index.js';
 
 const rate = (numerator: number, denominator: number) => ({ value: denominator === 0 ? null : numerator / denominator, numerator, denominator });
@@ -23,11 +23,10 @@ const shift = (day: string, days: number) => DateTime.fromISO(day, { zone: 'UTC'
  */
 export async function rollupFigures(deps: Deps, communityId: string, from: string, to: string) {
   const days = DateTime.fromISO(to, { zone: 'UTC' }).diff(DateTime.fromISO(from, { zone: 'UTC' }), 'days').days;
-  const [[all], wau, mau, conversation] = await Promise.all([
+  const [[all], wau, mau] = await Promise.all([
     sumDaysByKey(deps.db, communityId, 'all', from, to),
     countActiveMembers(deps.db, communityId, shift(to, -7), to),
     countActiveMembers(deps.db, communityId, shift(to, -30), to),
-    countConversation(deps.db, communityId, from, to),
   ]);
   const dau = rate(all?.active_member_days ?? 0, days);
   return {
@@ -35,7 +34,7 @@ export async function rollupFigures(deps: Deps, communityId: string, from: strin
     wau,
     mau,
     stickiness: rate(dau.value ?? 0, mau),
-    two_way_share: rate(all?.member_replies ?? 0, conversation),
+    two_way_share: rate(all?.member_replies ?? 0, all?.conversation ?? 0),
   };
 }
 

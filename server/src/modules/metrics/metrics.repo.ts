@@ -70,72 +70,39 @@ const paid = (o: string) => sql.raw(`${o}.paid_at IS NOT NULL AND ${o}.status IN
  * The counts of metrics.definitions.ts (MetricCounts) for one period, in SQL, without loading the
  * rows: the same definitions as metricSets, which explain uses to list the rows behind them.
  *
- * Stays (staysOf): a member's spans in order of joined_at (then id); a span starts a new stay when
- * it is the first or starts after every earlier span ended (an open span never ends); a stay ends
- * when its last span does (null if any is open); it is referred when its first span has a referrer.
- * Members with a paid order and no span have one open stay from their first paid order.
+ * Reads the stays and purchases the rollups keep (member_stays, member_purchases, and their day
+ * sums in analytics_flow_days; refresh the rollups first). A stay is at t when start < t ≤ end (or
+ * open); a member's stays never overlap, so members at t0 = stays started before t0 − stays ended
+ * before t0, both sums over the local days before `fromDay`. A member is a period member once: by
+ * the stay that holds t0, else by their first stay starting in the period, the one whose previous
+ * stay ended before t0 (or that has none). A member had a stay in the period iff one starts before
+ * t1 and ends at or after t0 (or is open).
  */
 export async function countPeriodMetrics(db: Db, communityId: string, p: PeriodBounds): Promise<MetricCounts> {
   const c = communityId;
-  const atT0 = sql`(st.start_at < ${p.t0} AND (st.end_at IS NULL OR st.end_at >= ${p.t0}))`;
-  const atT1 = sql`(st.start_at < ${p.t1} AND (st.end_at IS NULL OR st.end_at >= ${p.t1}))`;
-  const startsIn = sql`(st.start_at >= ${p.t0} AND st.start_at < ${p.t1})`;
-  const endsIn = sql`(st.end_at >= ${p.t0} AND st.end_at < ${p.t1})`;
-  const flag = (cond: RawBuilder<unknown>) => sql`MAX(CASE WHEN ${cond} THEN 1 ELSE 0 END)`;
-  const stays = await sql<Record<string, number | string | null>>`
-    WITH ordered AS (
-      SELECT id, member_id, joined_at, left_at, referrer_member_id,
-        COUNT(*) OVER earlier AS earlier_n,
-        MAX(CASE WHEN left_at IS NULL THEN 1 ELSE 0 END) OVER earlier AS earlier_open,
-        MAX(left_at) OVER earlier AS earlier_end
-      FROM member_spans WHERE community_id = ${c}
-      WINDOW earlier AS (PARTITION BY member_id ORDER BY joined_at, id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-    ), marked AS (
-      SELECT id, member_id, joined_at, left_at, referrer_member_id,
-        CASE WHEN earlier_n = 0 OR (earlier_open = 0 AND earlier_end < joined_at) THEN 1 ELSE 0 END AS first_span
-      FROM ordered
-    ), numbered AS (
-      SELECT member_id, joined_at, left_at, referrer_member_id, first_span,
-        SUM(first_span) OVER (PARTITION BY member_id ORDER BY joined_at, id ROWS UNBOUNDED PRECEDING) AS stay_no
-      FROM marked
-    ), stays AS (
-      SELECT member_id, MIN(joined_at) AS start_at,
-        CASE WHEN MAX(CASE WHEN left_at IS NULL THEN 1 ELSE 0 END) = 1 THEN NULL ELSE MAX(left_at) END AS end_at,
-        MAX(CASE WHEN first_span = 1 AND referrer_member_id IS NOT NULL THEN 1 ELSE 0 END) AS referred
-      FROM numbered GROUP BY member_id, stay_no
-      UNION ALL
-      SELECT o.member_id, MIN(o.paid_at), NULL, 0 FROM orders o
-      WHERE o.community_id = ${c} AND ${paid('o')}
-        AND o.member_id NOT IN (SELECT s.member_id FROM member_spans s WHERE s.community_id = ${c})
-      GROUP BY o.member_id
-    ), people AS (
-      SELECT st.member_id,
-        ${flag(atT0)} AS at_t0,
-        ${flag(atT1)} AS at_t1,
-        ${flag(sql`${atT0} OR ${startsIn}`)} AS period_member,
-        ${flag(sql`${startsIn} AND st.referred = 1`)} AS referred_joiner,
-        SUM(CASE WHEN ${startsIn} THEN 1 ELSE 0 END) AS joins,
-        SUM(CASE WHEN ${endsIn} THEN 1 ELSE 0 END) AS leaves
-      FROM stays st GROUP BY st.member_id
-    )
+  const inPeriod = (m: string) =>
+    sql`EXISTS (SELECT 1 FROM member_stays st WHERE st.community_id = ${c} AND st.member_id = ${sql.ref(m)} AND st.start_at < ${p.t1}
+      AND (st.end_at IS NULL OR st.end_at >= ${p.t0}))`;
+  const flows = await sql<Record<string, number | string | null>>`
     SELECT
-      COALESCE(SUM(pe.at_t0), 0) AS members_t0,
-      COALESCE(SUM(pe.at_t1), 0) AS members_t1,
-      COALESCE(SUM(pe.period_member), 0) AS period_members,
-      COALESCE(SUM(pe.joins), 0) AS joins,
-      COALESCE(SUM(pe.leaves), 0) AS leaves,
-      COALESCE(SUM(pe.referred_joiner), 0) AS referred_joiners,
-      COALESCE(SUM(CASE WHEN pe.period_member = 1 AND pe.member_id IN (
-        SELECT o.member_id FROM orders o WHERE o.community_id = ${c} AND ${paid('o')} AND o.paid_at >= ${p.t0} AND o.paid_at < ${p.t1}
-      ) THEN 1 ELSE 0 END), 0) AS paying,
-      COALESCE(SUM(CASE WHEN pe.period_member = 1 AND pe.member_id IN (
-        SELECT d.member_id FROM analytics_member_days d WHERE d.community_id = ${c} AND d.day >= ${p.fromDay} AND d.day < ${p.toDay} AND d.engagement > 0
-      ) THEN 1 ELSE 0 END), 0) AS active
-    FROM people pe`.execute(db);
-
-  const buyers = await sql<Record<string, number | string | null>>`
-    SELECT COUNT(*) AS buyers_by_t1, COALESCE(SUM(CASE WHEN b.n >= 2 THEN 1 ELSE 0 END), 0) AS repeat_buyers
-    FROM (SELECT o.member_id, COUNT(*) AS n FROM orders o WHERE o.community_id = ${c} AND ${paid('o')} AND o.paid_at < ${p.t1} GROUP BY o.member_id) b`.execute(db);
+      COALESCE(SUM(CASE WHEN day < ${p.fromDay} THEN stay_starts - stay_ends ELSE 0 END), 0) AS members_t0,
+      COALESCE(SUM(stay_starts - stay_ends), 0) AS members_t1,
+      COALESCE(SUM(CASE WHEN day >= ${p.fromDay} THEN stay_starts ELSE 0 END), 0) AS joins,
+      COALESCE(SUM(CASE WHEN day >= ${p.fromDay} THEN stay_ends ELSE 0 END), 0) AS leaves,
+      COALESCE(SUM(first_purchases), 0) AS buyers_by_t1,
+      COALESCE(SUM(second_purchases), 0) AS repeat_buyers
+    FROM analytics_flow_days WHERE community_id = ${c} AND day < ${p.toDay}`.execute(db);
+  const joiners = await sql<Record<string, number | string | null>>`
+    SELECT
+      COALESCE(SUM(CASE WHEN st.prev_end_at IS NULL OR st.prev_end_at < ${p.t0} THEN 1 ELSE 0 END), 0) AS new_period_members,
+      COUNT(DISTINCT CASE WHEN st.referred = 1 THEN st.member_id END) AS referred_joiners
+    FROM member_stays st WHERE st.community_id = ${c} AND st.start_at >= ${p.t0} AND st.start_at < ${p.t1}`.execute(db);
+  const engaged = await sql<Record<string, number | string | null>>`
+    SELECT
+      (SELECT COUNT(*) FROM (SELECT DISTINCT o.member_id FROM orders o
+        WHERE o.community_id = ${c} AND ${paid('o')} AND o.paid_at >= ${p.t0} AND o.paid_at < ${p.t1}) b WHERE ${inPeriod('b.member_id')}) AS paying,
+      (SELECT COUNT(*) FROM (SELECT DISTINCT d.member_id FROM analytics_member_days d
+        WHERE d.community_id = ${c} AND d.day >= ${p.fromDay} AND d.day < ${p.toDay} AND d.engagement > 0) a WHERE ${inPeriod('a.member_id')}) AS active`.execute(db);
 
   const live = (m: string) => sql`${sql.raw(m)}.community_id = ${c} AND ${sql.raw(m)}.source = 'order' AND ${sql.raw(m)}.revoked_at IS NULL`;
   const renewals = await sql<Record<string, number | string | null>>`
@@ -165,12 +132,12 @@ export async function countPeriodMetrics(db: Db, communityId: string, p: PeriodB
       (SELECT COALESCE(SUM(r.amount_minor), 0) FROM refunds r JOIN orders o ON o.id = r.order_id
         WHERE r.community_id = ${c} AND r.status = 'succeeded' AND r.settled_at >= ${p.t0} AND r.settled_at < ${p.t1} AND r.currency = ${p.currency}) AS refunds_minor`.execute(db);
 
-  const row = { ...stays.rows[0], ...buyers.rows[0], ...renewals.rows[0], ...trials.rows[0], ...money.rows[0] };
-  const n = (k: keyof MetricCounts) => Number(row[k] ?? 0);
+  const row = { ...flows.rows[0], ...joiners.rows[0], ...engaged.rows[0], ...renewals.rows[0], ...trials.rows[0], ...money.rows[0] };
+  const n = (k: keyof MetricCounts | 'new_period_members') => Number(row[k] ?? 0);
   return {
     members_t0: n('members_t0'),
     members_t1: n('members_t1'),
-    period_members: n('period_members'),
+    period_members: n('members_t0') + n('new_period_members'),
     joins: n('joins'),
     leaves: n('leaves'),
     active: n('active'),

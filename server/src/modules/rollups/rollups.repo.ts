@@ -64,7 +64,7 @@ export async function countEventsBetween(db: Q, communityId: string, t0: string,
 
 /** Deletes a community's rollup rows outside [firstDay, lastDay] (all of them when `firstDay` is null). */
 export async function deleteRollupsOutside(trx: Q, communityId: string, firstDay: string | null, lastDay: string | null): Promise<void> {
-  for (const table of ['analytics_member_days', 'analytics_days'] as const) {
+  for (const table of ['analytics_member_days', 'analytics_days', 'analytics_flow_days'] as const) {
     let q = trx.deleteFrom(table).where('community_id', '=', communityId);
     if (firstDay !== null && lastDay !== null) q = q.where((eb) => eb.or([eb('day', '<', firstDay), eb('day', '>', lastDay)]));
     await q.execute();
@@ -156,7 +156,7 @@ export async function recomputeDays(trx: Trx, communityId: string, currency: str
   const selects = dims.map(
     ([dim, col]) => sql`SELECT ${text(communityId)}, day, ${text(dim)}, ${sql.ref(col)}, SUM(link_visits), SUM(applications), SUM(joins), SUM(leaves),
       SUM(onboarded), SUM(engagement), SUM(messages), SUM(member_replies), SUM(ads), SUM(orders_paid), SUM(gmv_minor), SUM(refunds_minor),
-      COUNT(DISTINCT CASE WHEN engagement = 1 THEN member_id END)
+      COUNT(DISTINCT CASE WHEN engagement = 1 THEN member_id END), SUM(conversation)
       FROM ev GROUP BY day, ${sql.ref(col)}`,
   );
   await sql`
@@ -170,6 +170,7 @@ export async function recomputeDays(trx: Trx, communityId: string, currency: str
         CASE WHEN e.type IN ('left', 'removed') THEN 1 ELSE 0 END AS leaves, ${is('onboarded')} AS onboarded,
         CASE WHEN e.type IN (${ENGAGEMENT}) AND e.member_id IS NOT NULL THEN 1 ELSE 0 END AS engagement,
         ${is('message')} AS messages,
+        CASE WHEN e.type IN ('message', 'post', 'reply') AND e.member_id IS NOT NULL THEN 1 ELSE 0 END AS conversation,
         CASE WHEN e.type = 'reply' AND e.member_id IS NOT NULL AND ${to} IS NOT NULL AND ${to} <> e.member_id THEN 1 ELSE 0 END AS member_replies,
         CASE WHEN e.type IN ('message', 'post') AND ${p.isTrue('is_ad')} THEN 1 ELSE 0 END AS ads,
         ${is('order_paid')} AS orders_paid,
@@ -182,7 +183,7 @@ export async function recomputeDays(trx: Trx, communityId: string, currency: str
       WHERE e.type IN ('link_visited', 'applied', 'joined', 'left', 'removed', 'onboarded', 'order_paid', 'order_refunded', ${ENGAGEMENT})
     )
     INSERT INTO analytics_days (community_id, day, dim, key, link_visits, applications, joins, leaves, onboarded, engagement, messages,
-      member_replies, ads, orders_paid, gmv_minor, refunds_minor, active_members)
+      member_replies, ads, orders_paid, gmv_minor, refunds_minor, active_members, conversation)
     ${sql.join(selects, sql` UNION ALL `)}`.execute(trx);
 }
 
@@ -198,4 +199,125 @@ export async function findActiveMemberIds(db: Db, communityId: string, fromDay: 
     .where('engagement', '>', 0)
     .execute();
   return rows.map((r) => r.member_id);
+}
+
+const PAID = sql.raw(`o.paid_at IS NOT NULL AND o.status IN ('paid', 'partially_refunded', 'refunded')`);
+
+/** Members whose stays or purchases an event of these days may have changed: joins, leaves, removals, paid orders. */
+export async function findFlowMembers(trx: Q, communityId: string, days: readonly DayBounds[]): Promise<string[]> {
+  if (!days.length) return [];
+  const ts = (v: string) => (isPostgres(trx) ? sql`CAST(${v} AS timestamptz)` : sql`${v}`);
+  const values = sql.join(days.map((d) => sql`(${text(d.day)}, ${ts(d.t0)}, ${ts(d.t1)})`));
+  const rows = await sql<{ member_id: string }>`
+    WITH rollup_days (day, t0, t1) AS (VALUES ${values})
+    SELECT DISTINCT e.member_id AS member_id FROM rollup_days d JOIN events e ON e.community_id = ${communityId} AND e.occurred_at >= d.t0 AND e.occurred_at < d.t1
+    WHERE e.member_id IS NOT NULL AND e.type IN ('joined', 'left', 'removed', 'order_paid')`.execute(trx);
+  return rows.rows.map((r) => r.member_id);
+}
+
+/** The instants at which members' stays and purchases start and end, for the flow days they count on. */
+export async function findFlowInstants(trx: Q, communityId: string, memberIds: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < memberIds.length; i += MEMBERS_PER_STATEMENT) {
+    const ids = memberIds.slice(i, i + MEMBERS_PER_STATEMENT);
+    const stays = await trx.selectFrom('member_stays').select(['start_at', 'end_at']).where('community_id', '=', communityId).where('member_id', 'in', ids).execute();
+    const buys = await trx.selectFrom('member_purchases').select(['first_paid_at', 'second_paid_at']).where('community_id', '=', communityId).where('member_id', 'in', ids).execute();
+    for (const s of stays) out.push(String(s.start_at), ...(s.end_at === null ? [] : [String(s.end_at)]));
+    for (const b of buys) out.push(String(b.first_paid_at), ...(b.second_paid_at === null ? [] : [String(b.second_paid_at)]));
+  }
+  return out;
+}
+
+const MEMBERS_PER_STATEMENT = 500;
+
+/**
+ * Recomputes `member_stays` and `member_purchases` of some members of a community (all of them with
+ * 'all') from their spans and paid orders.
+ *
+ * Stays: a member's spans in order of joined_at (then id); a span starts a new stay when it is the
+ * first or starts after every earlier span ended (an open span never ends); a stay ends when its last
+ * span does (null if any is open); it is referred when its first span has a referrer. Members with a
+ * paid order and no span have one open stay from their first paid order. Each stay carries the end
+ * of the member's previous stay.
+ */
+export async function recomputeMemberFlows(trx: Trx, communityId: string, members: readonly string[] | 'all'): Promise<void> {
+  const c = communityId;
+  const batches = members === 'all' ? [null] : Array.from({ length: Math.ceil(members.length / MEMBERS_PER_STATEMENT) }, (_, i) => members.slice(i * MEMBERS_PER_STATEMENT, (i + 1) * MEMBERS_PER_STATEMENT));
+  for (const ids of batches) {
+    const only = (col: string) => (ids === null ? sql`` : sql` AND ${sql.ref(col)} IN (${sql.join(ids)})`);
+    let del = trx.deleteFrom('member_stays').where('community_id', '=', c);
+    let delBuys = trx.deleteFrom('member_purchases').where('community_id', '=', c);
+    if (ids !== null) {
+      del = del.where('member_id', 'in', ids);
+      delBuys = delBuys.where('member_id', 'in', ids);
+    }
+    await del.execute();
+    await delBuys.execute();
+    await sql`
+      INSERT INTO member_stays (community_id, member_id, start_at, end_at, prev_end_at, referred)
+      WITH ordered AS (
+        SELECT id, member_id, joined_at, left_at, referrer_member_id,
+          COUNT(*) OVER earlier AS earlier_n,
+          MAX(CASE WHEN left_at IS NULL THEN 1 ELSE 0 END) OVER earlier AS earlier_open,
+          MAX(left_at) OVER earlier AS earlier_end
+        FROM member_spans WHERE community_id = ${c}${only('member_id')}
+        WINDOW earlier AS (PARTITION BY member_id ORDER BY joined_at, id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+      ), marked AS (
+        SELECT id, member_id, joined_at, left_at, referrer_member_id,
+          CASE WHEN earlier_n = 0 OR (earlier_open = 0 AND earlier_end < joined_at) THEN 1 ELSE 0 END AS first_span
+        FROM ordered
+      ), numbered AS (
+        SELECT member_id, joined_at, left_at, referrer_member_id, first_span,
+          SUM(first_span) OVER (PARTITION BY member_id ORDER BY joined_at, id ROWS UNBOUNDED PRECEDING) AS stay_no
+        FROM marked
+      ), stays AS (
+        SELECT member_id, MIN(joined_at) AS start_at,
+          CASE WHEN MAX(CASE WHEN left_at IS NULL THEN 1 ELSE 0 END) = 1 THEN NULL ELSE MAX(left_at) END AS end_at,
+          MAX(CASE WHEN first_span = 1 AND referrer_member_id IS NOT NULL THEN 1 ELSE 0 END) AS referred
+        FROM numbered GROUP BY member_id, stay_no
+        UNION ALL
+        SELECT o.member_id, MIN(o.paid_at), NULL, 0 FROM orders o
+        WHERE o.community_id = ${c} AND ${PAID}${only('o.member_id')}
+          AND NOT EXISTS (SELECT 1 FROM member_spans s WHERE s.community_id = ${c} AND s.member_id = o.member_id)
+        GROUP BY o.member_id
+      )
+      SELECT ${text(c)}, member_id, start_at, end_at, LAG(end_at) OVER (PARTITION BY member_id ORDER BY start_at), referred FROM stays`.execute(trx);
+    await sql`
+      INSERT INTO member_purchases (community_id, member_id, first_paid_at, second_paid_at)
+      SELECT ${text(c)}, b.member_id, MIN(b.paid_at), MIN(CASE WHEN b.n = 2 THEN b.paid_at END) FROM (
+        SELECT o.member_id, o.paid_at, ROW_NUMBER() OVER (PARTITION BY o.member_id ORDER BY o.paid_at, o.id) AS n
+        FROM orders o WHERE o.community_id = ${c} AND ${PAID}${only('o.member_id')}
+      ) b WHERE b.n <= 2 GROUP BY b.member_id`.execute(trx);
+  }
+}
+
+/** Recomputes `analytics_flow_days` for some local days from member_stays and member_purchases. */
+export async function recomputeFlowDays(trx: Trx, communityId: string, days: readonly DayBounds[]): Promise<void> {
+  if (!days.length) return;
+  const c = communityId;
+  const ts = (v: string) => (isPostgres(trx) ? sql`CAST(${v} AS timestamptz)` : sql`${v}`);
+  await trx.deleteFrom('analytics_flow_days').where('community_id', '=', c).where('day', 'in', days.map((d) => d.day)).execute();
+  const values = sql.join(days.map((d) => sql`(${text(d.day)}, ${ts(d.t0)}, ${ts(d.t1)})`));
+  const count = (table: string, col: string) =>
+    sql`(SELECT COUNT(*) FROM ${sql.table(table)} x WHERE x.community_id = ${c} AND ${sql.ref(`x.${col}`)} >= d.t0 AND ${sql.ref(`x.${col}`)} < d.t1)`;
+  await sql`
+    WITH rollup_days (day, t0, t1) AS (VALUES ${values})
+    INSERT INTO analytics_flow_days (community_id, day, stay_starts, stay_ends, first_purchases, second_purchases)
+    SELECT ${text(c)}, f.day, f.stay_starts, f.stay_ends, f.first_purchases, f.second_purchases FROM (
+      SELECT d.day AS day, ${count('member_stays', 'start_at')} AS stay_starts, ${count('member_stays', 'end_at')} AS stay_ends,
+        ${count('member_purchases', 'first_paid_at')} AS first_purchases, ${count('member_purchases', 'second_paid_at')} AS second_purchases
+      FROM rollup_days d
+    ) f WHERE f.stay_starts + f.stay_ends + f.first_purchases + f.second_purchases > 0`.execute(trx);
+}
+
+/** The earliest and latest instants of a community's stays and purchases. */
+export async function findFlowRange(db: Q, communityId: string): Promise<{ first: string; last: string } | null> {
+  const r = await sql<{ first: string | null; last: string | null }>`
+    SELECT MIN(x.a) AS first, MAX(x.b) AS last FROM (
+      SELECT MIN(start_at) AS a, MAX(COALESCE(end_at, start_at)) AS b FROM member_stays WHERE community_id = ${communityId}
+      UNION ALL
+      SELECT MIN(first_paid_at), MAX(COALESCE(second_paid_at, first_paid_at)) FROM member_purchases WHERE community_id = ${communityId}
+    ) x`.execute(db);
+  const row = r.rows[0];
+  return row?.first && row.last ? { first: new Date(row.first).toISOString(), last: new Date(row.last).toISOString() } : null;
 }

@@ -7,9 +7,14 @@ import {
   deleteRollupsOutside,
   findDirtyCommunities,
   findEventRange,
+  findFlowInstants,
+  findFlowMembers,
+  findFlowRange,
   hasDirtyHours,
   lockCommunityRollups,
   recomputeDays,
+  recomputeFlowDays,
+  recomputeMemberFlows,
   type DayBounds,
 } from './rollups.repo.js';
 
@@ -46,6 +51,16 @@ export function localDaysOfHours(hours: readonly string[], zone: string): string
     days.add(DateTime.fromMillis(start + 3_599_999, { zone }).toISODate()!);
   }
   return [...days].sort();
+}
+
+/** Every local day holding an event, a stay's start or end, or a first or second purchase of the community. */
+async function rollupRange(trx: Parameters<typeof findEventRange>[0], communityId: string, zone: string): Promise<string[]> {
+  const [events, flows] = await Promise.all([findEventRange(trx, communityId), findFlowRange(trx, communityId)]);
+  const ranges = [events, flows].filter((r) => r !== null);
+  if (!ranges.length) return [];
+  const first = ranges.map((r) => r.first).reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b));
+  const last = ranges.map((r) => r.last).reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
+  return daysBetween(first, last, zone);
 }
 
 /** Every local day from the one holding `first` to the one holding `last`. */
@@ -104,17 +119,28 @@ async function refreshCommunity(deps: Deps, communityId: string): Promise<number
     if (!hours.length) return 0;
     const community = await findCommunityById(trx, communityId);
     if (!community) return 0;
+    const zone = community.time_zone;
     let days: string[];
+    let flowDays: string[];
     if (hours.includes('*')) {
-      const range = await findEventRange(trx, communityId);
-      days = range ? daysBetween(range.first, range.last, community.time_zone) : [];
+      await recomputeMemberFlows(trx, communityId, 'all');
+      days = await rollupRange(trx, communityId, zone);
+      flowDays = days;
       await deleteRollupsOutside(trx, communityId, null, null);
     } else {
-      days = localDaysOfHours(hours, community.time_zone);
+      days = localDaysOfHours(hours, zone);
+      // The stays and purchases of the members whose joins, leaves or orders are on these days, and
+      // the flow days their old and new versions count on.
+      const members: string[] = [];
+      for (const chunk of chunks(days, ROLLUP_DAYS_PER_CHUNK)) members.push(...(await findFlowMembers(trx, communityId, chunk.map((d) => dayBounds(d, zone)))));
+      const unique = [...new Set(members)];
+      const before = await findFlowInstants(trx, communityId, unique);
+      await recomputeMemberFlows(trx, communityId, unique);
+      const after = await findFlowInstants(trx, communityId, unique);
+      flowDays = [...new Set([...days, ...[...before, ...after].map((at) => DateTime.fromISO(at, { zone }).toISODate()!)])].sort();
     }
-    for (const chunk of chunks(days, ROLLUP_DAYS_PER_CHUNK)) {
-      await recomputeDays(trx, communityId, community.currency, chunk.map((day) => dayBounds(day, community.time_zone)));
-    }
+    for (const chunk of chunks(days, ROLLUP_DAYS_PER_CHUNK)) await recomputeDays(trx, communityId, community.currency, chunk.map((day) => dayBounds(day, zone)));
+    for (const chunk of chunks(flowDays, ROLLUP_DAYS_PER_CHUNK)) await recomputeFlowDays(trx, communityId, chunk.map((day) => dayBounds(day, zone)));
     return days.length;
   });
 }
@@ -159,8 +185,8 @@ export async function rebuildRollups(
       const range = await deps.db.transaction().execute(async (trx) => {
         await lockCommunityRollups(trx, id);
         await claimDirtyHours(trx, id);
-        const r = await findEventRange(trx, id);
-        const list = r ? daysBetween(r.first, r.last, zone) : [];
+        await recomputeMemberFlows(trx, id, 'all');
+        const list = await rollupRange(trx, id, zone);
         await deleteRollupsOutside(trx, id, list[0] ?? null, list.at(-1) ?? null);
         return list;
       });
@@ -170,6 +196,7 @@ export async function rebuildRollups(
         events += await deps.db.transaction().execute(async (trx) => {
           await lockCommunityRollups(trx, id);
           await recomputeDays(trx, id, community.currency, bounds, { bulk: true });
+          await recomputeFlowDays(trx, id, bounds);
           return countEventsBetween(trx, id, bounds[0]!.t0, bounds.at(-1)!.t1);
         });
         done += chunk.length;
