@@ -6,8 +6,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type SQLite from 'better-sqlite3';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { findPgBinDir, startPgCluster } from '../server/src/test/pg-cluster.js';
 import { eventsOfDay, membershipId, onboardedAt, orderId, type BenchEvent, type Plan } from './analytics-gen.js';
 
@@ -40,8 +43,12 @@ export interface RawDb {
   dialect: 'sqlite' | 'postgres';
   run(sql: string, params?: unknown[]): Promise<void>;
   all<T>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** `rows` with multi-row INSERT statements of at most `perStatement` rows, in the caller's transaction. */
-  insertRows(table: string, columns: readonly string[], rows: readonly unknown[][], perStatement?: number): Promise<void>;
+  /**
+   * `rows` in the caller's transaction: multi-row INSERT statements of at most `perStatement` rows on
+   * SQLite, one COPY … FROM STDIN on PostgreSQL (its bulk-load path; INSERT … unnest loaded the event
+   * history at about a fifth of the speed).
+   */
+  insertRows(table: string, columns: readonly string[], rows: Iterable<unknown[]>, perStatement?: number): Promise<void>;
   transaction(fn: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
@@ -67,8 +74,9 @@ export function rawSqlite(sqlite: SQLite.Database): RawDb {
     },
     all: async <T>(sql: string, params: unknown[] = []) => prepared(sql).all(...params) as T[],
     insertRows: async (table, columns, rows, perStatement = 500) => {
-      for (let i = 0; i < rows.length; i += perStatement) {
-        const chunk = rows.slice(i, i + perStatement);
+      const list = Array.isArray(rows) ? (rows as unknown[][]) : [...rows];
+      for (let i = 0; i < list.length; i += perStatement) {
+        const chunk = list.slice(i, i + perStatement);
         prepared(insertSql('sqlite', table, columns, chunk.length)).run(...chunk.flat());
       }
     },
@@ -86,6 +94,22 @@ export function rawSqlite(sqlite: SQLite.Database): RawDb {
   };
 }
 
+/** A value in COPY's text format: \\N for null, backslash escapes for the separators. */
+const copyText = (v: unknown): string =>
+  v === null || v === undefined ? '\\N' : String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+
+function* copyLines(rows: Iterable<unknown[]>): Generator<string> {
+  let buf = '';
+  for (const r of rows) {
+    buf += r.map(copyText).join('\t') + '\n';
+    if (buf.length >= 1 << 16) {
+      yield buf;
+      buf = '';
+    }
+  }
+  if (buf) yield buf;
+}
+
 /** Over one pg connection of its own. */
 export async function rawPg(url: string): Promise<RawDb> {
   const client = new pg.Client({ connectionString: url });
@@ -97,12 +121,8 @@ export async function rawPg(url: string): Promise<RawDb> {
       await client.query(sql, params);
     },
     all: async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[],
-    insertRows: async (table, columns, rows, perStatement = 1000) => {
-      const per = Math.min(perStatement, Math.floor(65_535 / columns.length));
-      for (let i = 0; i < rows.length; i += per) {
-        const chunk = rows.slice(i, i + per);
-        await client.query(insertSql('postgres', table, columns, chunk.length), chunk.flat());
-      }
+    insertRows: async (table, columns, rows) => {
+      await pipeline(Readable.from(copyLines(rows)), client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
     },
     transaction: async (fn) => {
       await client.query('BEGIN');
@@ -336,27 +356,16 @@ export async function loadEventHistory(raw: RawDb, sqlite: SQLite.Database | nul
     for (const ix of indexes) await raw.run(`DROP INDEX ${ix.name}`);
     await raw.run('SET synchronous_commit = off');
     try {
-      const types = ['text', 'text', 'timestamptz', 'text', 'text', 'text', 'text', 'text', 'text', 'jsonb', 'timestamptz'];
-      const insert = `INSERT INTO events (${cols}) SELECT * FROM unnest(${types.map((t, k) => `$${k + 1}::${t}[]`).join(', ')})`;
-      const PER = 20_000;
-      let buffer: unknown[][] = [];
-      const flush = async () => {
-        if (!buffer.length) return;
-        const arrays = EVENT_COLUMNS.map((_, k) => buffer.map((r) => r[k]));
-        await raw.run(insert, arrays);
-        buffer = [];
-      };
-      for (let d = 0; d < days; d++) {
-        const list = eventsOfDay(plan, d);
-        const recordedAt = list.at(-1)?.occurred_at ?? '';
-        for (const e of list) {
-          buffer.push(rawEventRow(e, recordedAt));
-          if (buffer.length >= PER) await flush();
+      function* rows(): Generator<unknown[]> {
+        for (let d = 0; d < days; d++) {
+          const list = eventsOfDay(plan, d);
+          const recordedAt = list.at(-1)?.occurred_at ?? '';
+          for (const e of list) yield rawEventRow(e, recordedAt);
+          events += list.length;
+          if (d % 60 === 59) log(`history: day ${d + 1}/${days}, ${events.toLocaleString('en-US')} events, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
         }
-        events += list.length;
-        if (d % 60 === 59) log(`history: day ${d + 1}/${days}, ${events.toLocaleString('en-US')} events, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       }
-      await flush();
+      await raw.insertRows('events', EVENT_COLUMNS, rows());
       const ti = performance.now();
       loadMs = ti - t0;
       for (const ix of indexes) await raw.run(ix.def);
@@ -367,7 +376,7 @@ export async function loadEventHistory(raw: RawDb, sqlite: SQLite.Database | nul
     const ta = performance.now();
     await raw.run('VACUUM ANALYZE');
     analyzeMs = performance.now() - ta;
-    method = `INSERT … SELECT FROM unnest(arrays), 20,000 rows per statement, synchronous_commit off, ${indexes.length} secondary indexes built after the load`;
+    method = `one COPY … FROM STDIN, synchronous_commit off, ${indexes.length} secondary indexes built after the load`;
   }
   return { days, events, loadMs, indexMs, analyzeMs, method };
 }
