@@ -443,6 +443,13 @@ export interface MemberPurchasesTable {
   second_paid_at: Timestamp | null;
 }
 
+/** A member's first group, by their first span (rollups module; derived, rebuildable). */
+export interface MemberFirstsTable {
+  community_id: string;
+  member_id: string;
+  group_id: string;
+}
+
 /** Per local day: stays started and ended, first and second paid orders of buyers (rollups module). */
 export interface AnalyticsFlowDaysTable {
   community_id: string;
@@ -494,5 +501,6 @@ export interface Database {
   event_keys: EventKeysTable;
   member_stays: MemberStaysTable;
   member_purchases: MemberPurchasesTable;
+  member_firsts: MemberFirstsTable;
   analytics_flow_days: AnalyticsFlowDaysTable;
 }

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { bigType, tsType } from './helpers.js';
+import { bigType, isPg, tsType } from './helpers.js';
 
 /**
  * Derived tables that let the period metrics be counted without re-sorting every membership span
@@ -10,10 +10,15 @@ import { bigType, tsType } from './helpers.js';
  * - `member_purchases`: each buyer's first and second paid order instants;
  * - `analytics_flow_days`: per local day, the stays that started and ended and the members whose
  *   first and second paid orders fell on it, so members at t0 and buyers by t1 are sums over days;
+ * - `member_firsts`: each member's first group (by their first span), whose monitor is the staff
+ *   owner of members who came through no staff link;
  * - `analytics_days.conversation`: messages + posts + replies by members, so two-way share needs no
  *   member-day scan;
  * - `orders_paid_idx`: the period's paid orders by range.
  * Existing communities are marked for a full rebuild, which fills them.
+ *
+ * Derived tables carry no foreign key to communities: on PostgreSQL each key is a per-row trigger
+ * that cost about a tenth of a rollup rebuild; the rollups' own keys are dropped for the same reason.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   const ts = tsType(db);
@@ -21,7 +26,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('member_stays')
     .ifNotExists()
-    .addColumn('community_id', 'text', (c) => c.notNull().references('communities.id').onDelete('cascade'))
+    .addColumn('community_id', 'text', (c) => c.notNull())
     .addColumn('member_id', 'text', (c) => c.notNull())
     .addColumn('start_at', ts, (c) => c.notNull())
     .addColumn('end_at', ts)
@@ -34,7 +39,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('member_purchases')
     .ifNotExists()
-    .addColumn('community_id', 'text', (c) => c.notNull().references('communities.id').onDelete('cascade'))
+    .addColumn('community_id', 'text', (c) => c.notNull())
     .addColumn('member_id', 'text', (c) => c.notNull())
     .addColumn('first_paid_at', ts, (c) => c.notNull())
     .addColumn('second_paid_at', ts)
@@ -45,7 +50,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('analytics_flow_days')
     .ifNotExists()
-    .addColumn('community_id', 'text', (c) => c.notNull().references('communities.id').onDelete('cascade'))
+    .addColumn('community_id', 'text', (c) => c.notNull())
     .addColumn('day', 'text', (c) => c.notNull())
     .addColumn('stay_starts', big, (c) => c.notNull().defaultTo(0))
     .addColumn('stay_ends', big, (c) => c.notNull().defaultTo(0))
@@ -53,6 +58,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('second_purchases', big, (c) => c.notNull().defaultTo(0))
     .addPrimaryKeyConstraint('analytics_flow_days_pk', ['community_id', 'day'])
     .execute();
+  await db.schema
+    .createTable('member_firsts')
+    .ifNotExists()
+    .addColumn('community_id', 'text', (c) => c.notNull())
+    .addColumn('member_id', 'text', (c) => c.notNull())
+    .addColumn('group_id', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('member_firsts_pk', ['community_id', 'member_id'])
+    .execute();
+  if (isPg(db)) {
+    await sql`ALTER TABLE analytics_member_days DROP CONSTRAINT IF EXISTS analytics_member_days_community_id_fkey`.execute(db);
+    await sql`ALTER TABLE analytics_days DROP CONSTRAINT IF EXISTS analytics_days_community_id_fkey`.execute(db);
+  }
   await db.schema.alterTable('analytics_days').addColumn('conversation', big, (c) => c.notNull().defaultTo(0)).execute();
   await db.schema.createIndex('orders_paid_idx').ifNotExists().on('orders').columns(['community_id', 'paid_at']).execute();
   await sql`INSERT INTO analytics_dirty (community_id, hour, tx) SELECT id, '*', 0 FROM communities`.execute(db);
@@ -61,6 +78,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('orders_paid_idx').ifExists().execute();
   await db.schema.alterTable('analytics_days').dropColumn('conversation').execute();
+  await db.schema.dropTable('member_firsts').ifExists().execute();
   await db.schema.dropTable('analytics_flow_days').ifExists().execute();
   await db.schema.dropTable('member_purchases').ifExists().execute();
   await db.schema.dropTable('member_stays').ifExists().execute();

@@ -85,14 +85,15 @@ export async function countActiveMembersByKey(db: Db, communityId: string, dim: 
         ? sql`COALESCE(m.entry_link_id, '')`
         : dim === 'referrer'
           ? sql`COALESCE(m.referrer_member_id, '')`
-          : sql`COALESCE(l.owner_user_id, (SELECT g.monitor_user_id FROM member_spans s JOIN groups g ON g.id = s.group_id
-              WHERE s.member_id = d.member_id ORDER BY s.joined_at, s.id LIMIT 1), '')`;
+          : sql`COALESCE(l.owner_user_id, fg.monitor_user_id, '')`;
   const rows = await sql<{ key: string; n: number }>`
     SELECT k.key AS key, COUNT(DISTINCT k.member_id) AS n FROM (
       SELECT ${key} AS key, d.member_id AS member_id
       FROM analytics_member_days d
       LEFT JOIN members m ON m.id = d.member_id
       LEFT JOIN entry_links l ON l.id = m.entry_link_id
+      LEFT JOIN member_firsts mf ON mf.community_id = ${communityId} AND mf.member_id = d.member_id
+      LEFT JOIN groups fg ON fg.id = mf.group_id
       WHERE d.community_id = ${communityId} AND d.day >= ${fromDay} AND d.day < ${toDay} AND d.engagement > 0
     ) k GROUP BY k.key`.execute(db);
   return new Map(rows.rows.map((r) => [r.key, Number(r.n)]));

@@ -85,11 +85,8 @@ export interface DayBounds {
  * are labelled with their day by joining the days' [t0, t1) bounds). The incremental refresh and
  * the full rebuild both call this, so they write the same rows. Run it in a transaction holding
  * lockCommunityRollups; the days need not be contiguous.
- *
- * `bulk` (the rebuild's many-day chunks): the monitor of each member's first group is looked up once
- * per member from a window over the community's spans instead of once per event; same value.
  */
-export async function recomputeDays(trx: Trx, communityId: string, currency: string, days: readonly DayBounds[], opts: { bulk?: boolean } = {}): Promise<void> {
+export async function recomputeDays(trx: Trx, communityId: string, currency: string, days: readonly DayBounds[]): Promise<void> {
   if (!days.length) return;
   const pg = isPostgres(trx);
   // These statements' cost estimates start PostgreSQL's JIT compiler, which took longer (~0.9 s
@@ -133,19 +130,8 @@ export async function recomputeDays(trx: Trx, communityId: string, currency: str
 
   // Per dimension and key. Keys: the event's group (orders: the buyer's current group); the entry
   // link of the event, else the member's first link; that link's staff owner, else the monitor of
-  // the member's first group; the event's referrer, else the member's.
-  const staff = opts.bulk
-    ? sql`COALESCE(l.owner_user_id, fm.monitor_user_id, '')`
-    : sql`COALESCE(l.owner_user_id, (SELECT g.monitor_user_id FROM member_spans s JOIN groups g ON g.id = s.group_id
-      WHERE s.member_id = e.member_id ORDER BY s.joined_at, s.id LIMIT 1), '')`;
-  const firstMonitor = opts.bulk
-    ? sql`, first_monitor AS MATERIALIZED (
-      SELECT f.member_id, g.monitor_user_id FROM (
-        SELECT s.member_id, s.group_id, ROW_NUMBER() OVER (PARTITION BY s.member_id ORDER BY s.joined_at, s.id) AS n
-        FROM member_spans s WHERE s.community_id = ${communityId}) f
-      JOIN groups g ON g.id = f.group_id WHERE f.n = 1)`
-    : sql``;
-  const firstMonitorJoin = opts.bulk ? sql`LEFT JOIN first_monitor fm ON fm.member_id = e.member_id` : sql``;
+  // the member's first group (member_firsts, kept with the stays: recompute those first); the
+  // event's referrer, else the member's.
   const dims = [
     ['all', 'k_all'],
     ['group', 'k_group'],
@@ -153,18 +139,24 @@ export async function recomputeDays(trx: Trx, communityId: string, currency: str
     ['staff', 'k_staff'],
     ['referrer', 'k_referrer'],
   ] as const;
+  // Counters by hash aggregation, and distinct active members apart (a COUNT(DISTINCT) in the same
+  // GROUP BY made PostgreSQL sort every event row once per dimension).
   const selects = dims.map(
-    ([dim, col]) => sql`SELECT ${text(communityId)}, day, ${text(dim)}, ${sql.ref(col)}, SUM(link_visits), SUM(applications), SUM(joins), SUM(leaves),
-      SUM(onboarded), SUM(engagement), SUM(messages), SUM(member_replies), SUM(ads), SUM(orders_paid), SUM(gmv_minor), SUM(refunds_minor),
-      COUNT(DISTINCT CASE WHEN engagement = 1 THEN member_id END), SUM(conversation)
-      FROM ev GROUP BY day, ${sql.ref(col)}`,
+    ([dim, col]) => sql`SELECT ${text(communityId)}, a.day, ${text(dim)}, a.k, a.link_visits, a.applications, a.joins, a.leaves, a.onboarded, a.engagement,
+      a.messages, a.member_replies, a.ads, a.orders_paid, a.gmv_minor, a.refunds_minor, COALESCE(n.active, 0), a.conversation
+      FROM (SELECT day, ${sql.ref(col)} AS k, SUM(link_visits) AS link_visits, SUM(applications) AS applications, SUM(joins) AS joins, SUM(leaves) AS leaves,
+        SUM(onboarded) AS onboarded, SUM(engagement) AS engagement, SUM(messages) AS messages, SUM(member_replies) AS member_replies, SUM(ads) AS ads,
+        SUM(orders_paid) AS orders_paid, SUM(gmv_minor) AS gmv_minor, SUM(refunds_minor) AS refunds_minor, SUM(conversation) AS conversation
+        FROM ev GROUP BY day, ${sql.ref(col)}) a
+      LEFT JOIN (SELECT u.day, u.k, COUNT(*) AS active FROM (SELECT DISTINCT day, ${sql.ref(col)} AS k, member_id FROM ev WHERE engagement = 1) u GROUP BY u.day, u.k) n
+        ON n.day = a.day AND n.k = a.k`,
   );
   await sql`
-    WITH ${bounds}${firstMonitor}, ev AS MATERIALIZED (
+    WITH ${bounds}, ev AS MATERIALIZED (
       SELECT d.day AS day, e.member_id AS member_id, '' AS k_all,
         COALESCE(e.group_id, CASE WHEN e.type IN ('order_paid', 'order_refunded') THEN m.current_group_id END, '') AS k_group,
         COALESCE(e.entry_link_id, m.entry_link_id, '') AS k_channel,
-        ${staff} AS k_staff,
+        COALESCE(l.owner_user_id, fg.monitor_user_id, '') AS k_staff,
         COALESCE(e.referrer_member_id, m.referrer_member_id, '') AS k_referrer,
         ${is('link_visited')} AS link_visits, ${is('applied')} AS applications, ${is('joined')} AS joins,
         CASE WHEN e.type IN ('left', 'removed') THEN 1 ELSE 0 END AS leaves, ${is('onboarded')} AS onboarded,
@@ -179,7 +171,8 @@ export async function recomputeDays(trx: Trx, communityId: string, currency: str
       FROM ${inDays}
       LEFT JOIN members m ON m.id = e.member_id
       LEFT JOIN entry_links l ON l.id = COALESCE(e.entry_link_id, m.entry_link_id)
-      ${firstMonitorJoin}
+      LEFT JOIN member_firsts mf ON mf.community_id = ${communityId} AND mf.member_id = e.member_id
+      LEFT JOIN groups fg ON fg.id = mf.group_id
       WHERE e.type IN ('link_visited', 'applied', 'joined', 'left', 'removed', 'onboarded', 'order_paid', 'order_refunded', ${ENGAGEMENT})
     )
     INSERT INTO analytics_days (community_id, day, dim, key, link_visits, applications, joins, leaves, onboarded, engagement, messages,
@@ -231,8 +224,8 @@ export async function findFlowInstants(trx: Q, communityId: string, memberIds: r
 const MEMBERS_PER_STATEMENT = 500;
 
 /**
- * Recomputes `member_stays` and `member_purchases` of some members of a community (all of them with
- * 'all') from their spans and paid orders.
+ * Recomputes `member_stays`, `member_purchases` and `member_firsts` of some members of a community
+ * (all of them with 'all') from their spans and paid orders.
  *
  * Stays: a member's spans in order of joined_at (then id); a span starts a new stay when it is the
  * first or starts after every earlier span ended (an open span never ends); a stay ends when its last
@@ -247,12 +240,21 @@ export async function recomputeMemberFlows(trx: Trx, communityId: string, member
     const only = (col: string) => (ids === null ? sql`` : sql` AND ${sql.ref(col)} IN (${sql.join(ids)})`);
     let del = trx.deleteFrom('member_stays').where('community_id', '=', c);
     let delBuys = trx.deleteFrom('member_purchases').where('community_id', '=', c);
+    let delFirsts = trx.deleteFrom('member_firsts').where('community_id', '=', c);
     if (ids !== null) {
       del = del.where('member_id', 'in', ids);
       delBuys = delBuys.where('member_id', 'in', ids);
+      delFirsts = delFirsts.where('member_id', 'in', ids);
     }
     await del.execute();
     await delBuys.execute();
+    await delFirsts.execute();
+    await sql`
+      INSERT INTO member_firsts (community_id, member_id, group_id)
+      SELECT ${text(c)}, f.member_id, f.group_id FROM (
+        SELECT s.member_id, s.group_id, ROW_NUMBER() OVER (PARTITION BY s.member_id ORDER BY s.joined_at, s.id) AS n
+        FROM member_spans s WHERE s.community_id = ${c}${only('s.member_id')}
+      ) f WHERE f.n = 1`.execute(trx);
     await sql`
       INSERT INTO member_stays (community_id, member_id, start_at, end_at, prev_end_at, referred)
       WITH ordered AS (

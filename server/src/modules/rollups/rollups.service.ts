@@ -195,7 +195,7 @@ export async function rebuildRollups(
         const bounds = chunk.map((day) => dayBounds(day, zone));
         events += await deps.db.transaction().execute(async (trx) => {
           await lockCommunityRollups(trx, id);
-          await recomputeDays(trx, id, community.currency, bounds, { bulk: true });
+          await recomputeDays(trx, id, community.currency, bounds);
           await recomputeFlowDays(trx, id, bounds);
           return countEventsBetween(trx, id, bounds[0]!.t0, bounds.at(-1)!.t1);
         });
