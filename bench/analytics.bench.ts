@@ -99,7 +99,20 @@ export interface DialectResult {
     maintenanceMs: number;
     maintenance: string;
   };
-  kpis: { period: { from: string; to: string }; service: Latency | null; http: Latency | null; raw: Latency; serviceVsRawP50: number | null; goalP50Ms: number; goalMet: boolean | null };
+  kpis: {
+    period: { from: string; to: string };
+    /** Each call computed afresh (answer cache emptied first). */
+    coldService: Latency | null;
+    /** The same dashboard again on unchanged data (served from the answer cache). */
+    service: Latency | null;
+    http: Latency | null;
+    raw: Latency;
+    coldVsRawP50: number | null;
+    serviceVsRawP50: number | null;
+    goalP50Ms: number;
+    goalMet: boolean | null;
+    goalMetComputedAfresh: boolean | null;
+  };
   cohorts: { period: { from: string; to: string }; service: Latency | null; serviceTimedOutAfterMs: number | null; raw: Latency; serviceVsRawP50: number | null };
   rebuild: { ms: number | null; eventsPerS: number | null; raw: { ms: number; eventsPerS: number }; vsRaw: number | null };
   notMeasured: string[];
@@ -470,11 +483,25 @@ async function runDialect(plan: Plan, dialect: BenchDialect, o: AnalyticsOptions
     );
     log(`KPI raw baseline: p50 ${rawKpi.p50Ms.toFixed(1)} ms, p99 ${rawKpi.p99Ms.toFixed(1)} ms (${rawKpi.calls} calls)`);
     let kpiService: Latency | null = null;
+    let kpiCold: Latency | null = null;
     let kpiHttp: Latency | null = null;
     if (layer.kpis) {
       const kpis = layer.kpis;
+      // Computed afresh (the answer cache emptied before each call), as after any new event; then
+      // as a dashboard reopened while nothing changed.
+      if (layer.clearKpis) {
+        const clear = layer.clearKpis;
+        kpiCold = await series(
+          async () => {
+            clear();
+            await kpis(deps, cid, kFrom, kTo);
+          },
+          { repeats: o.repeats, budgetMs: o.budgetMs, warmup: 1, min: 3 },
+        );
+        log(`KPI service, computed afresh: p50 ${kpiCold.p50Ms.toFixed(1)} ms, p99 ${kpiCold.p99Ms.toFixed(1)} ms (${kpiCold.calls} calls)`);
+      } else notMeasured.push('KPI dashboard computed afresh (no cache to clear)');
       kpiService = await series(() => kpis(deps, cid, kFrom, kTo), { repeats: o.repeats, budgetMs: o.budgetMs, warmup: 2, min: 3 });
-      log(`KPI service: p50 ${kpiService.p50Ms.toFixed(1)} ms, p99 ${kpiService.p99Ms.toFixed(1)} ms (${kpiService.calls} calls)`);
+      log(`KPI service, unchanged data: p50 ${kpiService.p50Ms.toFixed(1)} ms, p99 ${kpiService.p99Ms.toFixed(1)} ms (${kpiService.calls} calls)`);
     } else notMeasured.push('KPI dashboard through the service (communityKpis not wired)');
     if (layer.kpisPath) {
       const url = layer.kpisPath(cid, kFrom, kTo);
@@ -493,12 +520,12 @@ async function runDialect(plan: Plan, dialect: BenchDialect, o: AnalyticsOptions
     const cFrom = START_DATE;
     const cTo = localDate(DAYS);
     const cq = rawCohortQuery(dialect);
-    const rawCohorts = await series(() => raw.all(cq, [cid, cid, utc(cFrom), utc(cTo)]), { repeats: 5, budgetMs: o.budgetMs, warmup: 0, min: 1 });
+    const rawCohorts = await series(() => raw.all(cq, [cid, cid, utc(cFrom), utc(cTo)]), { repeats: 3, budgetMs: o.budgetMs, warmup: 0, min: 1 });
     log(`cohort raw baseline: p50 ${rawCohorts.p50Ms.toFixed(0)} ms (${rawCohorts.calls} calls)`);
     let cohortService: Latency | null = null;
     let cohortTimedOut: number | null = null;
     if (layer.cohorts) {
-      const r = await inWorker({ url: db.url, call: 'cohorts', communityId: cid, from: cFrom, to: cTo, repeats: 5 }, o.cohortTimeoutMs);
+      const r = await inWorker({ url: db.url, call: 'cohorts', communityId: cid, from: cFrom, to: cTo, repeats: 3 }, o.cohortTimeoutMs);
       if (r.samples.length) cohortService = latency(r.samples);
       if (r.timedOut) {
         cohortTimedOut = o.cohortTimeoutMs;
@@ -517,12 +544,15 @@ async function runDialect(plan: Plan, dialect: BenchDialect, o: AnalyticsOptions
       ingest,
       kpis: {
         period: { from: kFrom, to: kTo },
+        coldService: kpiCold,
         service: kpiService,
         http: kpiHttp,
         raw: rawKpi,
+        coldVsRawP50: kpiCold ? kpiCold.p50Ms / rawKpi.p50Ms : null,
         serviceVsRawP50: kpiService ? kpiService.p50Ms / rawKpi.p50Ms : null,
         goalP50Ms: KPI_GOAL_P50_MS,
         goalMet: kpiService ? kpiService.p50Ms < KPI_GOAL_P50_MS : null,
+        goalMetComputedAfresh: kpiCold ? kpiCold.p50Ms < KPI_GOAL_P50_MS : null,
       },
       cohorts: { period: { from: cFrom, to: cTo }, service: cohortService, serviceTimedOutAfterMs: cohortTimedOut, raw: rawCohorts, serviceVsRawP50: cohortService ? cohortService.p50Ms / rawCohorts.p50Ms : null },
       rebuild: {

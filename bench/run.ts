@@ -14,7 +14,7 @@
  * BENCH_SCALE (1), BENCH_SEED (5), BENCH_INGEST_DAYS (last local days ingested through the service,
  * measured; the days before are bulk-loaded as setup, 30), BENCH_BATCH (events per ingest transaction, 5000),
  * BENCH_RAW_EVERY (raw ingest baseline on every n-th batch, 10), BENCH_REPEATS (calls per latency
- * series, 30), BENCH_BUDGET (ms per latency series, 60000), BENCH_COHORT_TIMEOUT (ms the cohort
+ * series, 30), BENCH_BUDGET (ms per latency series, 20000), BENCH_COHORT_TIMEOUT (ms the cohort
  * service series may take before it is stopped, 180000).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -205,12 +205,14 @@ function analyticsReport(r: AnalyticsResult): string {
         ['', 'figure', 'p99', 'calls', 'raw baseline', 'raw p99', '× raw'],
         [`ingest, log + rollups (events/s; batches of ${f0(i.events / i.batches)})`, f0(i.eventsPerS), '', '', f0(i.raw.eventsPerS), '', ratio(i.vsRaw)],
         ['ingest, event log alone (events/s)', f0(i.appendEventsPerS), '', '', f0(i.raw.eventsPerS), '', ratio(i.appendVsRaw)],
-        [`KPI dashboard ${d.kpis.period.from}…${d.kpis.period.to}, service (p50 ms)`, ...lat(d.kpis.service), ms(d.kpis.raw.p50Ms), ms(d.kpis.raw.p99Ms), ratio(d.kpis.serviceVsRawP50)],
+        [`KPI dashboard ${d.kpis.period.from}…${d.kpis.period.to}, computed afresh (p50 ms)`, ...lat(d.kpis.coldService), ms(d.kpis.raw.p50Ms), ms(d.kpis.raw.p99Ms), ratio(d.kpis.coldVsRawP50)],
+        ['KPI dashboard, reopened on unchanged data (p50 ms)', ...lat(d.kpis.service), '', '', ratio(d.kpis.serviceVsRawP50)],
         ['KPI dashboard over HTTP (inject, p50 ms)', ...lat(d.kpis.http), '', '', d.kpis.http ? ratio(d.kpis.http.p50Ms / d.kpis.raw.p50Ms) : '—'],
         [`12-month cohort matrix, service (p50 ms)${d.cohorts.serviceTimedOutAfterMs ? `, stopped at ${f0(d.cohorts.serviceTimedOutAfterMs / 1000)} s` : ''}`, ...(d.cohorts.service || !d.cohorts.serviceTimedOutAfterMs ? lat(d.cohorts.service) : [`> ${f0(d.cohorts.serviceTimedOutAfterMs / 1000)} s`, '', '0']), ms(d.cohorts.raw.p50Ms), ms(d.cohorts.raw.p99Ms), ratio(d.cohorts.serviceVsRawP50)],
         ['full rollup rebuild (ms)', ms(d.rebuild.ms), '', '', ms(d.rebuild.raw.ms), '', ratio(d.rebuild.vsRaw)],
       ]),
-      `KPI goal p50 < ${d.kpis.goalP50Ms} ms: ${d.kpis.goalMet == null ? 'not measured' : d.kpis.goalMet ? 'MET' : 'NOT MET'}; ${i.maintenance} after ingest ${f0(i.maintenanceMs / 1000)} s` +
+      `KPI goal p50 < ${d.kpis.goalP50Ms} ms: computed afresh ${d.kpis.goalMetComputedAfresh == null ? 'not measured' : d.kpis.goalMetComputedAfresh ? 'MET' : 'NOT MET'}, ` +
+        `reopened ${d.kpis.goalMet == null ? 'not measured' : d.kpis.goalMet ? 'MET' : 'NOT MET'}; ${i.maintenance} after ingest ${f0(i.maintenanceMs / 1000)} s` +
         (i.refreshMs != null ? `; refresh ${f0(i.refreshMs / 1000)} s of ${f0((i.appendMs + i.refreshMs) / 1000)} s ingest` : ''),
     );
     if (d.notMeasured.length) out.push(`not measured: ${d.notMeasured.join('; ')}`);
@@ -231,7 +233,7 @@ async function analytics() {
     batch: num('BENCH_BATCH', 5000),
     rawEvery: num('BENCH_RAW_EVERY', 10),
     repeats: num('BENCH_REPEATS', 30),
-    budgetMs: num('BENCH_BUDGET', 60_000),
+    budgetMs: num('BENCH_BUDGET', 20_000),
     cohortTimeoutMs: num('BENCH_COHORT_TIMEOUT', 180_000),
     keepDb: env.BENCH_KEEP_DB === '1',
     log: (line) => process.stderr.write(`  · ${line}\n`),

@@ -443,6 +443,12 @@ export interface MemberPurchasesTable {
   second_paid_at: Timestamp | null;
 }
 
+/** Bumped by every rollup refresh or rebuild that changes a community's rows (rollups module). */
+export interface AnalyticsGenerationsTable {
+  community_id: string;
+  generation: number;
+}
+
 /** A member's first group, by their first span (rollups module; derived, rebuildable). */
 export interface MemberFirstsTable {
   community_id: string;
@@ -502,5 +508,6 @@ export interface Database {
   member_stays: MemberStaysTable;
   member_purchases: MemberPurchasesTable;
   member_firsts: MemberFirstsTable;
+  analytics_generations: AnalyticsGenerationsTable;
   analytics_flow_days: AnalyticsFlowDaysTable;
 }

@@ -12,6 +12,8 @@ import { bigType, isPg, tsType } from './helpers.js';
  *   first and second paid orders fell on it, so members at t0 and buyers by t1 are sums over days;
  * - `member_firsts`: each member's first group (by their first span), whose monitor is the staff
  *   owner of members who came through no staff link;
+ * - `analytics_generations`: a counter each rollup refresh or rebuild that changes a community's
+ *   rows bumps, so answers computed from them can be reused until it moves;
  * - `analytics_days.conversation`: messages + posts + replies by members, so two-way share needs no
  *   member-day scan;
  * - `orders_paid_idx`: the period's paid orders by range.
@@ -59,6 +61,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('analytics_flow_days_pk', ['community_id', 'day'])
     .execute();
   await db.schema
+    .createTable('analytics_generations')
+    .ifNotExists()
+    .addColumn('community_id', 'text', (c) => c.primaryKey())
+    .addColumn('generation', big, (c) => c.notNull())
+    .execute();
+  await db.schema
     .createTable('member_firsts')
     .ifNotExists()
     .addColumn('community_id', 'text', (c) => c.notNull())
@@ -79,6 +87,7 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('orders_paid_idx').ifExists().execute();
   await db.schema.alterTable('analytics_days').dropColumn('conversation').execute();
   await db.schema.dropTable('member_firsts').ifExists().execute();
+  await db.schema.dropTable('analytics_generations').ifExists().execute();
   await db.schema.dropTable('analytics_flow_days').ifExists().execute();
   await db.schema.dropTable('member_purchases').ifExists().execute();
   await db.schema.dropTable('member_stays').ifExists().execute();

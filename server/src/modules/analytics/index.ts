@@ -1,5 +1,5 @@
 export { refreshRollups, rebuildRollups, type RefreshReport, type RebuildReport, type RebuildProgress } from '../rollups/index.js';
-export { communityKpis } from './kpis.service.js';
+export { clearKpiCache, communityKpis } from './kpis.service.js';
 export { kpisRoutes } from './kpis.routes.js';
 export { classifyRoutes } from './classify.routes.js';
 export { churnRoutes } from './churn.routes.js';

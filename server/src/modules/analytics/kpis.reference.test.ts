@@ -137,6 +137,10 @@ describeEachDialect('KPI dashboard matches a reference over the raw events', (di
     const day = expectOk(await shop.staff.get(`${shop.base}/analytics/kpis?from=2026-03-11&to=2026-03-12`));
     expect(day.figures.dau.current).toEqual({ value: 3, numerator: 3, denominator: 1 });
     expect(day.figures.two_way_share.current).toEqual({ value: 0.5, numerator: 1, denominator: 2 });
+    // The same dashboard again is served from the cache until an event changes the rollups.
+    await engage(c.id, 'reply', '2026-03-11T05:00:00.000Z', { to_member_id: a.id }, group);
+    const again = expectOk(await shop.staff.get(`${shop.base}/analytics/kpis?from=2026-03-11&to=2026-03-12`));
+    expect(again.figures.two_way_share.current).toEqual({ value: 2 / 3, numerator: 2, denominator: 3 });
   });
 
   it('refuses a bad split naming the field', async () => {

@@ -3,7 +3,8 @@ import type { KpiSplitRow, KpisOut, KpisQuery, KpiValue } from '../../../../cont
 import type { Deps } from '../../lib/deps.js';
 import { communityMetrics } from '../metrics/index.js';
 import { countActiveMembers, countActiveMembersByKey, netJoinsBefore, sumDaysByKey, type SplitDim } from './kpis.repo.js';
-import { refreshRollups } from '../rollups/index.js';
+import { refreshRollups, rollupGeneration } from '../rollups/index.js';
+import { findCommunityById } from '../communities/index.js';
 
 const rate = (numerator: number, denominator: number) => ({ value: denominator === 0 ? null : numerator / denominator, numerator, denominator });
 const shift = (day: string, days: number) => DateTime.fromISO(day, { zone: 'UTC' }).plus({ days }).toISODate()!;
@@ -89,10 +90,43 @@ export async function splitRows(deps: Deps, communityId: string, currency: strin
 /**
  * The KPI dashboard of a period: every metric of GET …/metrics plus dau, wau, mau, stickiness and
  * two_way_share (rollupFigures), each with the previous period of equal length and the change;
- * with `split`, rows per group / channel / staff owner / referrer. Rollups are refreshed first.
+ * with `split`, rows per group / channel / staff owner / referrer. Rollups are refreshed first;
+ * an unchanged answer is served from a cache (below).
  */
 export async function communityKpis(deps: Deps, communityId: string, q: KpisQuery): Promise<KpisOut> {
   await refreshRollups(deps, communityId);
+  const [generation, community] = await Promise.all([rollupGeneration(deps, communityId), findCommunityById(deps.db, communityId)]);
+  // The answer depends on the rollups (their generation) and the community's settings (zone,
+  // currency, grace days: its updated_at); anything else is bounded by the age limit.
+  const key = `${communityId}|${q.from}|${q.to}|${q.split ?? ''}`;
+  const stamp = `${generation}|${String(community?.updated_at ?? '')}`;
+  const now = Date.now();
+  const hit = kpiCache.get(key);
+  if (hit && hit.stamp === stamp && hit.expires > now) return hit.out;
+  const out = await computeKpis(deps, communityId, q);
+  kpiCache.delete(key);
+  kpiCache.set(key, { stamp, expires: now + KPI_CACHE_MAX_AGE_MS, out });
+  if (kpiCache.size > KPI_CACHE_ENTRIES) kpiCache.delete(kpiCache.keys().next().value!);
+  return out;
+}
+
+/**
+ * Dashboards ask for the same periods again and again; an answer is reused while the community's
+ * rollups and settings are unchanged (any new event moves the rollup generation on its next
+ * refresh), and for at most KPI_CACHE_MAX_AGE_MS, which bounds what changes without an event
+ * (a product turned into a trial, say). Per process; a stale entry is never served across a
+ * generation, whichever node refreshed.
+ */
+const kpiCache = new Map<string, { stamp: string; expires: number; out: KpisOut }>();
+export const KPI_CACHE_MAX_AGE_MS = 5 * 60_000;
+const KPI_CACHE_ENTRIES = 256;
+
+/** Forgets every cached dashboard (the bench measures the answer computed afresh with it). */
+export function clearKpiCache(): void {
+  kpiCache.clear();
+}
+
+async function computeKpis(deps: Deps, communityId: string, q: KpisQuery): Promise<KpisOut> {
   const current = await communityMetrics(deps, communityId, { from: q.from, to: q.to });
   const length = DateTime.fromISO(q.to, { zone: 'UTC' }).diff(DateTime.fromISO(q.from, { zone: 'UTC' }), 'days').days;
   const prevFrom = shift(q.from, -length);

@@ -1,2 +1,2 @@
-export { refreshRollups, rebuildRollups, type RefreshReport, type RebuildReport, type RebuildProgress } from './rollups.service.js';
+export { refreshRollups, rebuildRollups, rollupGeneration, type RefreshReport, type RebuildReport, type RebuildProgress } from './rollups.service.js';
 export { findActiveMemberIds } from './rollups.repo.js';

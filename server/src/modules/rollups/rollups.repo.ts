@@ -323,3 +323,17 @@ export async function findFlowRange(db: Q, communityId: string): Promise<{ first
   const row = r.rows[0];
   return row?.first && row.last ? { first: new Date(row.first).toISOString(), last: new Date(row.last).toISOString() } : null;
 }
+
+/** Moves the community's rollup generation on: answers computed from the older rows are stale. */
+export async function bumpGeneration(trx: Q, communityId: string): Promise<void> {
+  await trx
+    .insertInto('analytics_generations')
+    .values({ community_id: communityId, generation: 1 })
+    .onConflict((oc) => oc.column('community_id').doUpdateSet((eb) => ({ generation: eb('analytics_generations.generation', '+', 1) })))
+    .execute();
+}
+
+export async function findGeneration(db: Q, communityId: string): Promise<number> {
+  const r = await db.selectFrom('analytics_generations').select('generation').where('community_id', '=', communityId).executeTakeFirst();
+  return Number(r?.generation ?? 0);
+}

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import type { Deps } from '../../lib/deps.js';
 import { findCommunityById } from '../communities/index.js';
 import {
+  bumpGeneration,
   claimDirtyHours,
   countEventsBetween,
   deleteRollupsOutside,
@@ -10,6 +11,7 @@ import {
   findFlowInstants,
   findFlowMembers,
   findFlowRange,
+  findGeneration,
   hasDirtyHours,
   lockCommunityRollups,
   recomputeDays,
@@ -96,6 +98,11 @@ export interface RefreshReport {
   days: number;
 }
 
+/** The community's rollup generation: it moves whenever a refresh or rebuild changes its rows. */
+export async function rollupGeneration(deps: Deps, communityId: string): Promise<number> {
+  return findGeneration(deps.db, communityId);
+}
+
 /**
  * Recomputes the days whose events changed since the last refresh, for one community or for every
  * community with dirty marks. Claim and recompute happen in one transaction, so a failure leaves
@@ -141,6 +148,7 @@ async function refreshCommunity(deps: Deps, communityId: string): Promise<number
     }
     for (const chunk of chunks(days, ROLLUP_DAYS_PER_CHUNK)) await recomputeDays(trx, communityId, community.currency, chunk.map((day) => dayBounds(day, zone)));
     for (const chunk of chunks(flowDays, ROLLUP_DAYS_PER_CHUNK)) await recomputeFlowDays(trx, communityId, chunk.map((day) => dayBounds(day, zone)));
+    await bumpGeneration(trx, communityId);
     return days.length;
   });
 }
@@ -186,6 +194,7 @@ export async function rebuildRollups(
         await lockCommunityRollups(trx, id);
         await claimDirtyHours(trx, id);
         await recomputeMemberFlows(trx, id, 'all');
+        await bumpGeneration(trx, id);
         const list = await rollupRange(trx, id, zone);
         await deleteRollupsOutside(trx, id, list[0] ?? null, list.at(-1) ?? null);
         return list;
@@ -197,6 +206,7 @@ export async function rebuildRollups(
           await lockCommunityRollups(trx, id);
           await recomputeDays(trx, id, community.currency, bounds);
           await recomputeFlowDays(trx, id, bounds);
+          await bumpGeneration(trx, id);
           return countEventsBetween(trx, id, bounds[0]!.t0, bounds.at(-1)!.t1);
         });
         done += chunk.length;
