@@ -36,6 +36,7 @@ export const EVENT_TYPES = [
   'order_sold_out',
   'duplicate_payment_detected',
   'membership_upgraded',
+  'survey_answered',
 ] as const;
 export const EventType = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventType>;

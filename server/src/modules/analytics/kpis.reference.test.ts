@@ -29,6 +29,14 @@ function reference(events: RawEvent[], members: Map<string, { link: string | nul
   const period = events.filter((e) => inDays(e, from, to));
   const replies = period.filter((e) => e.type === 'reply' && e.member_id && propsOf(e.props).to_member_id && propsOf(e.props).to_member_id !== e.member_id).length;
   const conversation = period.filter((e) => ['message', 'post', 'reply'].includes(e.type)).length;
+  // NPS: each member's last valid answer (an integer 0–10) in the period.
+  const lastScore = new Map<string, number>();
+  for (const e of [...period].sort((x, y) => (x.occurred_at < y.occurred_at ? -1 : 1))) {
+    const score = propsOf(e.props).score;
+    if (e.type === 'survey_answered' && e.member_id && Number.isInteger(score) && score >= 0 && score <= 10) lastScore.set(e.member_id, score);
+  }
+  const promoters = [...lastScore.values()].filter((v) => v >= 9).length;
+  const detractors = [...lastScore.values()].filter((v) => v <= 6).length;
   const split = (keyOf: (e: RawEvent) => string) => {
     const rows = new Map<string, { joins: number; leaves: number; start: number; engagement: number; active: Set<string>; orders_paid: number; gmv: number; refunds: number }>();
     const row = (k: string) => rows.get(k) ?? rows.set(k, { joins: 0, leaves: 0, start: 0, engagement: 0, active: new Set(), orders_paid: 0, gmv: 0, refunds: 0 }).get(k)!;
@@ -58,7 +66,16 @@ function reference(events: RawEvent[], members: Map<string, { link: string | nul
       .sort((a, b) => (a.key < b.key ? -1 : 1));
   };
   return {
-    figures: { dau, wau: engaged(shift(to, -7), to).size, mau, stickiness: ratio(dau.value ?? 0, mau), two_way_share: ratio(replies, conversation) },
+    figures: {
+      dau,
+      wau: engaged(shift(to, -7), to).size,
+      mau,
+      stickiness: ratio(dau.value ?? 0, mau),
+      two_way_share: ratio(replies, conversation),
+      nps: ratio(promoters - detractors, lastScore.size),
+      nps_promoters: promoters,
+      nps_detractors: detractors,
+    },
     // Orders carry no group: they count in the buyer's current group.
     group: split((e) => e.group_id ?? (e.type.startsWith('order_') && e.member_id ? members.get(e.member_id)?.group ?? '' : '')),
     channel: split((e) => e.entry_link_id ?? (e.member_id ? members.get(e.member_id)?.link ?? '' : '')),
@@ -96,6 +113,12 @@ describeEachDialect('KPI dashboard matches a reference over the raw events', (di
     at('2026-03-20T10:00:00Z');
     expectOk(await b.client.post('/api/v1/member/leave', { reason: '太忙' }));
     await engage(a.id, 'post', '2026-03-25T12:00:00.000Z', { is_ad: true }, group);
+    // Survey answers: B changes their mind (the last answer counts), C's first answer is no score.
+    await engage(a.id, 'survey_answered', '2026-03-21T02:00:00.000Z', { score: 10 });
+    await engage(b.id, 'survey_answered', '2026-03-21T03:00:00.000Z', { score: 3 });
+    await engage(b.id, 'survey_answered', '2026-03-22T03:00:00.000Z', { score: 9 });
+    await engage(c.id, 'survey_answered', '2026-03-23T03:00:00.000Z', { score: 'great' });
+    await engage(c.id, 'survey_answered', '2026-03-23T04:00:00.000Z', { score: 5 });
 
     const events = (await ctx.db.handle.db.selectFrom('events').selectAll().where('community_id', '=', shop.communityId).execute()) as RawEvent[];
     const members = new Map((await ctx.db.handle.db.selectFrom('members').select(['id', 'entry_link_id', 'current_group_id']).where('community_id', '=', shop.communityId).execute()).map((m) => [m.id, { link: m.entry_link_id, group: m.current_group_id }]));
@@ -123,6 +146,9 @@ describeEachDialect('KPI dashboard matches a reference over the raw events', (di
       if (want.figures.dau.numerator > 0 && want.figures.two_way_share.numerator > 0) nonTrivial++;
     }
     expect(nonTrivial).toBeGreaterThanOrEqual(2);
+    // By hand for March: A 10 and B 9 promote, C 5 detracts: (2 − 1) ÷ 3.
+    const march = expectOk(await shop.staff.get(`${shop.base}/analytics/kpis?from=2026-03-01&to=2026-04-01`));
+    expect([march.figures.nps.current, march.figures.nps_promoters.current, march.figures.nps_detractors.current]).toEqual([{ value: 1 / 3, numerator: 1, denominator: 3 }, 2, 1]);
     // The full rebuild (chunked, per-member attribution lookups) writes the very rows the incremental path did.
     const db = ctx.db.handle.db;
     const snapshot = async () => ({

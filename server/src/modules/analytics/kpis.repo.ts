@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../../db/kysely.js';
+import { isPostgres, type Db } from '../../db/kysely.js';
 import type { AnalyticsDaysTable } from '../../db/types.js';
 
 /** Reads of the daily rollups for the KPI dashboard. Days are local 'YYYY-MM-DD', `[fromDay, toDay)`. */
@@ -97,4 +97,26 @@ export async function countActiveMembersByKey(db: Db, communityId: string, dim: 
       WHERE d.community_id = ${communityId} AND d.day >= ${fromDay} AND d.day < ${toDay} AND d.engagement > 0
     ) k GROUP BY k.key`.execute(db);
   return new Map(rows.rows.map((r) => [r.key, Number(r.n)]));
+}
+
+/**
+ * NPS answers of the period: `survey_answered` events by members with an integer `props.score` of
+ * 0–10; a member who answered more than once counts with their last answer. Promoters score 9–10,
+ * detractors 0–6.
+ */
+export async function countNpsAnswers(db: Db, communityId: string, t0: string, t1: string): Promise<{ answers: number; promoters: number; detractors: number }> {
+  const score = isPostgres(db)
+    ? sql`CASE WHEN jsonb_typeof(e.props->'score') = 'number' THEN (e.props->>'score')::numeric END`
+    : sql`CASE WHEN json_type(e.props, '$.score') IN ('integer', 'real') THEN json_extract(e.props, '$.score') END`;
+  const r = await sql<{ answers: number; promoters: number; detractors: number }>`
+    SELECT COUNT(*) AS answers, COALESCE(SUM(CASE WHEN a.score >= 9 THEN 1 ELSE 0 END), 0) AS promoters,
+      COALESCE(SUM(CASE WHEN a.score <= 6 THEN 1 ELSE 0 END), 0) AS detractors
+    FROM (
+      SELECT x.score, ROW_NUMBER() OVER (PARTITION BY x.member_id ORDER BY x.occurred_at DESC, x.id DESC) AS n FROM (
+        SELECT e.member_id, e.occurred_at, e.id, ${score} AS score FROM events e
+        WHERE e.community_id = ${communityId} AND e.type = 'survey_answered' AND e.member_id IS NOT NULL AND e.occurred_at >= ${t0} AND e.occurred_at < ${t1}
+      ) x WHERE x.score IN (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+    ) a WHERE a.n = 1`.execute(db);
+  const row = r.rows[0];
+  return { answers: Number(row?.answers ?? 0), promoters: Number(row?.promoters ?? 0), detractors: Number(row?.detractors ?? 0) };
 }

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import type { KpiSplitRow, KpisOut, KpisQuery, KpiValue } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
 import { communityMetrics } from '../metrics/index.js';
-import { countActiveMembers, countActiveMembersByKey, netJoinsBefore, sumDaysByKey, type SplitDim } from './kpis.repo.js';
+import { countActiveMembers, countActiveMembersByKey, countNpsAnswers, netJoinsBefore, sumDaysByKey, type SplitDim } from './kpis.repo.js';
 import { refreshRollups, rollupGeneration } from '../rollups/index.js';
 import { findCommunityById } from '../communities/index.js';
 
@@ -18,16 +18,20 @@ const shift = (day: string, days: number) => DateTime.fromISO(day, { zone: 'UTC'
  * - stickiness: dau ÷ mau.
  * - two_way_share: member-to-member replies (a reply whose `to_member_id` is set and is not its
  *   author) ÷ (messages + posts + replies) in the period.
+ * - nps: (promoters − detractors) ÷ answers of the period's `survey_answered` events (countNpsAnswers;
+ *   a fraction from −1 to 1, ×100 for the usual score), with the promoter and detractor counts.
  *
  * "Active" here counts every member with an engagement event, member at the time or not (unlike
  * `active_members` of /metrics, which counts period members only).
  */
-export async function rollupFigures(deps: Deps, communityId: string, from: string, to: string) {
+export async function rollupFigures(deps: Deps, communityId: string, period: { from: string; to: string; t0: string; t1: string }) {
+  const { from, to } = period;
   const days = DateTime.fromISO(to, { zone: 'UTC' }).diff(DateTime.fromISO(from, { zone: 'UTC' }), 'days').days;
-  const [[all], wau, mau] = await Promise.all([
+  const [[all], wau, mau, nps] = await Promise.all([
     sumDaysByKey(deps.db, communityId, 'all', from, to),
     countActiveMembers(deps.db, communityId, shift(to, -7), to),
     countActiveMembers(deps.db, communityId, shift(to, -30), to),
+    countNpsAnswers(deps.db, communityId, period.t0, period.t1),
   ]);
   const dau = rate(all?.active_member_days ?? 0, days);
   return {
@@ -36,6 +40,9 @@ export async function rollupFigures(deps: Deps, communityId: string, from: strin
     mau,
     stickiness: rate(dau.value ?? 0, mau),
     two_way_share: rate(all?.member_replies ?? 0, all?.conversation ?? 0),
+    nps: rate(nps.promoters - nps.detractors, nps.answers),
+    nps_promoters: nps.promoters,
+    nps_detractors: nps.detractors,
   };
 }
 
@@ -127,13 +134,15 @@ export function clearKpiCache(): void {
 }
 
 async function computeKpis(deps: Deps, communityId: string, q: KpisQuery): Promise<KpisOut> {
-  const current = await communityMetrics(deps, communityId, { from: q.from, to: q.to });
   const length = DateTime.fromISO(q.to, { zone: 'UTC' }).diff(DateTime.fromISO(q.from, { zone: 'UTC' }), 'days').days;
   const prevFrom = shift(q.from, -length);
-  const [previous, cur, prev, rows] = await Promise.all([
+  const [current, previous] = await Promise.all([
+    communityMetrics(deps, communityId, { from: q.from, to: q.to }),
     communityMetrics(deps, communityId, { from: prevFrom, to: q.from }),
-    rollupFigures(deps, communityId, q.from, q.to),
-    rollupFigures(deps, communityId, prevFrom, q.from),
+  ]);
+  const [cur, prev, rows] = await Promise.all([
+    rollupFigures(deps, communityId, current.period),
+    rollupFigures(deps, communityId, previous.period),
     q.split ? splitRows(deps, communityId, current.currency, q.split, q.from, q.to) : Promise.resolve(null),
   ]);
   const { metrics_version, community_id, time_zone, currency, period, ...values } = current;
