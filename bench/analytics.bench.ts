@@ -358,10 +358,16 @@ async function runDialect(plan: Plan, dialect: BenchDialect, o: AnalyticsOptions
     // Setup durability off for the fixture only (restored before anything is measured).
     const sqliteSync = handle.sqlite ? handle.sqlite.pragma('synchronous', { simple: true }) : null;
     if (handle.sqlite) handle.sqlite.pragma('synchronous = OFF');
-    else await raw.run('SET synchronous_commit = off');
+    else {
+      await raw.run('SET synchronous_commit = off');
+      await raw.run('SET session_replication_role = replica');
+    }
     const fixture = await writeFixture(raw, plan, body.user.id, body.workspaces[0]!.id);
     if (handle.sqlite) handle.sqlite.pragma(`synchronous = ${Number(sqliteSync)}`);
-    else await raw.run('RESET synchronous_commit');
+    else {
+      await raw.run('RESET synchronous_commit');
+      await raw.run('RESET session_replication_role');
+    }
     log(`setup: ${fixture.members} members, ${fixture.spans} spans, ${fixture.orders} orders in ${(fixture.ms / 1000).toFixed(1)} s`);
     const cid = plan.communityId;
     // The fixture asks for a rollup rebuild; the rebuild is measured on its own below, so the ingest

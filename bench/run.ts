@@ -12,7 +12,7 @@
  * BENCH_JOIN_DURATION (5), BENCH_SERVICE_JOINS (2000), BENCH_KEEP_DB=1, BENCH_WEBHOOKS (5000 over
  * HTTP, after 1000 to warm up), BENCH_SERVICE_WEBHOOKS (2000), BENCH_RAW_WEBHOOKS (5000),
  * BENCH_SCALE (1), BENCH_SEED (5), BENCH_INGEST_DAYS (last local days ingested through the service,
- * measured; the days before are bulk-loaded as setup, 30), BENCH_BATCH (events per ingest transaction, 5000),
+ * measured; the days before are bulk-loaded as setup, 14), BENCH_BATCH (events per ingest transaction, 5000),
  * BENCH_RAW_EVERY (raw ingest baseline on every n-th batch, 10), BENCH_REPEATS (calls per latency
  * series, 30), BENCH_BUDGET (ms per latency series, 20000), BENCH_COHORT_TIMEOUT (ms the cohort
  * service series may take before it is stopped, 180000).
@@ -229,7 +229,7 @@ async function analytics() {
     scale,
     seed: num('BENCH_SEED', 5),
     dialects: dialectArg === 'both' ? ['sqlite', 'postgres'] : [dialectArg as BenchDialect],
-    ingestDays: num('BENCH_INGEST_DAYS', 30),
+    ingestDays: num('BENCH_INGEST_DAYS', 14),
     batch: num('BENCH_BATCH', 5000),
     rawEvery: num('BENCH_RAW_EVERY', 10),
     repeats: num('BENCH_REPEATS', 30),
