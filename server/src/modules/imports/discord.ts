@@ -119,7 +119,9 @@ export function discordMessage(raw: unknown, index: number, ctx: Context): Parse
 
 type Section = 'guild' | 'channel' | 'message';
 
-/** Parses a DiscordChatExporter JSON export. Record locations are `messages[i]`; syntax errors name the `line N`. */
+/** Parses a DiscordChatExporter JSON export. Record locations are `messages[i]`; syntax errors name the
+ *  `line N` where the tokenizer noticed them, which can be a line or two past the fault (it looks ahead
+ *  up to 16 characters to finish a literal). */
 export const parseDiscord: ChatParser = async function* (input, options: ParseOptions): AsyncGenerator<ParsedItem> {
   if (!DateTime.now().setZone(options.timeZone).isValid) {
     yield { kind: 'problem', location: 'line 1', reason: `unknown time zone "${options.timeZone}"` };
