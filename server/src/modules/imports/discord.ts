@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import Assembler from 'stream-json/core/assembler.js';
 import { jsonParser, type Token } from 'stream-json/core/parser.js';
-import { RecentMap } from './parse-support.js';
+import { isoUtc, RecentMap } from './parse-support.js';
 import type { ChatParser, ImportIdentity, ImportMessage, ParsedItem, ParseOptions } from './records.js';
 
 /**
@@ -70,10 +70,8 @@ export function discordMessage(raw: unknown, index: number, ctx: Context): Parse
   if (!isObject(raw)) return problem('not an object');
   const key = idOf(raw.id);
   if (!key) return problem('no id');
-  const stamp = str(raw.timestamp);
-  const when = stamp ? DateTime.fromISO(stamp, { zone: ctx.zone }) : null;
-  if (!when?.isValid) return problem(`cannot read the timestamp ${JSON.stringify(raw.timestamp ?? null)?.slice(0, 40)}`);
-  const at = when.toUTC().toISO({ suppressMilliseconds: true })!;
+  const at = instant(str(raw.timestamp), ctx.zone);
+  if (!at) return problem(`cannot read the timestamp ${JSON.stringify(raw.timestamp ?? null)?.slice(0, 40)}`);
   const author = identity(raw.author);
   if (!author) return problem('no author id');
   const type = str(raw.type) ?? 'Default';
@@ -115,6 +113,18 @@ export function discordMessage(raw: unknown, index: number, ctx: Context): Parse
   const mentions = humans(raw.mentions);
   if (mentions.length) message.mentions = mentions;
   return [message];
+}
+
+/** DiscordChatExporter writes offsets (`2024-01-10T09:01:12.345+08:00`): Date reads those exactly and
+ *  fast; anything else goes through luxon, local to the import's zone. */
+function instant(stamp: string | undefined, zone: string): string | null {
+  if (!stamp) return null;
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,7})?(?:Z|[+-]\d{2}:\d{2})$/.test(stamp)) {
+    const ms = Date.parse(stamp);
+    if (Number.isFinite(ms)) return isoUtc(ms);
+  }
+  const when = DateTime.fromISO(stamp, { zone });
+  return when.isValid ? isoUtc(when.toMillis()) : null;
 }
 
 type Section = 'guild' | 'channel' | 'message';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DateTime } from 'luxon';
 import { createReadStream } from 'node:fs';
 
 /**
@@ -98,3 +99,39 @@ export class RecentMap<K, V> {
 
 /** Bidi controls that phones sprinkle into exports (LRM, RLM, embeddings, isolates) and a stray BOM. */
 export const DIRECTION_MARKS = /[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/** An instant as ISO-8601 UTC, without milliseconds when they are zero. */
+export const isoUtc = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/**
+ * Local wall-clock times to UTC in one zone, fast: luxon is asked for the UTC offset once per local
+ * hour (it costs tens of microseconds a call, too slow for millions of lines), and the offset is
+ * reused for every minute of that hour unless the offset changes within it (a DST switch).
+ */
+export class LocalClock {
+  private hourKey = '';
+  /** Offset in minutes for the cached hour, or null when it changes within the hour. */
+  private hourOffset: number | null = null;
+  private hourValid = false;
+
+  constructor(private readonly zone: string) {}
+
+  /** The instant, or null when the date does not exist (31 February, hour 24, …). */
+  toUtc(year: number, month: number, day: number, hour: number, minute: number, second: number): string | null {
+    if (!(year >= 1000 && year <= 9999 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59)) return null;
+    const key = `${year}-${month}-${day}-${hour}`;
+    if (key !== this.hourKey) {
+      this.hourKey = key;
+      const start = DateTime.fromObject({ year, month, day, hour, minute: 0 }, { zone: this.zone });
+      const end = DateTime.fromObject({ year, month, day, hour, minute: 59 }, { zone: this.zone });
+      this.hourValid = start.isValid && end.isValid;
+      this.hourOffset = this.hourValid && start.offset === end.offset ? start.offset : null;
+    }
+    if (!this.hourValid) return null;
+    if (this.hourOffset === null) {
+      const exact = DateTime.fromObject({ year, month, day, hour, minute, second }, { zone: this.zone });
+      return exact.isValid ? isoUtc(exact.toMillis()) : null;
+    }
+    return isoUtc(Date.UTC(year, month - 1, day, hour, minute, second) - this.hourOffset * 60_000);
+  }
+}

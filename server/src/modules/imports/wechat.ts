@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { type CsvError, type Options as CsvOptions, parse } from 'csv-parse';
 import { DateTime } from 'luxon';
-import { ContentKeys } from './parse-support.js';
+import { ContentKeys, isoUtc, LocalClock } from './parse-support.js';
 import type { ChatParser, ImportIdentity, ImportRecord, ParsedItem, ParseOptions } from './records.js';
 
 /**
@@ -28,7 +28,7 @@ const MAX_ROW = 1024 * 1024;
 /** Bytes looked at to decide the encoding. */
 const SNIFF = 64 * 1024;
 
-const normaliseHeader = (h: string) => h.replace(/^\ufeff/, '').toLowerCase().replace(/[\s_\-]/g, '');
+const normaliseHeader = (h: string) => h.replace(/^\ufeff/, '').toLowerCase().replace(/[\s_-]/g, '');
 
 /** Every column present for each field, best first: a row's value is the first non-empty one, so a
  *  blank `sender` on a system row falls back to `talker`, and a blank NickName to Remark. */
@@ -224,18 +224,13 @@ export function parseWeChatSystem(raw: string): SystemParse {
 
 const nameIdentity = (name: string): ImportIdentity => ({ platform: 'wechat', external_id: name, display_name: name });
 
-function parseTime(raw: string, zone: string): { at: string } | null {
+function parseTime(raw: string, clock: LocalClock): string | null {
   const s = raw.trim();
-  let dt: DateTime;
-  if (/^\d{9,10}$/.test(s)) dt = DateTime.fromSeconds(Number(s), { zone });
-  else if (/^\d{12,13}$/.test(s)) dt = DateTime.fromMillis(Number(s), { zone });
-  else {
-    const m = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(s);
-    if (!m) return null;
-    dt = DateTime.fromObject({ year: +m[1]!, month: +m[2]!, day: +m[3]!, hour: +m[4]!, minute: +m[5]!, second: m[6] ? +m[6] : 0 }, { zone });
-  }
-  if (!dt.isValid) return null;
-  return { at: dt.toUTC().toISO({ suppressMilliseconds: true })! };
+  if (/^\d{9,10}$/.test(s)) return isoUtc(Number(s) * 1000);
+  if (/^\d{12,13}$/.test(s)) return isoUtc(Number(s));
+  const m = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(s);
+  if (!m) return null;
+  return clock.toUtc(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, m[6] ? +m[6] : 0);
 }
 
 interface Row {
@@ -275,6 +270,7 @@ export const parseWeChat: ChatParser = async function* (input, options: ParseOpt
   source.pipe(csv);
 
   const keys = new ContentKeys();
+  const clock = new LocalClock(options.timeZone);
   let index: Index | null = null;
   const flushProblems = function* (before: number): Generator<ParsedItem> {
     while (problems.length && problems[0]!.row < before) {
@@ -320,8 +316,8 @@ export const parseWeChat: ChatParser = async function* (input, options: ParseOpt
       return '';
     };
     const location = `row ${row}`;
-    const time = parseTime(get('time'), options.timeZone);
-    if (!time) {
+    const at = parseTime(get('time'), clock);
+    if (!at) {
       yield { kind: 'problem', location, reason: `cannot read the time "${get('time').slice(0, 40)}" (unix seconds or YYYY-MM-DD HH:MM:SS)` };
       return;
     }
@@ -344,7 +340,7 @@ export const parseWeChat: ChatParser = async function* (input, options: ParseOpt
           : null;
     const svrId = get('key');
     const key = svrId && svrId !== '0' ? svrId : keys.next(get('time'), author?.external_id ?? '', typeName || get('type'), text);
-    const base = { key, at: time.at, chat, location };
+    const base = { key, at, chat, location };
 
     if (kind.kind === 'service') {
       yield { ...base, kind: 'service', action: kind.action, ...(author ? { actor: author } : {}) };

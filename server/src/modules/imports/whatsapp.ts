@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { ContentKeys, DIRECTION_MARKS, readLines } from './parse-support.js';
+import { ContentKeys, DIRECTION_MARKS, LocalClock, readLines } from './parse-support.js';
 import type { ChatParser, ImportIdentity, ImportRecord, ParsedItem, ParseOptions } from './records.js';
 
 /**
@@ -119,7 +119,10 @@ function kindOfFileName(name: string): string {
 /** A message body's first line may be a media placeholder; captions follow on the next lines. */
 function splitAttachment(text: string): { text: string; attachment?: string } {
   const nl = text.indexOf('\n');
-  const first = stripMarks(nl < 0 ? text : text.slice(0, nl)).trim();
+  const head = nl < 0 ? text : text.slice(0, nl);
+  // Most lines are plain text: skip the placeholder tests unless the line could be one.
+  if (head.length > 300 || !/omitted|attached|ausgeschlossen|omitido/i.test(head)) return { text };
+  const first = stripMarks(head).trim();
   const after = nl < 0 ? '' : text.slice(nl + 1);
   const omitted = OMITTED[first.toLowerCase()];
   if (omitted) return { text: after, attachment: omitted };
@@ -228,6 +231,7 @@ export async function* parseWhatsApp(open: () => AsyncIterable<Uint8Array>, opti
   }
 
   const keys = new ContentKeys();
+  const clock = new LocalClock(options.timeZone);
   let pending: Pending | null = null;
   let sawBytes = false;
   // A line that had a timestamp we could not read: its continuation lines are dropped with it.
@@ -256,7 +260,7 @@ export async function* parseWhatsApp(open: () => AsyncIterable<Uint8Array>, opti
     }
     if (pending) yield* finish(pending);
     pending = null;
-    const when = toInstant(header, order, options.timeZone);
+    const when = toInstant(header, order, clock);
     if ('reason' in when) {
       yield { kind: 'problem', location: `line ${line.no}`, reason: when.reason };
       skipping = true;
@@ -305,13 +309,13 @@ export async function* parseWhatsApp(open: () => AsyncIterable<Uint8Array>, opti
     const author = whatsappIdentity(authorName);
     let body = p.text;
     let edited = false;
-    if (EDITED.test(body)) {
+    if (body.endsWith('>') && EDITED.test(body)) {
       body = body.replace(EDITED, '');
       edited = true;
     }
     const key = keys.next(p.local, author.external_id, body);
     const base = { key, at: p.at, chat, location };
-    const trimmed = stripMarks(body).trim();
+    const trimmed = body.length < 64 ? stripMarks(body).trim() : '';
     if (/^Missed (?:voice|video|group voice|group video) call$/.test(trimmed)) {
       yield { ...base, kind: 'service', action: 'call', actor: author };
       return;
@@ -335,7 +339,9 @@ function splitAuthor(rest: string): { author: string | null; text: string } {
   return { author: m[1]!, text: rest.slice(m[0].length) };
 }
 
-function toInstant(h: Header, order: DateOrder, zone: string): { at: string; local: string } | { reason: string } {
+const pad = (n: number) => String(n).padStart(2, '0');
+
+function toInstant(h: Header, order: DateOrder, clock: LocalClock): { at: string; local: string } | { reason: string } {
   let year: number;
   let month: number;
   let day: number;
@@ -350,9 +356,9 @@ function toInstant(h: Header, order: DateOrder, zone: string): { at: string; loc
     if (hour < 1 || hour > 12) return { reason: `hour ${hour} with AM/PM` };
     hour = (hour % 12) + (h.ampm === 'p' ? 12 : 0);
   }
-  const local = DateTime.fromObject({ year, month, day, hour, minute: h.minute, second: h.second }, { zone });
-  if (!local.isValid) return { reason: `no such date or time: ${h.a}/${h.b}/${h.c} ${h.hour}:${String(h.minute).padStart(2, '0')} read as ${order.split('').join('/')}` };
-  return { at: local.toUTC().toISO({ suppressMilliseconds: true })!, local: local.toFormat("yyyy-LL-dd'T'HH:mm:ss") };
+  const at = clock.toUtc(year, month, day, hour, h.minute, h.second);
+  if (!at) return { reason: `no such date or time: ${h.a}/${h.b}/${h.c} ${h.hour}:${pad(h.minute)} read as ${order.split('').join('/')}` };
+  return { at, local: `${year}-${pad(month)}-${pad(day)}T${pad(hour)}:${pad(h.minute)}:${pad(h.second)}` };
 }
 
 /**
