@@ -166,6 +166,14 @@ describe('WhatsApp parser edges', () => {
     expect(messages(records)[0]).toMatchObject({ text: 'fine', location: 'line 4' });
   });
 
+  it('applies the zone offset on each side of a DST change', async () => {
+    const { records } = await parseText('30/03/2024, 23:00 - A: winter\n31/03/2024, 03:30 - A: summer\n27/10/2024, 01:59 - A: summer again\n27/10/2024, 03:00 - A: winter again\n', {
+      timeZone: 'Europe/Berlin',
+    });
+    // CET is UTC+1, CEST UTC+2; the switches are 31 March 02:00 and 27 October 03:00 local.
+    expect(messages(records).map((m) => m.at)).toEqual(['2024-03-30T22:00:00Z', '2024-03-31T01:30:00Z', '2024-10-26T23:59:00Z', '2024-10-27T02:00:00Z']);
+  });
+
   it('yields the same records whatever the chunking (1-byte chunks)', async () => {
     const bytes = fixtureBytes('whatsapp/android-en-gb-24h-zh.txt');
     const whole = await collect(parseWhatsApp(() => bytesSource(bytes), { timeZone: 'Asia/Shanghai' }));
