@@ -98,5 +98,7 @@ export function checkItem(item: ParsedItem, location: RegExp): string | null {
   if (item.kind === 'message' && !item.author.external_id) return 'message without an author id';
   if (item.kind === 'join' && !item.member.external_id) return 'join without a member id';
   if (item.kind === 'leave' && !item.member.external_id) return 'leave without a member id';
+  const others = item.kind === 'message' ? [item.reply_to_author, ...(item.mentions ?? [])] : item.kind === 'service' ? [item.actor] : [item.by];
+  if (others.some((p) => p && !p.external_id)) return 'a person without an id';
   return null;
 }

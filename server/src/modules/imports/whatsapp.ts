@@ -141,9 +141,11 @@ const splitNames = (s: string) =>
   s
     .split(/, | and /)
     .map((n) => n.trim())
-    .filter(Boolean);
+    .filter((n) => whatsappIdentity(n).external_id !== '');
 
 const isYou = (name: string) => /^you$/i.test(name.trim());
+/** The name, unless it is "You" (the exporter, never named) or names no one. */
+const someone = (name: string) => (isYou(name) || !whatsappIdentity(name).external_id ? undefined : name);
 
 interface SystemParse {
   joins?: { member: string; by?: string; via: 'link' | 'added' | 'unknown' }[];
@@ -155,20 +157,20 @@ interface SystemParse {
 export function parseSystemLine(text: string): SystemParse {
   let m: RegExpExecArray | null;
   if ((m = /^(.+?) joined using (?:this|the) (?:group|community)['’]s invite link$/.exec(text)))
-    return isYou(m[1]!) ? { service: { action: 'joined' } } : { joins: [{ member: m[1]!, via: 'link' }] };
+    return isYou(m[1]!) || !whatsappIdentity(m[1]!).external_id ? { service: { action: 'joined' } } : { joins: [{ member: m[1]!, via: 'link' }] };
   if ((m = /^(.+?) joined(?: from the community)?$/.exec(text)))
-    return isYou(m[1]!) ? { service: { action: 'joined' } } : { joins: [{ member: m[1]!, via: 'unknown' }] };
+    return isYou(m[1]!) || !whatsappIdentity(m[1]!).external_id ? { service: { action: 'joined' } } : { joins: [{ member: m[1]!, via: 'unknown' }] };
   if ((m = /^(.+?) (?:was|were) added$/.exec(text))) return { joins: splitNames(m[1]!).filter((n) => !isYou(n)).map((member) => ({ member, via: 'added' as const })) };
   if ((m = /^(.+?) added (.+)$/.exec(text))) {
-    const by = isYou(m[1]!) ? undefined : m[1]!;
+    const by = someone(m[1]!);
     const joins = splitNames(m[2]!)
       .filter((n) => !isYou(n))
       .map((member) => ({ member, by, via: 'added' as const }));
     return joins.length ? { joins } : { service: { action: 'added', actor: by } };
   }
-  if ((m = /^(.+?) left$/.exec(text))) return isYou(m[1]!) ? { service: { action: 'left' } } : { leaves: [{ member: m[1]! }] };
+  if ((m = /^(.+?) left$/.exec(text))) return isYou(m[1]!) || !whatsappIdentity(m[1]!).external_id ? { service: { action: 'left' } } : { leaves: [{ member: m[1]! }] };
   if ((m = /^(.+?) removed (.+)$/.exec(text))) {
-    const by = isYou(m[1]!) ? undefined : m[1]!;
+    const by = someone(m[1]!);
     const leaves = splitNames(m[2]!)
       .filter((n) => !isYou(n))
       .map((member) => ({ member, by }));
@@ -273,6 +275,8 @@ export async function* parseWhatsApp(open: () => AsyncIterable<Uint8Array>, opti
     // reads as a system line is one, whatever name precedes it (media placeholders are LRM-led too,
     // but never read as system lines).
     if (author !== null && /^[\u200e\u200f]/.test(split.text) && parseSystemLine(stripMarks(split.text).trim()).service?.action !== 'system') author = null;
+    // A "name" of only marks, spaces or `~` names no one.
+    if (author !== null && whatsappIdentity(author).external_id === '') author = null;
     pending = { line: line.no, local: when.local, at: when.at, author, text: stripMarksAtStart(split.text), cut: line.cut };
   }
   if (pending) yield* finish(pending);
@@ -301,7 +305,8 @@ export async function* parseWhatsApp(open: () => AsyncIterable<Uint8Array>, opti
     }
     if (sys.service) {
       const s = sys.service;
-      yield { ...base, key: sub(), kind: 'service', action: s.action, ...(s.actor && !isYou(s.actor) ? { actor: whatsappIdentity(s.actor) } : {}) };
+      const actor = s.actor && someone(s.actor);
+      yield { ...base, key: sub(), kind: 'service', action: s.action, ...(actor ? { actor: whatsappIdentity(actor) } : {}) };
     }
   }
 
