@@ -166,6 +166,16 @@ describe('WhatsApp parser edges', () => {
     expect(messages(records)[0]).toMatchObject({ text: 'fine', location: 'line 4' });
   });
 
+  it('cuts a runaway message at 64 KiB with a problem, keeping a prefix', async () => {
+    const body = Array.from({ length: 80 }, (_, i) => `${i}`.padEnd(1000, 'x')).join('\n');
+    const { records, problems } = await parseText(`13/01/2024, 10:00 - A: start\n${body}\n14/01/2024, 10:00 - B: next\n`);
+    expect(problems).toEqual([{ kind: 'problem', location: 'line 1', reason: expect.stringMatching(/longer than 65536/) }]);
+    const [first, second] = messages(records);
+    expect(first!.text.length).toBeLessThanOrEqual(64 * 1024);
+    expect(`start\n${body}`.startsWith(first!.text)).toBe(true);
+    expect(second).toMatchObject({ text: 'next', location: 'line 82' });
+  });
+
   it('applies the zone offset on each side of a DST change', async () => {
     const { records } = await parseText('30/03/2024, 23:00 - A: winter\n31/03/2024, 03:30 - A: summer\n27/10/2024, 01:59 - A: summer again\n27/10/2024, 03:00 - A: winter again\n', {
       timeZone: 'Europe/Berlin',

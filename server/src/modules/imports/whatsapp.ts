@@ -252,7 +252,8 @@ export async function* parseWhatsApp(open: () => AsyncIterable<Uint8Array>, opti
     const header = matchHeader(clean);
     if (!header) {
       if (pending) {
-        if (pending.text.length + line.text.length + 1 > MAX_MESSAGE) pending.cut = true;
+        // Once cut, the rest of the message is dropped, so the text kept is a prefix of what was written.
+        if (pending.cut || line.cut || pending.text.length + line.text.length + 1 > MAX_MESSAGE) pending.cut = true;
         else pending.text += '\n' + stripMarksAtStart(line.text);
       } else if (!skipping && line.text.trim() !== '') {
         yield { kind: 'problem', location: `line ${line.no}`, reason: 'line has no timestamp and follows no message' };
