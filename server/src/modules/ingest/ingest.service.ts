@@ -89,13 +89,13 @@ export async function ingestEvents(deps: Deps, communityId: string, items: reado
       const props: Record<string, unknown> = { ...(ev.props ?? {}), ingest_id: ev.id };
       const name = typeof ev.props?.name === 'string' && ev.props.name.trim() ? ev.props.name.trim() : undefined;
       const lifecycle = ev.type === 'joined' || ev.type === 'left' || ev.type === 'removed' ? ev.type : null;
+      if (lifecycle === 'joined' && !ev.group) {
+        results[index] = rejected(ev.id, 'group', 'a join names the group joined');
+        unwritten.push(ev.id);
+        continue;
+      }
       let m = await member(ev.member_external_id, name, lifecycle !== 'left' && lifecycle !== 'removed');
       if (lifecycle) {
-        if (lifecycle === 'joined' && !ev.group) {
-          results[index] = rejected(ev.id, 'group', 'a join names the group joined');
-          unwritten.push(ev.id);
-          continue;
-        }
         const problem = await outsideLifecycleProblem(trx, m, lifecycle, at);
         if (problem) {
           results[index] = rejected(ev.id, lifecycle === 'joined' ? 'type' : 'member_external_id', problem);
