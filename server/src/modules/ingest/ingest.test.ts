@@ -94,7 +94,7 @@ describeEachDialect('event ingest API', (dialect) => {
     const g1 = groups.find((g: any) => g.name === '一群');
     const g2 = groups.find((g: any) => g.name === '二群');
     // Alice stays in 一群 (Bob left it), Carol in 二群; the message is in Alice's group.
-    expect([g1.seated_count, g2.seated_count]).toEqual([1, 1]);
+    expect([g1.seated, g2.seated]).toEqual([1, 1]);
     expect(events.find((e: any) => e.props.ingest_id === 'm-alice').group_id).toBe(g1.id);
     expect(events.filter((e: any) => e.type === 'group_created').length).toBe(2);
   });
