@@ -11,6 +11,8 @@ export const ingestRoutes =
     app.post(
       '/api/v1/events',
       {
+        // 1,000 events with their props outgrow the server-wide 1 MiB.
+        bodyLimit: 5 * 1024 * 1024,
         config: {
           access: { kind: 'apikey', scope: 'events:write' },
           // Per key (the limit runs before authentication, so it keys on the token as sent), else per IP.
