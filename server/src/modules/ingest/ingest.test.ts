@@ -166,3 +166,21 @@ describeEachDialect('event ingest API', (dialect) => {
     expect((await otherWriter.get(`${other}/events`)).status).toBe(403);
   });
 });
+
+describeEachDialect('event ingest API: rate limit', (dialect) => {
+  const ctx = useServer(dialect, { app: { limits: { ingestPerMinute: 2 } } });
+
+  it('limits requests per API key, not per address', async () => {
+    const s = await signUp(ctx.server.url, 'owner@example.com');
+    const cm = expectOk(await s.client.post(`/api/v1/workspaces/${s.workspaceId}/communities`, { name: 'limits', slug: 'limits', type: 'interest' }), 201);
+    const key = async () => new Client(ctx.server.url, expectOk(await s.client.post(`/api/v1/communities/${cm.id}/api-keys`, { name: 'k', scopes: ['events:write'] }), 201).secret);
+    const [one, two] = [await key(), await key()];
+    const batch = (id: string) => ({ events: [{ id, type: 'message', member_external_id: 'a', occurred_at: '2026-03-01T00:00:00Z' }] });
+    expect((await one.post('/api/v1/events', batch('1'))).status).toBe(200);
+    expect((await one.post('/api/v1/events', batch('2'))).status).toBe(200);
+    const limited = await one.post('/api/v1/events', batch('3'));
+    expect([limited.status, limited.body.code]).toEqual([429, 'rate_limited']);
+    // Another key from the same address still gets through.
+    expect((await two.post('/api/v1/events', batch('3'))).status).toBe(200);
+  });
+});

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../lib/clock.js';
 import { Client, createTestDb, describeEachDialect, expectOk, signUp, startServer, type TestDb, type TestServer } from '../../test/harness.js';
-import { DISABLE_AFTER_FAILED_DELIVERIES, dispatchWebhooks, verifyWebhookSignature } from './index.js';
+import { backoffMs, DISABLE_AFTER_FAILED_DELIVERIES, dispatchWebhooks, signWebhook, verifyWebhookSignature } from './index.js';
 
 interface Received {
   path: string;
@@ -228,3 +228,23 @@ async function waitFor(cond: () => boolean) {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
   if (!cond()) throw new Error('condition never held');
 }
+
+describe('webhook backoff and signatures', () => {
+  it('waits 30 s doubling to an hour, each wait between half and all of it', () => {
+    const ceilings = [30, 60, 120, 240, 480, 960, 1920, 3600, 3600].map((s) => s * 1000);
+    ceilings.forEach((ceiling, i) => {
+      expect([backoffMs(i + 1, () => 0), backoffMs(i + 1, () => 1)], `after ${i + 1} failures`).toEqual([ceiling / 2, ceiling]);
+    });
+  });
+
+  it('signs t.body with HMAC-SHA256 as Stripe does (checked against a hand-computed vector)', () => {
+    // echo -n '1700000000.{"a":1}' | openssl dgst -sha256 -hmac whsec_test
+    const header = signWebhook('whsec_test', '{"a":1}', 1700000000);
+    expect(header).toBe('t=1700000000,v1=38877139021993b830af32feea6e18a8da83eb2f6e49ee50bd9e4cf4ca4d3789');
+    expect(verifyWebhookSignature('whsec_test', header, '{"a":1}', 300, 1700000100)).toBe(true);
+    expect(verifyWebhookSignature('whsec_test', `t=1700000000,v1=${'0'.repeat(64)},v1=${header.split('v1=')[1]}`, '{"a":1}', 300, 1700000000)).toBe(true);
+    for (const bad of ['', 't=1700000000', 'v1=abc', 't=x,v1=abc', header.replace('t=1700000000', 't=1700000001')]) {
+      expect(verifyWebhookSignature('whsec_test', bad, '{"a":1}', 300, 1700000000), bad).toBe(false);
+    }
+  });
+});
