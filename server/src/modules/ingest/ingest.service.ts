@@ -2,6 +2,7 @@ import { IngestEvent, LIMITS } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
 import { appendEvents, claimEventKeys, releaseEventKeys, type NewEvent } from '../events/index.js';
 import { addGroup, findGroupByName } from '../groups/index.js';
+import { lockCommunityIngest } from './ingest.repo.js';
 import { findMemberByExternalId, insertOutsideMember, joinedElsewhere, leftElsewhere, outsideLifecycleProblem } from '../members/index.js';
 
 export interface IngestResult {
@@ -58,6 +59,7 @@ export async function ingestEvents(deps: Deps, communityId: string, items: reado
 
   const recordedAt = now.toISOString();
   await deps.db.transaction().execute(async (trx) => {
+    await lockCommunityIngest(trx, communityId);
     const fresh = await claimEventKeys(trx, communityId, INGEST_SOURCE, valid.map((p) => p.ev.id), recordedAt);
     const members = new Map<string, Member>();
     const groups = new Map<string, string>();

@@ -138,6 +138,24 @@ describeEachDialect('event ingest API', (dialect) => {
     expect([m.joins, m.leaves, m.members_t1]).toEqual([5, 1, 4]);
   });
 
+  it('answers concurrent retries of one batch once, and creates a new member once', async () => {
+    const batch = (prefix: string) => ({
+      events: [
+        { id: `${prefix}-join`, type: 'joined', member_external_id: 'frank', occurred_at: S('2026-03-07T10:00:00'), group: '三群' },
+        { id: 'same-msg', type: 'message', member_external_id: 'frank', occurred_at: S('2026-03-07T10:05:00') },
+      ],
+    });
+    const answers = await Promise.all([writer.post('/api/v1/events', batch('x')), writer.post('/api/v1/events', batch('y')), writer.post('/api/v1/events', batch('x'))]);
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+    const statuses = answers.flatMap((r) => r.body.results.map((x: any) => `${x.id}:${x.status}`)).sort();
+    // One join is accepted (whichever batch came first); the other join is of a member already in.
+    expect(statuses.filter((x: string) => x.endsWith(':accepted')).length).toBe(2);
+    expect(statuses.filter((x: string) => x.startsWith('same-msg')).sort()).toEqual(['same-msg:accepted', 'same-msg:duplicate', 'same-msg:duplicate']);
+    const { members, events } = await snapshot();
+    expect(members.filter((m: any) => m.external_id === 'frank').length).toBe(1);
+    expect(events.filter((e: any) => e.type === 'joined' && e.member_id === members.find((m: any) => m.external_id === 'frank').id).length).toBe(1);
+  });
+
   it('refuses the envelope only when it is malformed', async () => {
     const tooMany = Array.from({ length: 1001 }, (_, i) => ({ id: `x${i}`, type: 'message', member_external_id: 'alice', occurred_at: S('2026-03-02T12:00:00') }));
     for (const body of [{ events: tooMany }, { events: 'all of them' }, { events: [] }, {}, { events: [], more: 1 }]) {
