@@ -9,6 +9,8 @@ import { communityMetrics } from '../../server/src/modules/metrics/index.js';
 import { communityFunnel } from '../../server/src/modules/analytics/index.js';
 import { systemClock } from '../../server/src/lib/clock.js';
 import { FunnelOut, MetricsOut } from '../../contracts/src/index.js';
+import { findCommunityBySlug } from '../../server/src/modules/communities/index.js';
+import { ingestEvents } from '../../server/src/modules/ingest/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'yutang-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,7 +38,7 @@ describe('yutang CLI', () => {
   it('migrates once, then reports the database up to date', async () => {
     const first = await yutang(['migrate']);
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/Applied 23 migrations/);
+    expect(first.out).toMatch(/Applied 24 migrations/);
     const again = await yutang(['migrate']);
     expect(again.code).toBe(0);
     expect(again.out).toContain('up to date');
@@ -79,6 +81,27 @@ describe('yutang CLI', () => {
     expect(missing.err).toContain('Created community "nope" with defaults');
     expect(missing.out.trim()).toMatch(/^yk_[\w-]{20,}$/);
     expect((await yutang(['apikey', 'create', '--community', 'nope'])).err).toBe('');
+  });
+
+  it('creates, lists and dispatches webhooks, shows the delivery log and redelivers', async () => {
+    const created = await yutang(['webhooks', 'create', '--community', 'hooks', '--url', 'http://127.0.0.1:9/nobody-listens', '--events', 'message']);
+    expect(created.code, created.err).toBe(0);
+    const [id, secret] = created.out.trim().split('\n');
+    expect([id, secret]).toEqual([expect.stringMatching(/^whk_/), expect.stringMatching(/^whsec_/)]);
+    // One event written in-process through the ingest service, as the API would.
+    const h = openDatabase(join(dir, 'cli.db'));
+    const deps = { db: h.db, clock: systemClock, config: { publicUrl: 'http://x', signup: 'open' as const, secret: 'x'.repeat(32) } };
+    const community = (await findCommunityBySlug(h.db, 'hooks'))!;
+    const results = await ingestEvents(deps, community.id, [{ id: 'cli-1', type: 'message', member_external_id: 'wx_1', occurred_at: '2026-03-01T00:00:00Z' }]);
+    await h.close();
+    expect(results).toEqual([{ id: 'cli-1', status: 'accepted' }]);
+    const dispatched = await yutang(['webhooks', 'dispatch']);
+    expect(dispatched.out).toContain('Attempted: 1; succeeded: 0; retrying: 1');
+    const log = JSON.parse((await yutang(['webhooks', 'deliveries', id!, '--community', 'hooks', '--json'])).out);
+    expect(log.deliveries.map((d: any) => [d.event_type, d.status, d.attempts, d.log.length])).toEqual([['message', 'pending', 1, 1]]);
+    const again = await yutang(['webhooks', 'redeliver', id!, log.deliveries[0].id, '--community', 'hooks']);
+    expect(again.out.trim()).toMatch(/^whd_/);
+    expect((await yutang(['webhooks', 'list', '--community', 'hooks'])).out).toContain(`${id}  active  http://127.0.0.1:9/nobody-listens  message`);
   });
 
   it('checks the ledger: clean when every order balances, exit 1 naming the order that does not', async () => {

@@ -15,8 +15,9 @@ import { AppError } from '../../server/src/lib/errors.js';
 import { createApiKey } from '../../server/src/modules/apikeys/index.js';
 import { checkLedger } from '../../server/src/modules/orders/index.js';
 import { runMembershipJobs } from '../../server/src/modules/memberships/index.js';
+import { createWebhook, dispatchWebhooks, listWebhooks, redeliver, webhookDeliveries } from '../../server/src/modules/webhooks/index.js';
 import { systemClock } from '../../server/src/lib/clock.js';
-import { ApiScope, CohortsQuery, ExplainQuery, FunnelQuery, MembersQuery, MetricsQuery, type CohortsOut, type ExplainOut, type FunnelOut, type LifecycleOut, type MembersOut, type MetricsOut, type MoneyFormulaOut, type ReferrersOut } from '../../contracts/src/index.js';
+import { ApiScope, CohortsQuery, CreateWebhook, ListWebhookDeliveriesQuery, ExplainQuery, FunnelQuery, MembersQuery, MetricsQuery, type CohortsOut, type ExplainOut, type FunnelOut, type LifecycleOut, type MembersOut, type MetricsOut, type MoneyFormulaOut, type ReferrersOut } from '../../contracts/src/index.js';
 
 const program = new Command();
 program.name('yutang').description('Yutang (鱼塘): run an online community as a business').showHelpAfterError();
@@ -508,6 +509,71 @@ jobs
       console.log(`Expiry reminders recorded: ${r.reminders}`);
       console.log(`Automatic renewals charged: ${r.renewals_charged} (failed: ${r.renewals_failed})`);
       console.log(`Stalled refunds sent again: ${r.refunds_retried}`);
+    }),
+  );
+
+const webhooks = program.command('webhooks').description('Outbound webhooks (docs/webhooks.md)');
+webhooks
+  .command('list')
+  .description('List a community’s webhook subscriptions')
+  .requiredOption('--community <slug>', 'community slug')
+  .action(async (opts: { community: string }) =>
+    withDatabase(async (handle, config) => {
+      const deps = { db: handle.db, clock: systemClock, config };
+      for (const w of await listWebhooks(deps, (await communityFor(deps, opts.community)).id)) {
+        console.log(`${w.id}  ${w.status}${w.disabled_reason ? ` (${w.disabled_reason})` : ''}  ${w.url}  ${w.event_types.join(',')}`);
+      }
+    }),
+  );
+webhooks
+  .command('create')
+  .description('Subscribe a URL to event types; prints the id and the signing secret (shown once)')
+  .requiredOption('--community <slug>', 'community slug (created with defaults if it does not exist)')
+  .requiredOption('--url <url>', 'http(s) endpoint')
+  .option('--events <list>', "comma-separated event types, or '*'", '*')
+  .action(async (opts: { community: string; url: string; events: string }) =>
+    withDatabase(async (handle, config) => {
+      const deps = { db: handle.db, clock: systemClock, config };
+      const input = CreateWebhook.parse({ url: opts.url, event_types: opts.events.split(',').map((s) => s.trim()) });
+      const { webhook, secret } = await createWebhook(deps, (await communityFor(deps, opts.community)).id, input);
+      console.log(`${webhook.id}\n${secret}`);
+    }),
+  );
+webhooks
+  .command('deliveries <webhookId>')
+  .description('The delivery log of a subscription, newest first')
+  .requiredOption('--community <slug>', 'community slug')
+  .option('--status <status>', 'pending, succeeded or failed')
+  .option('--json', 'print the API body')
+  .action(async (webhookId: string, opts: { community: string; status?: string; json?: boolean }) =>
+    withDatabase(async (handle, config) => {
+      const deps = { db: handle.db, clock: systemClock, config };
+      const q = ListWebhookDeliveriesQuery.parse({ status: opts.status, limit: 200 });
+      const deliveries = await webhookDeliveries(deps, (await communityFor(deps, opts.community)).id, webhookId, q);
+      if (opts.json) return console.log(JSON.stringify({ deliveries }));
+      for (const d of deliveries) {
+        const last = d.last_status_code ?? d.last_error ?? '';
+        console.log(`${d.id}  ${d.event_id} ${d.event_type}  ${d.status}  attempts ${d.attempts}  ${last}${d.next_attempt_at ? `  next ${d.next_attempt_at}` : ''}`);
+      }
+    }),
+  );
+webhooks
+  .command('redeliver <webhookId> <deliveryId>')
+  .description('Send a delivery’s event again, as a new delivery (same event id); prints its id')
+  .requiredOption('--community <slug>', 'community slug')
+  .action(async (webhookId: string, deliveryId: string, opts: { community: string }) =>
+    withDatabase(async (handle, config) => {
+      const deps = { db: handle.db, clock: systemClock, config };
+      console.log((await redeliver(deps, (await communityFor(deps, opts.community)).id, webhookId, deliveryId)).id);
+    }),
+  );
+webhooks
+  .command('dispatch')
+  .description('Send the due deliveries once (yutang serve does it every 2 s) and print what happened')
+  .action(async () =>
+    withDatabase(async (handle, config) => {
+      const r = await dispatchWebhooks({ db: handle.db, clock: systemClock, config });
+      console.log(`Attempted: ${r.attempted}; succeeded: ${r.succeeded}; retrying: ${r.retrying}; failed: ${r.failed}; subscriptions disabled: ${r.disabled}`);
     }),
   );
 

@@ -63,6 +63,8 @@ export const ERROR_CODES = [
   'membership_paused',
   'membership_renewal_pending',
   'payment_method_required',
+  'webhook_not_found',
+  'webhook_delivery_not_found',
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

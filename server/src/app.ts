@@ -31,6 +31,8 @@ import { explainRoutes, moneyFormulaRoutes, referrersRoutes } from './modules/an
 import { cohortsRoutes, funnelRoutes } from './modules/analytics/index.js';
 import { membershipRoutes } from './modules/memberships/index.js';
 import { paymentProviders } from './modules/payments/index.js';
+import { webhookSubscriptionRoutes } from './modules/webhooks/index.js';
+import { ingestRoutes } from './modules/ingest/index.js';
 import { rootPage } from './http/root-page.js';
 
 export const VERSION = '0.1.0';
@@ -40,8 +42,8 @@ export interface AppOptions {
   /** `payments` absent: only the test provider (as in Deps). */
   config: Pick<Config, 'publicUrl' | 'signup' | 'secret' | 'trustProxy' | 'logLevel'> & Partial<Pick<Config, 'payments'>>;
   clock?: Clock;
-  /** Requests per minute per IP on login/sign-up and on public link endpoints. */
-  limits?: { loginPerMinute?: number; publicPerMinute?: number };
+  /** Requests per minute per IP on login/sign-up and on public link endpoints; per API key on event ingest. */
+  limits?: { loginPerMinute?: number; publicPerMinute?: number; ingestPerMinute?: number };
   logger?: boolean;
 }
 
@@ -61,7 +63,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
   const deps: Deps = { db: opts.database.db, clock: opts.clock ?? systemClock, config: opts.config, authCache: new AuthCache() };
   // Built now, so that a provider that cannot be built stops the start rather than the first order.
   paymentProviders(deps.config);
-  const limits = { loginPerMinute: opts.limits?.loginPerMinute ?? 20, publicPerMinute: opts.limits?.publicPerMinute ?? 120 };
+  const limits = { loginPerMinute: opts.limits?.loginPerMinute ?? 20, publicPerMinute: opts.limits?.publicPerMinute ?? 120, ingestPerMinute: opts.limits?.ingestPerMinute ?? 600 };
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -128,6 +130,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
   await app.register(webhookRoutes(deps));
   await app.register(membershipRoutes(deps));
   await app.register(publicRoutes(deps, limits));
+  await app.register(webhookSubscriptionRoutes(deps));
+  await app.register(ingestRoutes(deps, limits));
 
   app.get('/healthz', { config: { access: { kind: 'public' } }, schema: { hide: true } }, async () => {
     await deps.db.selectFrom('users').select('id').limit(1).execute();

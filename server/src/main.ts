@@ -2,7 +2,7 @@ import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './db/kysely.js';
 import { ensureDemoOnFirstStart } from './demo/demo.js';
-import { scheduleMembershipJobs, scheduleRollupJobs } from './jobs/scheduler.js';
+import { scheduleMembershipJobs, scheduleRollupJobs, scheduleWebhookDispatch } from './jobs/scheduler.js';
 
 export async function openAndMigrate(config: Config): Promise<DatabaseHandle> {
   const database = openDatabase(config.databaseUrl);
@@ -23,9 +23,12 @@ export async function serve(options: { demo: boolean }) {
   const jobs = scheduleMembershipJobs(app.deps, app.log);
   // Analytics rollups of new events, every 5 s (queries also refresh their community first).
   const rollups = scheduleRollupJobs(app.deps, app.log);
+  // Outbound webhooks from the outbox, every 2 s.
+  const webhooks = scheduleWebhookDispatch(app.deps, app.log);
   const close = async () => {
     await jobs.stop();
     await rollups.stop();
+    await webhooks.stop();
     await app.close();
     await database.close();
     process.exit(0);

@@ -467,6 +467,57 @@ export interface AnalyticsFlowDaysTable {
 }
 
 /** An outside event's idempotency key, claimed with its event (imports, the ingest API). */
+export interface WebhookSubscriptionsTable {
+  id: string;
+  community_id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of event types, or ["*"]. */
+  event_types: string;
+  secret: string;
+  status: string;
+  disabled_reason: string | null;
+  failed_deliveries_in_a_row: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookSubscriptionTypesTable {
+  community_id: string;
+  event_type: string;
+  subscription_id: string;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  community_id: string;
+  subscription_id: string;
+  event_id: ColumnType<number, number, number>;
+  event_type: string;
+  payload: string;
+  status: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp | null;
+  locked_until: Timestamp | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  delivered_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  community_id: string;
+  delivery_id: string;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  attempted_at: Timestamp;
+  next_attempt_at: Timestamp | null;
+}
+
 export interface EventKeysTable {
   community_id: string;
   source: string;
@@ -510,4 +561,8 @@ export interface Database {
   member_firsts: MemberFirstsTable;
   analytics_generations: AnalyticsGenerationsTable;
   analytics_flow_days: AnalyticsFlowDaysTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_subscription_types: WebhookSubscriptionTypesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

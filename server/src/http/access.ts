@@ -10,7 +10,9 @@ export type Access =
   | { kind: 'user' }
   | { kind: 'workspace'; role: WorkspaceRole }
   | { kind: 'community'; role: CommunityRole; scope?: ApiScope }
-  | { kind: 'member' };
+  | { kind: 'member' }
+  /** Server-to-server routes that name no community: the API key's own community is the one acted on. */
+  | { kind: 'apikey'; scope: ApiScope };
 
 export const ROLE_RANK: Record<CommunityRole, number> = { owner: 5, admin: 4, monitor: 3, leader: 2, member: 1 };
 

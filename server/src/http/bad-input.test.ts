@@ -27,7 +27,7 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  * sent. The test checks that they really declare none, so a route that gains a body must move to
  * the table.
  */
-const BODYLESS_WRITES: string[] = ['POST /api/v1/public/checkout/:token/fail'];
+const BODYLESS_WRITES: string[] = ['POST /api/v1/public/checkout/:token/fail', 'POST /api/v1/communities/:communityId/webhooks/:webhookId/deliveries/:deliveryId/redeliver'];
 
 /**
  * Webhooks whose body is the provider's, in the provider's format: no schema, the signature vouches
@@ -48,6 +48,7 @@ interface World {
   productId: string;
   orderId: string;
   checkoutToken: string;
+  eventsKey: string;
 }
 
 interface BodyCase {
@@ -97,6 +98,10 @@ const bodyCases = (w: World): Record<string, BodyCase> => ({
   // Validation comes before the signature check: a malformed event is refused without being logged.
   'POST /api/v1/webhooks/test': { valid: { id: 'evt_1', type: 'payment.succeeded', created: 1, data: { order_id: w.orderId } }, wrong: ['created', 'yesterday'] },
   'POST /api/v1/communities/:communityId/api-keys': { valid: { name: 'crm', scopes: ['read'] }, wrong: ['scopes', 'read'] },
+  'POST /api/v1/communities/:communityId/webhooks': { valid: { url: 'https://crm.example.com/hook', event_types: ['joined'] }, wrong: ['event_types', 'joined'] },
+  'PATCH /api/v1/communities/:communityId/webhooks/:webhookId': { valid: { description: 'crm', status: 'disabled' }, wrong: ['status', 'paused'] },
+  // Items are answered one by one; only the envelope is validated as a whole.
+  'POST /api/v1/events': { valid: { events: [{ id: 'e1', type: 'message', member_external_id: 'x', occurred_at: '2026-01-01T00:00:00Z' }] }, wrong: ['events', 'all of them'] },
 });
 
 const keyOf = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
@@ -167,6 +172,9 @@ describeEachDialect('bad input: write endpoints reject unknown fields and wrong 
     expect(applied.application.status).toBe('pending');
     const product = expectOk(await owner.post(`${c}/products`, { type: 'membership', name: 'VIP', price_minor: 9900, term: 'annual' }), 201);
     expectOk(await owner.post(`${c}/api-keys`, { name: 'crm', scopes: ['read'] }), 201);
+    const eventsKey = expectOk(await owner.post(`${c}/api-keys`, { name: 'ingest', scopes: ['events:write'] }), 201).secret;
+    // Used once now, so its last_used_at (kept per minute) does not change during the test.
+    expect((await new Client(server.url, eventsKey).post('/api/v1/events', {})).status).toBe(400);
     const order = expectOk(await new Client(server.url, joined.member_token).request('POST', '/api/v1/member/orders', { product_id: product.id }, { 'idempotency-key': 'k1' }), 201);
     w = {
       owner,
@@ -181,6 +189,7 @@ describeEachDialect('bad input: write endpoints reject unknown fields and wrong 
       productId: product.id,
       orderId: order.id,
       checkoutToken: new URL(order.checkout_url).pathname.split('/').pop()!,
+      eventsKey,
     };
     stranger = (await signUp(server.url, 'stranger@example.com')).client;
     routes = server.app.routeTable;
@@ -209,12 +218,21 @@ describeEachDialect('bad input: write endpoints reject unknown fields and wrong 
       token: w.checkoutToken,
       // Bodies are validated before any lookup, so no membership needs to exist.
       membershipId: 'msp_none',
+      webhookId: 'whk_none',
+      deliveryId: 'whd_none',
     };
     const path = r.url.replace(/:(\w+)/g, (_, p: string) => {
       if (!ids[p]) throw new Error(`no value for :${p} of ${r.url}`);
       return ids[p];
     });
-    const client = r.access.kind === 'public' ? new Client(server.url) : r.access.kind === 'member' ? new Client(server.url, w.memberToken) : w.owner;
+    const client =
+      r.access.kind === 'public'
+        ? new Client(server.url)
+        : r.access.kind === 'member'
+          ? new Client(server.url, w.memberToken)
+          : r.access.kind === 'apikey'
+            ? new Client(server.url, w.eventsKey)
+            : w.owner;
     return { path, client };
   }
 

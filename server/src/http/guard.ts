@@ -92,6 +92,12 @@ export function guardFor(deps: Deps, access: Access): preValidationHookHandler {
       case 'member':
         if (req.auth.kind !== 'member') throw unauthenticated();
         return;
+      case 'apikey':
+        if (req.auth.kind !== 'apikey') throw unauthenticated();
+        if (!req.auth.scopes.includes(access.scope)) throw new AppError('insufficient_scope', 403, `This API key lacks the ${access.scope} scope`);
+        req.actor = { userId: null, apiKeyId: req.auth.keyId, role: 'admin', groupIds: null };
+        req.communityId = req.auth.communityId;
+        return;
       case 'workspace': {
         if (req.auth.kind !== 'session') throw unauthenticated();
         const role = await findWorkspaceRole(deps.db, req.auth.userId, params.workspaceId ?? '');

@@ -85,6 +85,8 @@ interface Tenant {
   membershipId: string;
   keyId: string;
   apiKey: string;
+  webhookId: string;
+  deliveryId: string;
 }
 
 const keyOf = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
@@ -104,6 +106,8 @@ const idsOf = (t: Tenant): Record<string, string> => ({
   membershipId: t.membershipId,
   userId: t.staffUserId,
   code: t.linkCode,
+  webhookId: t.webhookId,
+  deliveryId: t.deliveryId,
 });
 
 /** Routes whose query string is required: the walk sends a valid one, so only tenancy can refuse. */
@@ -144,6 +148,8 @@ async function buildTenant(base: string, name: string): Promise<Tenant> {
   );
   const cid = community.id as string;
   const c = `/api/v1/communities/${cid}`;
+  // Every event below also queues a delivery (never sent: no dispatcher runs here).
+  const webhook = expectOk(await client.post(`${c}/webhooks`, { url: 'http://127.0.0.1:9/hook', event_types: ['*'] }), 201);
   expectOk(await client.post(`${c}/staff`, { email: `${name}-staff@example.com`, role: 'leader' }));
   const group = expectOk(await client.post(`${c}/groups`, { name: `${name} 1群`, capacity: 10, leader_user_id: staff.user.id }), 201);
   const reviewGroup = expectOk(
@@ -174,6 +180,7 @@ async function buildTenant(base: string, name: string): Promise<Tenant> {
   expect(expectOk(await new Client(base).post(`/api/v1/public/checkout/${token}/pay`)).status).toBe('paid');
   const key = expectOk(await client.post(`${c}/api-keys`, { name: 'integration', scopes: ['read', 'write', 'events:write'] }), 201);
 
+  const [delivery] = expectOk(await client.get(`${c}/webhooks/${webhook.webhook.id}/deliveries`)).deliveries;
   return {
     name,
     client,
@@ -198,6 +205,8 @@ async function buildTenant(base: string, name: string): Promise<Tenant> {
     orderKey,
     keyId: key.key.id,
     apiKey: key.secret,
+    webhookId: webhook.webhook.id,
+    deliveryId: delivery.id,
   };
 }
 
@@ -221,6 +230,8 @@ const secretsOf = (t: Tenant) => [
   t.membershipId,
   t.orderId,
   t.keyId,
+  t.webhookId,
+  t.deliveryId,
 ];
 
 /** A's data as A's own staff and member see it through the API. */
@@ -261,6 +272,8 @@ async function apiSnapshot(t: Tenant) {
     `${c}/analytics/funnel?from=2026-01-01&to=2027-01-01&split=channel`,
     `${c}/api-keys`,
     `${c}/events?limit=1000`,
+    `${c}/webhooks`,
+    `${c}/webhooks/${t.webhookId}/deliveries?limit=200`,
   ];
   const out: Record<string, unknown> = {};
   for (const p of paths) out[p] = expectOk(await t.client.get(p));
@@ -313,7 +326,7 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
 
   it('declares a known access kind on every route; public routes are exactly the reviewed allowlist', () => {
     expect(routes.length).toBeGreaterThan(MIN_PROTECTED_ROUTES);
-    for (const r of routes) expect(['public', 'user', 'workspace', 'community', 'member'], keyOf(r)).toContain(r.access.kind);
+    for (const r of routes) expect(['public', 'user', 'workspace', 'community', 'member', 'apikey'], keyOf(r)).toContain(r.access.kind);
     const publicRoutes = routes.filter((r) => r.access.kind === 'public').map(keyOf);
     expect(publicRoutes.filter((k) => !PUBLIC_ROUTES.includes(k)), 'public routes that were not reviewed').toEqual([]);
     expect(PUBLIC_ROUTES.filter((k) => !publicRoutes.includes(k)), 'allowlisted routes that no longer exist').toEqual([]);
@@ -327,6 +340,8 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
       // except a membership id, which the service looks up among the calling member's own (below).
       if (r.access.kind === 'user') expect(params, `${k} (user route) takes ids`).toEqual([]);
       if (r.access.kind === 'member') expect(params.filter((p) => p !== 'membershipId'), `${k} (member route) takes ids`).toEqual([]);
+      // API-key routes act on the key's own community, named by nothing in the request.
+      if (r.access.kind === 'apikey') expect(params, `${k} (API-key route) takes ids`).toEqual([]);
       // The guard resolves the caller's role from these; without them every call would be refused.
       if (r.access.kind === 'workspace') expect(params[0], k).toBe('workspaceId');
       if (r.access.kind === 'community') expect(params[0], k).toBe('communityId');
@@ -383,6 +398,8 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
       'POST /api/v1/communities/:communityId/orders/:orderId/refunds': { amount_minor: 1, reason: 'wrong tenant' },
       'POST /api/v1/communities/:communityId/memberships/:membershipId/pause': { until: new Date(Date.now() + 10 * 86_400_000).toISOString() },
       'POST /api/v1/communities/:communityId/memberships/:membershipId/upgrade': { product_id: B.upgradeProductId },
+      'PATCH /api/v1/communities/:communityId/webhooks/:webhookId': { description: 'renamed' },
+      'POST /api/v1/communities/:communityId/webhooks/:webhookId/deliveries/:deliveryId/redeliver': {},
     };
     const mixed = { ...idsOf(A), communityId: B.communityId };
     const callers = [
@@ -528,6 +545,23 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
     const foreign = await me.request('POST', '/api/v1/member/orders', { product_id: A.productId }, { 'idempotency-key': 'foreign-product' });
     expect([foreign.status, foreign.body.code]).toEqual([404, 'product_not_found']);
     expect(isProblem(foreign)).toBe(true);
+  });
+
+  it('lets B’s API key send events only into B’s own community', async () => {
+    const ingestRoutes = routes.filter((r) => r.access.kind === 'apikey').map(keyOf);
+    expect(ingestRoutes).toEqual(['POST /api/v1/events']);
+    const event = { id: 'tenancy-1', type: 'message', member_external_id: 'wx_someone', occurred_at: new Date().toISOString() };
+    const res = expectOk(await new Client(server.url, B.apiKey).post('/api/v1/events', { events: [event] }));
+    expect(res.results).toEqual([{ id: 'tenancy-1', status: 'accepted' }]);
+    const bEvents = expectOk(await B.client.get(`/api/v1/communities/${B.communityId}/events?type=message`)).events;
+    expect(bEvents.length).toBe(1);
+    expect(secretsOf(A).filter((s) => JSON.stringify(bEvents).includes(s))).toEqual([]);
+    // Neither a session nor a member token is an ingest credential.
+    for (const c of [B.client, new Client(server.url, B.memberToken)]) {
+      const r = await c.post('/api/v1/events', { events: [event] });
+      expect([r.status, r.body.code, isProblem(r)]).toEqual([401, 'unauthenticated', true]);
+    }
+    for (const k of ingestRoutes) covered.add(k);
   });
 
   it('shows a signed-in B nothing of A on the user-level routes', async () => {

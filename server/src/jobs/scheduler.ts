@@ -1,6 +1,7 @@
 import type { Deps } from '../lib/deps.js';
 import { runMembershipJobs, type MembershipJobsReport } from '../modules/memberships/index.js';
 import { refreshRollups, type RefreshReport } from '../modules/rollups/index.js';
+import { dispatchWebhooks, type DispatchReport } from '../modules/webhooks/index.js';
 
 export interface JobLog {
   info(obj: object, msg: string): void;
@@ -55,5 +56,17 @@ export function scheduleRollupJobs(deps: Deps, log: JobLog, intervalMs = 5_000, 
       await run(deps);
     },
     (err) => log.error({ err }, 'rollup refresh failed; retrying on the next tick'),
+  );
+}
+
+/** Sends due webhook deliveries every `intervalMs` (2 s in `yutang serve`); every node may run it, leases keep sends single. */
+export function scheduleWebhookDispatch(deps: Deps, log: JobLog, intervalMs = 2_000, run: (deps: Deps) => Promise<DispatchReport> = dispatchWebhooks) {
+  return every(
+    intervalMs,
+    async () => {
+      const report = await run(deps);
+      if (report.failed || report.disabled) log.info({ report }, 'webhook deliveries');
+    },
+    (err) => log.error({ err }, 'webhook dispatch failed; retrying on the next tick'),
   );
 }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { isPostgres, type Db, type Trx } from '../../db/kysely.js';
 import { encodeJson, json } from '../../db/codecs.js';
 import type { EventType } from '../../../../contracts/src/index.js';
+import { enqueueDeliveries, wantsDeliveries, type OutboxEvent } from '../webhooks/index.js';
 
 export interface NewEvent {
   community_id: string;
@@ -30,9 +31,35 @@ const eventRow = (e: NewEvent, recordedAt: string) => ({
   recorded_at: recordedAt,
 });
 
-/** Appends a domain event. Call it with the transaction that makes the change it records. */
+/** What webhook receivers get as `data`: the event's own fields besides id, type and time. */
+const outboxEvent = (id: number, e: NewEvent): OutboxEvent => ({
+  id,
+  community_id: e.community_id,
+  type: e.type,
+  occurred_at: e.occurred_at,
+  data: {
+    member_id: e.member_id ?? null,
+    group_id: e.group_id ?? null,
+    entry_link_id: e.entry_link_id ?? null,
+    channel: e.channel ?? null,
+    referrer_member_id: e.referrer_member_id ?? null,
+    actor_user_id: e.actor_user_id ?? null,
+    props: e.props ?? {},
+  },
+});
+
+/**
+ * Appends a domain event. Call it with the transaction that makes the change it records: the
+ * webhook outbox rows of the event are written in it too (none, and no query, for a community
+ * without webhooks).
+ */
 export async function insertEvent(trx: Trx | Db, e: NewEvent, recordedAt: string): Promise<void> {
-  await trx.insertInto('events').values(eventRow(e, recordedAt)).execute();
+  if (await wantsDeliveries(trx, e.community_id)) {
+    const { id } = await trx.insertInto('events').values(eventRow(e, recordedAt)).returning('id').executeTakeFirstOrThrow();
+    await enqueueDeliveries(trx, [outboxEvent(Number(id), e)], recordedAt);
+  } else {
+    await trx.insertInto('events').values(eventRow(e, recordedAt)).execute();
+  }
   await markRollupHours(trx, e.community_id, [e.occurred_at]);
 }
 
@@ -100,9 +127,21 @@ export const APPEND_ROWS_PER_STATEMENT = 1000;
  * Call it inside the transaction that makes the change they record.
  */
 export async function appendEvents(trx: Trx | Db, events: readonly NewEvent[], recordedAt: string): Promise<void> {
+  const communities = [...new Set(events.map((e) => e.community_id))];
+  const outbox = new Set<string>();
+  for (const c of communities) if (await wantsDeliveries(trx, c)) outbox.add(c);
   for (let i = 0; i < events.length; i += APPEND_ROWS_PER_STATEMENT) {
-    const rows = events.slice(i, i + APPEND_ROWS_PER_STATEMENT).map((e) => eventRow(e, recordedAt));
-    await trx.insertInto('events').values(rows).execute();
+    const chunk = events.slice(i, i + APPEND_ROWS_PER_STATEMENT);
+    const rows = chunk.map((e) => eventRow(e, recordedAt));
+    if (!chunk.some((e) => outbox.has(e.community_id))) {
+      await trx.insertInto('events').values(rows).execute();
+      continue;
+    }
+    // Ids are drawn in VALUES order within one statement (SQLite's rowid, PostgreSQL's sequence),
+    // while RETURNING promises no order: sorted, they pair with the chunk's events.
+    const ids = (await trx.insertInto('events').values(rows).returning('id').execute()).map((r) => Number(r.id)).sort((a, b) => a - b);
+    const due = chunk.flatMap((e, j) => (outbox.has(e.community_id) ? [outboxEvent(ids[j]!, e)] : []));
+    await enqueueDeliveries(trx, due, recordedAt);
   }
   const byCommunity = new Map<string, string[]>();
   for (const e of events) {
@@ -127,4 +166,11 @@ export async function claimEventKeys(trx: Trx | Db, communityId: string, source:
     for (const r of claimed) fresh.add(r.key);
   }
   return fresh;
+}
+
+/** Gives back keys claimed in this transaction for events that were then not written (rejected on checks made after the claim). */
+export async function releaseEventKeys(trx: Trx | Db, communityId: string, source: string, keys: readonly string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += APPEND_ROWS_PER_STATEMENT) {
+    await trx.deleteFrom('event_keys').where('community_id', '=', communityId).where('source', '=', source).where('key', 'in', keys.slice(i, i + APPEND_ROWS_PER_STATEMENT)).execute();
+  }
 }

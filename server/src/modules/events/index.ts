@@ -1,2 +1,2 @@
-export { appendEvents, claimEventKeys, insertEvent, listEvents, markRollupHours, markRollupsForRebuild, utcHourOf, type NewEvent } from './events.repo.js';
+export { appendEvents, claimEventKeys, releaseEventKeys, insertEvent, listEvents, markRollupHours, markRollupsForRebuild, utcHourOf, type NewEvent } from './events.repo.js';
 export { eventRoutes } from './events.routes.js';

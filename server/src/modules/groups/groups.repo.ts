@@ -116,3 +116,22 @@ export async function insertGroup(trx: Trx | Db, id: string, communityId: string
     })
     .execute();
 }
+
+export const findGroupByName = (db: Db | Trx, communityId: string, name: string) =>
+  db.selectFrom('groups').select(['id', 'status']).where('community_id', '=', communityId).where('name', '=', name).orderBy('created_at').orderBy('id').executeTakeFirst();
+
+/**
+ * Seats someone whose join happened elsewhere (a chat platform, reported by the ingest API): the
+ * join is a fact, so it counts even past the capacity, and `releaseSeat` undoes it on leave.
+ */
+export async function occupySeat(trx: Trx, groupId: string, now: string): Promise<void> {
+  await trx
+    .updateTable('groups')
+    .set((eb) => ({
+      seated_count: eb('seated_count', '+', 1),
+      status: eb.case().when('status', '=', 'archived').then('archived').when(eb('seated_count', '+', 1), '>=', eb.ref('capacity')).then('full').else('open').end(),
+      updated_at: now,
+    }))
+    .where('id', '=', groupId)
+    .execute();
+}

@@ -5,6 +5,8 @@ import type { ApplicationsTable, MembersTable } from '../../db/types.js';
 import { json } from '../../db/codecs.js';
 import type { MemberStatus, Threshold } from '../../../../contracts/src/index.js';
 import type { Review } from '../thresholds/index.js';
+import { newId, secretToken } from '../../lib/ids.js';
+import { sha256 } from '../../lib/hash.js';
 
 export type MemberRow = Selectable<MembersTable>;
 export type ApplicationRow = Selectable<ApplicationsTable>;
@@ -131,4 +133,53 @@ export async function listMembersPage(db: Db, communityId: string, f: MemberFilt
   }
   if (cursor) q = q.where('id', '>', cursor);
   return q.orderBy('id').limit(limit).execute();
+}
+
+// ---- members whose lifecycle happens elsewhere (the ingest API) ----
+
+/** The member's latest membership span, open or not. */
+export const lastSpanOf = (db: Db | Trx, memberId: string) =>
+  db
+    .selectFrom('member_spans')
+    .select(['id', 'group_id', 'joined_at', 'left_at'])
+    .where('member_id', '=', memberId)
+    .orderBy('joined_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+
+/** A person first seen through an outside system: known by external id, a member once a join says so. */
+export async function insertOutsideMember(trx: Trx, communityId: string, externalId: string, displayName: string, at: string): Promise<MemberRow> {
+  const id = newId('mem');
+  await trx
+    .insertInto('members')
+    .values({
+      id,
+      community_id: communityId,
+      external_id: externalId,
+      display_name: displayName,
+      status: 'applicant',
+      profile: '{}',
+      // No member token is handed out: the person acts on the other platform, not here.
+      token_hash: sha256(secretToken()),
+      entry_link_id: null,
+      channel: null,
+      referrer_member_id: null,
+      ...UNSTARTED_MEMBER,
+      created_at: at,
+      updated_at: at,
+    })
+    .execute();
+  return (await findMember(trx, communityId, id))!;
+}
+
+export async function openSpan(trx: Trx, s: { community_id: string; member_id: string; group_id: string; joined_at: string }) {
+  await trx
+    .insertInto('member_spans')
+    .values({ id: newId('spn'), ...s, entry_link_id: null, referrer_member_id: null, left_at: null, left_kind: null })
+    .execute();
+}
+
+export async function closeOpenSpan(trx: Trx, memberId: string, kind: 'left' | 'removed', at: string) {
+  await trx.updateTable('member_spans').set({ left_at: at, left_kind: kind }).where('member_id', '=', memberId).where('left_at', 'is', null).execute();
 }

@@ -8,6 +8,7 @@ import { canReachGroup, getCommunity } from '../communities/index.js';
 import { releaseSeat } from '../groups/index.js';
 import { findMemberLink, insertLink, findLink, type EntryLink } from '../links/index.js';
 import {
+  closeOpenSpan,
   findApplication,
   findLatestApplication,
   findMember,
@@ -117,13 +118,8 @@ export async function grantMembership(deps: Deps, communityId: string, actor: Ac
   });
 }
 
-async function closeSpan(trx: Trx, m: MemberRow, kind: 'left' | 'removed', at: string) {
-  await trx
-    .updateTable('member_spans')
-    .set({ left_at: at, left_kind: kind })
-    .where('member_id', '=', m.id)
-    .where('left_at', 'is', null)
-    .execute();
+export async function closeSpan(trx: Trx, m: MemberRow, kind: 'left' | 'removed', at: string) {
+  await closeOpenSpan(trx, m.id, kind, at);
   if (m.current_group_id) await releaseSeat(trx, m.current_group_id, at);
 }
 

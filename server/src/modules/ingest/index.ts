@@ -1,0 +1,2 @@
+export { ingestRoutes } from './ingest.routes.js';
+export { ingestEvents, type IngestResult } from './ingest.service.js';
