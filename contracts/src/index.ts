@@ -20,3 +20,4 @@ export * from './schemas/analytics-referrers.js';
 export * from './schemas/analytics-explain.js';
 export * from './schemas/analytics-cohorts.js';
 export * from './schemas/analytics-funnel.js';
+export * from './schemas/identities.js';

@@ -102,6 +102,10 @@ export async function insertImportedMember(trx: Trx | Db, communityId: string, e
   return id;
 }
 
+export async function renameExternalId(trx: Trx, memberId: string, from: string, to: string): Promise<void> {
+  await trx.updateTable('members').set({ external_id: to }).where('id', '=', memberId).where('external_id', '=', from).execute();
+}
+
 export async function findGroupIdByName(db: Db | Trx, communityId: string, name: string): Promise<string | undefined> {
   const r = await db
     .selectFrom('groups')
@@ -219,7 +223,7 @@ export async function findImportedAuthors(db: Db | Trx, communityId: string, sou
       .select(['member_id', propText(db, 'key').as('key')])
       .where('community_id', '=', communityId)
       .where('type', 'in', ['message', 'reply'])
-      .where(propText(db, 'source'), '=', source)
+      .where(propText(db, 'import_source'), '=', source)
       .where(propText(db, 'key'), 'in', keys.slice(i, i + CHUNK))
       .execute();
     for (const r of rows) if (r.member_id && r.key) out.set(r.key, r.member_id);

@@ -17,6 +17,7 @@ import {
   insertIdentity,
   insertImportedMember,
   insertSpans,
+  renameExternalId,
   updateIdentitySeen,
   updateMemberState,
   type NewSpan,
@@ -287,7 +288,7 @@ class ImportRun {
       this.joinedBefore.add(memberId);
       return span;
     };
-    const base = (source: string, key: string) => ({ source: 'import', platform: format, import_source: source, key });
+    const base = (source: string, key: string, who: ImportIdentity) => ({ source: 'import', platform: format, import_source: source, key, identity: who.external_id });
 
     // Replies whose target is not in this run's memory: one query for the batch.
     const missing = new Map<string, Set<string>>();
@@ -319,10 +320,10 @@ class ImportRun {
           if (!open.has(`${memberId}|${groupId}`)) {
             // Someone writing in the chat is in it: a member from their first message.
             openSpan(memberId, groupId, at, null);
-            events.push({ community_id: communityId, type: 'joined', occurred_at: at, member_id: memberId, group_id: groupId, props: { ...base(source, r.key), via: 'first_message' } });
+            events.push({ community_id: communityId, type: 'joined', occurred_at: at, member_id: memberId, group_id: groupId, props: { ...base(source, r.key, r.author), via: 'first_message' } });
           }
           const replyTo = r.reply_to_author ? memberOf.get(idKey(r.reply_to_author)) : r.reply_to ? this.authorsByKey.get(`${source}\u0000${r.reply_to}`) : undefined;
-          const props: Record<string, unknown> = { ...base(source, r.key), identity: r.author.external_id, chars: [...(r.text ?? '')].length };
+          const props: Record<string, unknown> = { ...base(source, r.key, r.author), chars: [...(r.text ?? '')].length };
           if (r.reply_to) props.reply_to = r.reply_to;
           if (replyTo) props.to_member_id = replyTo;
           if (r.attachment) props.attachment = r.attachment;
@@ -338,7 +339,7 @@ class ImportRun {
               occurred_at: at,
               member_id: memberOf.get(idKey(by)) ?? null,
               group_id: groupId,
-              props: { ...base(source, reactionKey(r.key, re.emoji, by)), identity: by.external_id, emoji: re.emoji, message_key: r.key, to_member_id: memberId },
+              props: { ...base(source, reactionKey(r.key, re.emoji, by), by), emoji: re.emoji, message_key: r.key, to_member_id: memberId },
             });
           }
         }
@@ -355,14 +356,14 @@ class ImportRun {
         const referrer = r.via === 'added' && byId && byId !== memberId ? byId : null;
         const rejoin = await this.hasJoinedBefore(trx, memberId);
         openSpan(memberId, groupId, at, referrer);
-        events.push({ community_id: communityId, type: 'joined', occurred_at: at, member_id: memberId, group_id: groupId, referrer_member_id: referrer, props: { ...base(source, r.key), via: r.via, rejoin, ...(byId ? { by_member_id: byId } : {}) } });
+        events.push({ community_id: communityId, type: 'joined', occurred_at: at, member_id: memberId, group_id: groupId, referrer_member_id: referrer, props: { ...base(source, r.key, r.member), via: r.via, rejoin, ...(byId ? { by_member_id: byId } : {}) } });
       } else {
         this.tally.report.imported++;
         const kind = r.by && byId !== memberId ? 'removed' : 'left';
         // Someone leaving who was never seen joining was a member since before the export began;
         // without a start, the stay is recorded from the leave itself (a join and a leave at once).
         const span = state?.span ?? openSpan(memberId, groupId, at, null);
-        if (!state) events.push({ community_id: communityId, type: 'joined', occurred_at: at, member_id: memberId, group_id: groupId, props: { ...base(source, r.key), via: 'unknown' } });
+        if (!state) events.push({ community_id: communityId, type: 'joined', occurred_at: at, member_id: memberId, group_id: groupId, props: { ...base(source, r.key, r.member), via: 'unknown' } });
         span.left_at = at < span.joined_at ? span.joined_at : at;
         span.left_kind = kind;
         if (state?.stored) closed.push({ id: span.id, at: span.left_at, kind });
@@ -375,7 +376,7 @@ class ImportRun {
           occurred_at: at,
           member_id: memberId,
           group_id: groupId,
-          props: { ...base(source, r.key), ...(byId ? { by_member_id: byId } : {}) },
+          props: { ...base(source, r.key, r.member), ...(byId ? { by_member_id: byId } : {}) },
         });
       }
     }
@@ -463,6 +464,8 @@ class ImportRun {
           const same = await findIdentitiesByName(trx, this.communityId, platform, lookupName);
           const match = nameOnly ? same.find((i) => !i.external_id.startsWith(NAME_ONLY_PREFIX)) : same.find((i) => i.external_id === `${NAME_ONLY_PREFIX}${lookupName}`);
           memberId = match?.member_id;
+          // The member was known by name only until now: their platform id names them better.
+          if (memberId && !nameOnly) await renameExternalId(trx, memberId, `${platform}:${NAME_ONLY_PREFIX}${lookupName}`, `${platform}:${ext}`);
         }
         memberId ??= await insertImportedMember(trx, this.communityId, `${platform}:${ext}`, s.names[0] ?? lookupName ?? ext, now);
         const row = { community_id: this.communityId, platform, external_id: ext, member_id: memberId, display_names: s.names, first_seen_at: s.first, last_seen_at: s.last };

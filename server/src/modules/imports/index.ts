@@ -2,3 +2,4 @@ export { importChat, IMPORT_BATCH, NAME_ONLY_PREFIX, type ImportOptions, type Im
 export { PARSERS } from './parsers.js';
 export { parseTelegram } from './telegram.js';
 export type * from './records.js';
+export { identityRoutes } from './identities.routes.js';
