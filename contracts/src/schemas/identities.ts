@@ -29,15 +29,13 @@ export const IdentityPage = z.object({ identities: z.array(IdentityOut), next_cu
 export const MergeMembers = z
   .strictObject({
     member_id: Id.describe('The member who stays'),
-    from_member_id: Id.describe('The member whose identities, events and spans move to member_id; removed afterwards'),
+    from_member_id: Id.describe('The member whose identities move to member_id (its recorded history stays its own)'),
   })
   .meta({ id: 'MergeMembers', examples: [{ member_id: 'mem_01HZX0A', from_member_id: 'mem_01HZX0B' }] });
 
 export const MergeResult = z.object({
   member_id: z.string(),
-  identities: z.number().int(),
-  events: z.number().int(),
-  spans: z.number().int(),
+  identities: z.number().int().describe('Identities moved'),
 });
 
 export const SplitIdentity = z
@@ -47,6 +45,4 @@ export const SplitIdentity = z
 export const SplitResult = z.object({
   member_id: z.string().describe('The new member'),
   identity: IdentityOut,
-  events: z.number().int(),
-  spans: z.number().int(),
 });

@@ -19,7 +19,7 @@ export const identityRoutes =
       '/api/v1/communities/:communityId/identities/merge',
       {
         config: access,
-        schema: { tags, summary: 'Merge two members into one: identities, events and spans move to member_id', params: IdParams('communityId'), body: MergeMembers, response: { 200: MergeResult } },
+        schema: { tags, summary: 'Merge two members for later imports: from_member_id’s identities move to member_id', params: IdParams('communityId'), body: MergeMembers, response: { 200: MergeResult } },
       },
       async (req) => {
         const { actor, communityId } = requireActor(req);
@@ -28,7 +28,7 @@ export const identityRoutes =
     );
     app.post(
       '/api/v1/communities/:communityId/identities/split',
-      { config: access, schema: { tags, summary: 'Split an identity off into a new member, with its imported events', params: IdParams('communityId'), body: SplitIdentity, response: { 200: SplitResult } } },
+      { config: access, schema: { tags, summary: 'Split an identity off into a new member for later imports', params: IdParams('communityId'), body: SplitIdentity, response: { 200: SplitResult } } },
       async (req) => {
         const { actor, communityId } = requireActor(req);
         return splitIdentity(deps, communityId, actor, req.body.identity_id);
