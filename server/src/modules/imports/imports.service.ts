@@ -311,12 +311,15 @@ class ImportRun {
       const isNew = take(source, r.key);
       if (r.kind === 'service') continue;
       if (!isNew) this.tally.report.duplicates++;
-      const groupId = await this.groupFor(trx, r.chat, now);
+      // Looked up (or made) only for what is written: a repeated import makes no group.
+      let gid: string | undefined;
+      const group = async () => (gid ??= await this.groupFor(trx, r.chat, now));
       if (r.kind === 'message') {
         const memberId = memberOf.get(idKey(r.author))!;
         this.rememberAuthor(source, r.key, memberId);
         if (isNew) {
           this.tally.report.imported++;
+          const groupId = await group();
           if (!open.has(`${memberId}|${groupId}`)) {
             // Someone writing in the chat is in it: a member from their first message.
             openSpan(memberId, groupId, at, null);
@@ -338,7 +341,7 @@ class ImportRun {
               type: 'reaction',
               occurred_at: at,
               member_id: memberOf.get(idKey(by)) ?? null,
-              group_id: groupId,
+              group_id: await group(),
               props: { ...base(source, reactionKey(r.key, re.emoji, by), by), emoji: re.emoji, message_key: r.key, to_member_id: memberId },
             });
           }
@@ -348,6 +351,7 @@ class ImportRun {
       const memberId = memberOf.get(idKey(r.member))!;
       const byId = r.by ? memberOf.get(idKey(r.by)) : undefined;
       if (!isNew) continue;
+      const groupId = await group();
       const state = open.get(`${memberId}|${groupId}`);
       if (r.kind === 'join') {
         // Already in the group (seen writing first, or a repeated invite): nothing changes.
