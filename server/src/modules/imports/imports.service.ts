@@ -28,7 +28,7 @@ export const IMPORT_BATCH = 5000;
 /** Problems kept in the report; the rest are only counted (`problem_count`). */
 export const MAX_REPORTED_PROBLEMS = 1000;
 /** Message keys remembered per run to point replies at their author without a query. */
-const REPLY_MEMORY = 200_000;
+const REPLY_MEMORY = 100_000;
 /** External ids starting with this name a person by display name only (Telegram's invite lists). */
 export const NAME_ONLY_PREFIX = 'name:';
 
