@@ -36,6 +36,8 @@ export const EVENT_TYPES = [
   'order_sold_out',
   'duplicate_payment_detected',
   'membership_upgraded',
+  'members_merged',
+  'identity_split',
 ] as const;
 export const EventType = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventType>;

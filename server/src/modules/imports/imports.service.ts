@@ -273,7 +273,7 @@ class ImportRun {
       open.set(`${s.member_id}|${s.group_id}`, { span: { ...s, referrer_member_id: null, left_at: null, left_kind: null }, stored: true });
     }
     const newSpans: NewSpan[] = [];
-    const closed: { id: string; at: string; kind: string }[] = [];
+    const closed: { id: string; member_id: string; at: string; kind: string }[] = [];
     const seats = new Map<string, number>();
     const touched = new Set<string>();
     const events: NewEvent[] = [];
@@ -370,7 +370,7 @@ class ImportRun {
         if (!state) events.push({ community_id: communityId, type: 'joined', occurred_at: at, member_id: memberId, group_id: groupId, props: { ...base(source, r.key, r.member), via: 'unknown' } });
         span.left_at = at < span.joined_at ? span.joined_at : at;
         span.left_kind = kind;
-        if (state?.stored) closed.push({ id: span.id, at: span.left_at, kind });
+        if (state?.stored) closed.push({ id: span.id, member_id: memberId, at: span.left_at, kind });
         open.delete(`${memberId}|${groupId}`);
         seat(groupId, -1);
         touched.add(memberId);
@@ -389,7 +389,7 @@ class ImportRun {
     for (const c of closed) await closeSpan(trx, c.id, c.at, c.kind);
     for (const [groupId, d] of seats) await adjustSeats(trx, groupId, d, now);
     await appendEvents(trx, events, now);
-    await this.settleMembers(trx, [...touched], newSpans, now);
+    await this.settleMembers(trx, [...touched], newSpans, closed, now);
   }
 
   private joinedBefore = new Set<string>();
@@ -401,7 +401,7 @@ class ImportRun {
   }
 
   /** Members' status and current group follow their spans: active while any is open. */
-  private async settleMembers(trx: Trx, memberIds: string[], newSpans: NewSpan[], now: string) {
+  private async settleMembers(trx: Trx, memberIds: string[], newSpans: NewSpan[], closed: { member_id: string; at: string; kind: string }[], now: string) {
     if (!memberIds.length) return;
     const facts = new Map((await findMemberFacts(trx, this.communityId, memberIds)).map((m) => [m.id, m]));
     const openNow = new Map<string, { group_id: string; joined_at: string }[]>();
@@ -414,7 +414,7 @@ class ImportRun {
       const m = facts.get(id)!;
       const mine = newSpans.filter((s) => s.member_id === id);
       const joins = mine.map((s) => s.joined_at).sort();
-      const leaves = mine.filter((s) => s.left_at).map((s) => ({ at: s.left_at!, kind: s.left_kind! }));
+      const leaves = [...mine.filter((s) => s.left_at).map((s) => ({ at: s.left_at!, kind: s.left_kind! })), ...closed.filter((c) => c.member_id === id)];
       const first = [m.first_joined_at, joins[0]].filter((x): x is string => !!x).sort()[0] ?? null;
       const last = [m.last_joined_at, joins.at(-1)].filter((x): x is string => !!x).sort().at(-1) ?? null;
       const current = (openNow.get(id) ?? []).sort((a, b) => (a.joined_at < b.joined_at ? 1 : -1))[0];

@@ -115,6 +115,10 @@ describeEachDialect('Telegram Desktop import', (dialect) => {
     // February: the channel's first message makes it a member; active: 王小明 (#22), Alice (#23), the channel (#24).
     const feb = expectOk(await client.get(`/api/v1/communities/${id}/metrics?from=2026-02-01&to=2026-03-01`));
     expect(feb).toMatchObject({ members_t0: 7, joins: 1, leaves: 0, members_t1: 8, period_members: 8, active_members: 3 });
+    // Two-way interaction in January: replies #5 (李娜 → Alice), #10 (Alice → 张伟), #21 (Bob → 李娜)
+    // over 8 plain messages (#2 #4 #6 #8 #12 #14 #17 #20) + those 3 replies.
+    const kpis = expectOk(await client.get(`/api/v1/communities/${id}/analytics/kpis?from=2026-01-01&to=2026-02-01`));
+    expect(kpis.figures.two_way_share.current).toMatchObject({ numerator: 3, denominator: 11 });
   });
 
   it('imports the same file twice, or two overlapping exports, into the same data', async () => {
@@ -135,6 +139,11 @@ describeEachDialect('Telegram Desktop import', (dialect) => {
     expect(second).toMatchObject({ ...reference(fixture('single-chat-part2.json')), duplicates: 4 });
     // Including #21's reply to #5, which only part 1 holds.
     expect(await fingerprint(ctx.db, split.id)).toEqual(expected);
+
+    // Batch boundaries change nothing: one record per transaction gives the same data.
+    const single = await community();
+    await run(ctx.db, single.id, fixture('single-chat.json'), { batchSize: 1 });
+    expect(await fingerprint(ctx.db, single.id)).toEqual(expected);
   });
 
   it('imports the group chats of a full-account export and reports the bad record by location', async () => {
