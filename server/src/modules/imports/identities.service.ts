@@ -54,10 +54,7 @@ export async function splitIdentity(deps: Deps, communityId: string, actor: Acto
     if ((await countIdentitiesOfMember(trx, communityId, identity.member_id)) < 2) {
       throw new AppError('invalid_state', 409, 'This is the member’s only identity: there is nothing to split off');
     }
-    // A member's external id is unique: the new member takes the platform id only when it is free.
-    const externalId = `${identity.platform}:${identity.external_id}`;
-    const taken = (await findMember(trx, communityId, identity.member_id))?.external_id === externalId;
-    const id = await insertImportedMember(trx, communityId, taken ? `${externalId}#${identityId}` : externalId, identity.display_names[0] ?? identity.external_id, at);
+    const id = await insertImportedMember(trx, communityId, `${identity.platform}:${identity.external_id}`, identity.display_names[0] ?? identity.external_id, at);
     await moveIdentity(trx, identity.id, id);
     await insertEvent(trx, { community_id: communityId, type: 'identity_split', occurred_at: at, member_id: id, actor_user_id: actor.userId, props: { from_member_id: identity.member_id, identity_id: identity.id } }, at);
     return id;

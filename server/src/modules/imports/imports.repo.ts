@@ -81,12 +81,14 @@ export async function updateIdentitySeen(trx: Trx | Db, id: string, names: strin
 /** A member known only from an import: no token anyone holds, not onboarded, status set by the caller. */
 export async function insertImportedMember(trx: Trx | Db, communityId: string, externalId: string, displayName: string, at: string): Promise<string> {
   const id = newId('mem');
+  // Unique per community: a member made elsewhere (the ingest API, a split) may hold it already.
+  const free = !(await externalIdTaken(trx, communityId, externalId));
   await trx
     .insertInto('members')
     .values({
       id,
       community_id: communityId,
-      external_id: externalId,
+      external_id: free ? externalId : `${externalId}#${id}`,
       display_name: [...displayName].slice(0, LIMITS.name).join('') || externalId,
       status: 'left',
       profile: encodeJson({}),
@@ -102,7 +104,12 @@ export async function insertImportedMember(trx: Trx | Db, communityId: string, e
   return id;
 }
 
-export async function renameExternalId(trx: Trx, memberId: string, from: string, to: string): Promise<void> {
+const externalIdTaken = async (db: Db | Trx, communityId: string, externalId: string) =>
+  !!(await db.selectFrom('members').select('id').where('community_id', '=', communityId).where('external_id', '=', externalId).executeTakeFirst());
+
+/** Gives the member a better external id, unless another member has it already (it is unique). */
+export async function renameExternalId(trx: Trx, communityId: string, memberId: string, from: string, to: string): Promise<void> {
+  if (await externalIdTaken(trx, communityId, to)) return;
   await trx.updateTable('members').set({ external_id: to }).where('id', '=', memberId).where('external_id', '=', from).execute();
 }
 

@@ -462,14 +462,19 @@ class ImportRun {
         }
         const ext = s.identity.external_id;
         const nameOnly = ext.startsWith(NAME_ONLY_PREFIX);
-        const lookupName = nameOnly ? ext.slice(NAME_ONLY_PREFIX.length) : s.names[0];
+        const lookupName = nameOnly ? ext.slice(NAME_ONLY_PREFIX.length) : undefined;
         let memberId: string | undefined;
-        if (lookupName) {
+        if (lookupName !== undefined) {
+          // Rare (invite and remove lists): a scan of the names seen, for an identity with an id.
           const same = await findIdentitiesByName(trx, this.communityId, platform, lookupName);
-          const match = nameOnly ? same.find((i) => !i.external_id.startsWith(NAME_ONLY_PREFIX)) : same.find((i) => i.external_id === `${NAME_ONLY_PREFIX}${lookupName}`);
+          memberId = same.find((i) => !i.external_id.startsWith(NAME_ONLY_PREFIX))?.member_id;
+        } else {
+          // An identity with an id: is one of its names a name-only identity already? (An exact key.)
+          const placeholders = s.names.map((n) => `${NAME_ONLY_PREFIX}${n}`);
+          const match = placeholders.map((p) => known.get(p)).find(Boolean) ?? (await findIdentitiesByExternalIds(trx, this.communityId, platform, placeholders))[0];
           memberId = match?.member_id;
           // The member was known by name only until now: their platform id names them better.
-          if (memberId && !nameOnly) await renameExternalId(trx, memberId, `${platform}:${NAME_ONLY_PREFIX}${lookupName}`, `${platform}:${ext}`);
+          if (match) await renameExternalId(trx, this.communityId, match.member_id, `${platform}:${match.external_id}`, `${platform}:${ext}`);
         }
         memberId ??= await insertImportedMember(trx, this.communityId, `${platform}:${ext}`, s.names[0] ?? lookupName ?? ext, now);
         const row = { community_id: this.communityId, platform, external_id: ext, member_id: memberId, display_names: s.names, first_seen_at: s.first, last_seen_at: s.last };
