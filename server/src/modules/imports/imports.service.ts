@@ -24,7 +24,7 @@ import {
 } from './imports.repo.js';
 
 /** Records per transaction: big enough to amortize the round trips, small enough for constant memory. */
-export const IMPORT_BATCH = 5000;
+export const IMPORT_BATCH = 2000;
 /** Problems kept in the report; the rest are only counted (`problem_count`). */
 export const MAX_REPORTED_PROBLEMS = 1000;
 /** Message keys remembered per run to point replies at their author without a query. */
