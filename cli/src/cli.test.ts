@@ -38,7 +38,7 @@ describe('yutang CLI', () => {
   it('migrates once, then reports the database up to date', async () => {
     const first = await yutang(['migrate']);
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/Applied 24 migrations/);
+    expect(first.out).toMatch(/Applied 25 migrations/);
     const again = await yutang(['migrate']);
     expect(again.code).toBe(0);
     expect(again.out).toContain('up to date');
@@ -246,5 +246,32 @@ describe('yutang CLI', () => {
     const missingCol = await yutang(['import', 'orders', file, '--community', 'csv-club']);
     expect(missingCol.code).toBe(1);
     expect(missingCol.err).toContain('the header line has no column member_external_id, amount');
+  });
+
+  it('imports a Telegram export into a new community, reports it as JSON, and adds nothing the second time', async () => {
+    const file = 'test/fixtures/telegram/single-chat.json';
+    const first = await yutang(['import', 'telegram', file, '--community', 'tg-cli', '--json']);
+    expect(first.code).toBe(0);
+    expect(first.err).toContain('Created community "tg-cli" with defaults');
+    expect(first.err).toMatch(/Read 27 records, 9 kB of 9 kB/);
+    // Hand-counted in server/src/modules/imports/telegram-import.test.ts.
+    const report = JSON.parse(first.out.trim().split('\n').at(-1)!);
+    expect(report).toMatchObject({ format: 'telegram', messages: 14, authors: 9, joins: 9, leaves: 2, first_at: '2026-01-02T02:05:00.000Z', last_at: '2026-02-03T00:00:00.000Z', skipped: 2, imported: 25 });
+    const again = await yutang(['import', 'telegram', file, '--community', 'tg-cli', '--group', 'ignored: every key is claimed']);
+    expect(again.out).toContain('telegram → "tg-cli": 14 messages by 9 people, 9 joins, 2 leaves');
+    expect(again.out).toContain('0 records written now, 25 already imported, 2 service lines, 0 problems (27 skipped).');
+
+    const strict = await yutang(['import', 'telegram', 'test/fixtures/telegram/bad-record.json', '--community', 'tg-cli', '--strict', '--json']);
+    expect(strict.code).toBe(1);
+    expect(strict.err).toContain('messages[1]: message without a valid date');
+    expect(JSON.parse(strict.out.trim().split('\n').at(-1)!)).toMatchObject({ aborted: true, imported: 0, problem_count: 1 });
+
+    const db = new SQLite(join(dir, 'cli.db'), { readonly: true });
+    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    const members = count(`select count(*) n from members m join communities c on c.id = m.community_id where c.slug = 'tg-cli'`);
+    const groups = count(`select count(*) n from groups g join communities c on c.id = g.community_id where c.slug = 'tg-cli'`);
+    db.close();
+    // 10 people, one group: the second run's --group made nothing, the strict run nothing either.
+    expect([members, groups]).toEqual([10, 1]);
   });
 });

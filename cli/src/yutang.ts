@@ -8,6 +8,7 @@ import { serve } from '../../server/src/main.js';
 import { createDemo } from '../../server/src/demo/demo.js';
 import { ensureCommunityBySlug, findCommunityBySlug } from '../../server/src/modules/communities/index.js';
 import { importOrdersCsv, ImportFileError, IMPORT_COLUMNS, type ImportColumn } from '../../server/src/importers/orders-csv/index.js';
+import { importChatFile } from './import-chat.js';
 import type { Deps } from '../../server/src/lib/deps.js';
 import { communityMetrics } from '../../server/src/modules/metrics/index.js';
 import { classifyCommunityMembers, communityCohorts, communityFunnel, communityLifecycle, explainCsv, explainMetric, membersCsv, moneyFormula, rebuildRollups, referrers } from '../../server/src/modules/analytics/index.js';
@@ -475,6 +476,9 @@ orderImport.action(async (file: string, opts: Record<string, string | boolean | 
     if (summary.errors.length) process.exitCode = 1;
   }),
 );
+
+// One subcommand per chat-export parser of the registry (server/src/modules/imports/parsers.ts).
+importChatFile(importCmd, withDatabase, communityFor);
 
 const ledger = program.command('ledger').description('The money ledger');
 ledger

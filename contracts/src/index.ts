@@ -22,3 +22,4 @@ export * from './schemas/analytics-cohorts.js';
 export * from './schemas/analytics-funnel.js';
 export * from './schemas/ingest.js';
 export * from './schemas/webhooks.js';
+export * from './schemas/identities.js';

@@ -21,6 +21,7 @@ import { linkRoutes } from './modules/links/index.js';
 import { memberRoutes, selfRoutes } from './modules/members/index.js';
 import { productRoutes } from './modules/products/index.js';
 import { apiKeyRoutes } from './modules/apikeys/index.js';
+import { identityRoutes } from './modules/imports/index.js';
 import { eventRoutes } from './modules/events/index.js';
 import { checkoutRoutes, orderRoutes, webhookRoutes } from './modules/orders/index.js';
 import { publicRoutes } from './modules/public/public.routes.js';
@@ -114,6 +115,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
   await app.register(selfRoutes(deps, limits));
   await app.register(productRoutes(deps));
   await app.register(apiKeyRoutes(deps));
+  await app.register(identityRoutes(deps));
   await app.register(eventRoutes(deps));
   await app.register(orderRoutes(deps));
   await app.register(metricsRoutes(deps));

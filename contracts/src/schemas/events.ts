@@ -37,6 +37,8 @@ export const EVENT_TYPES = [
   'duplicate_payment_detected',
   'membership_upgraded',
   'survey_answered',
+  'members_merged',
+  'identity_split',
 ] as const;
 export const EventType = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventType>;

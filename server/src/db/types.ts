@@ -525,12 +525,25 @@ export interface EventKeysTable {
   created_at: Timestamp;
 }
 
+/** A platform's name for a member (imports); unique per (community, platform, external_id). */
+export interface MemberIdentitiesTable {
+  id: string;
+  community_id: string;
+  platform: string;
+  external_id: string;
+  member_id: string;
+  display_names: JsonColumn;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   login_attempts: LoginAttemptsTable;
   workspaces: WorkspacesTable;
   workspace_members: WorkspaceMembersTable;
+  member_identities: MemberIdentitiesTable;
   install_settings: InstallSettingsTable;
   communities: CommunitiesTable;
   community_roles: CommunityRolesTable;

@@ -102,6 +102,8 @@ const bodyCases = (w: World): Record<string, BodyCase> => ({
   'PATCH /api/v1/communities/:communityId/webhooks/:webhookId': { valid: { description: 'crm', status: 'disabled' }, wrong: ['status', 'paused'] },
   // Items are answered one by one; only the envelope is validated as a whole.
   'POST /api/v1/events': { valid: { events: [{ id: 'e1', type: 'message', member_external_id: 'x', occurred_at: '2026-01-01T00:00:00Z' }] }, wrong: ['events', 'all of them'] },
+  'POST /api/v1/communities/:communityId/identities/merge': { valid: { member_id: w.memberId, from_member_id: 'mem_other' }, wrong: ['from_member_id', 42] },
+  'POST /api/v1/communities/:communityId/identities/split': { valid: { identity_id: 'idn_none' }, wrong: ['identity_id', ['idn_1']] },
 });
 
 const keyOf = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
@@ -297,6 +299,8 @@ describeEachDialect('bad input: write endpoints reject unknown fields and wrong 
     expect([metrics.status, metrics.body.code, fieldsOf(metrics)]).toEqual([400, 'validation_failed', ['query.to']]);
     const kpis = await w.owner.get(`${c}/analytics/kpis?from=2026-01-01&to=2026-02-01&split=planet`);
     expect([kpis.status, kpis.body.code, fieldsOf(kpis)]).toEqual([400, 'validation_failed', ['query.split']]);
+    const identities = await w.owner.get(`${c}/identities?platform=myspace`);
+    expect([identities.status, identities.body.code, fieldsOf(identities)]).toEqual([400, 'validation_failed', ['query.platform']]);
     const analytics: [string, string][] = [
       [`${c}/analytics/members?from=2026-01-01&to=2026-13-01`, 'query.to'],
       [`${c}/analytics/members?from=2026-01-01&to=2026-02-01&level=vip`, 'query.level'],

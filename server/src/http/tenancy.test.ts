@@ -13,6 +13,7 @@ import {
   type TestServer,
 } from '../test/harness.js';
 import type { RouteInfo } from '../app.js';
+import { importChat, parseTelegram } from '../modules/imports/index.js';
 
 /**
  * Tenant isolation, route by route: every route the server registers is called by a second tenant
@@ -274,6 +275,7 @@ async function apiSnapshot(t: Tenant) {
     `${c}/events?limit=1000`,
     `${c}/webhooks`,
     `${c}/webhooks/${t.webhookId}/deliveries?limit=200`,
+    `${c}/identities`,
   ];
   const out: Record<string, unknown> = {};
   for (const p of paths) out[p] = expectOk(await t.client.get(p));
@@ -306,12 +308,17 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
   let beforeApi: Record<string, unknown>;
   let beforeDb: Record<string, string[]>;
   const covered = new Set<string>();
+  let aIdentityId: string;
 
   beforeAll(async () => {
     db = await createTestDb(dialect);
     server = await startServer(db);
     A = await buildTenant(server.url, 'alpha');
     B = await buildTenant(server.url, 'bravo');
+    // An imported person, so that A has an identity for B to name.
+    const chat = { name: 'alpha chat', type: 'private_group', id: 1, messages: [{ id: 1, type: 'message', date_unixtime: '1767225600', from: 'Ann', from_id: 'user1', text: 'hi' }] };
+    await importChat(db.deps, A.communityId, { format: 'telegram', parser: parseTelegram, open: async function* () { yield Buffer.from(JSON.stringify(chat)); }, parse: { timeZone: 'UTC' } });
+    aIdentityId = expectOk(await A.client.get(`/api/v1/communities/${A.communityId}/identities`)).identities[0].id;
     routes = server.app.routeTable;
     beforeApi = await apiSnapshot(A);
     beforeDb = await dbSnapshot(db, A);
@@ -457,6 +464,9 @@ describeEachDialect('tenancy: every route refuses another tenant’s ids', (dial
       ['POST', `${c}/products`, { type: 'course', name: 'c', price_minor: 100, group_ids: [A.groupId] }, 400, 'group_ids'],
       ['POST', `${c}/products`, { type: 'course', name: 'c', price_minor: 100, trial_of_product_id: A.productId }, 400, 'trial_of_product_id'],
       ['POST', `${c}/members/${B.memberId}/memberships`, { product_id: A.productId }, 404, 'product_id'],
+      ['POST', `${c}/identities/merge`, { member_id: B.memberId, from_member_id: A.memberId }, 404, 'from_member_id'],
+      ['POST', `${c}/identities/merge`, { member_id: A.memberId, from_member_id: B.memberId }, 404, 'member_id'],
+      ['POST', `${c}/identities/split`, { identity_id: aIdentityId }, 404, 'identity_id'],
       [
         'POST',
         `/api/v1/workspaces/${B.workspaceId}/communities`,

@@ -21,6 +21,7 @@ import * as membershipUpgrades from './2026-11-23T1830_membership_upgrades.js';
 import * as analyticsRollups from './2026-11-24T0900_create_analytics_rollups.js';
 import * as analyticsSettings from './2026-12-04T2100_create_analytics_settings.js';
 import * as eventKeys from './2026-12-05T0000_create_event_keys.js';
+import * as memberIdentities from './2026-12-05T0100_create_member_identities.js';
 import * as memberStays from './2026-12-05T0200_create_member_stays.js';
 import * as webhooks from './2026-12-05T0300_create_webhooks.js';
 
@@ -48,6 +49,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-24T0900_create_analytics_rollups': analyticsRollups,
   '2026-12-04T2100_create_analytics_settings': analyticsSettings,
   '2026-12-05T0000_create_event_keys': eventKeys,
+  '2026-12-05T0100_create_member_identities': memberIdentities,
   '2026-12-05T0200_create_member_stays': memberStays,
   '2026-12-05T0300_create_webhooks': webhooks,
 };
