@@ -64,6 +64,8 @@ export interface AnalyticsOptions {
   /** The cohort service series runs in a worker thread that is stopped after this long. */
   cohortTimeoutMs: number;
   keepDb: boolean;
+  /** Both dialects at once, each in a worker thread of its own (a core each on a 2-core machine). */
+  parallel: boolean;
   log: (line: string) => void;
 }
 
@@ -336,7 +338,7 @@ async function open(dialect: BenchDialect, keepDb: boolean, log: (l: string) => 
   };
 }
 
-async function runDialect(plan: Plan, dialect: BenchDialect, o: AnalyticsOptions): Promise<DialectResult> {
+export async function runDialect(plan: Plan, dialect: BenchDialect, o: AnalyticsOptions): Promise<DialectResult> {
   const t0 = performance.now();
   const log = (l: string) => o.log(`[${dialect}] ${l}`);
   const db = await open(dialect, o.keepDb, log);
@@ -575,11 +577,26 @@ async function runDialect(plan: Plan, dialect: BenchDialect, o: AnalyticsOptions
   }
 }
 
+function dialectInWorker(dialect: BenchDialect, o: AnalyticsOptions): Promise<DialectResult> {
+  const { log, ...options } = o;
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./analytics-dialect-worker.js', import.meta.url), { workerData: { dialect, options }, resourceLimits: { maxOldGenerationSizeMb: 12_288 } });
+    let result: DialectResult | null = null;
+    worker.on('message', (m: { log?: string; result?: DialectResult }) => {
+      if (m.log !== undefined) log(m.log);
+      if (m.result) result = m.result;
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => (result ? resolve(result) : reject(new Error(`${dialect} bench worker exited with ${code} and no result`))));
+  });
+}
+
 export async function runAnalytics(o: AnalyticsOptions): Promise<AnalyticsResult> {
   const plan = planCommunity({ scale: o.scale, seed: o.seed });
   o.log(`planned ${plan.members.count.toLocaleString('en-US')} members, ${plan.orders.count.toLocaleString('en-US')} orders, ${plan.events.total.toLocaleString('en-US')} events in ${(plan.planMs / 1000).toFixed(1)} s`);
   const dialects: DialectResult[] = [];
-  for (const d of o.dialects) dialects.push(await runDialect(plan, d, o));
+  if (o.parallel && o.dialects.length > 1) dialects.push(...(await Promise.all(o.dialects.map((d) => dialectInWorker(d, o)))));
+  else for (const d of o.dialects) dialects.push(await runDialect(plan, d, o));
   return {
     community: {
       scale: o.scale,

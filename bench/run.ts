@@ -9,7 +9,7 @@
  *
  * Knobs (environment): BENCH_ONLY (foundation | money), BENCH_MEMBERS (20000), BENCH_CONNECTIONS
  * (10), BENCH_DURATION (s per lookup run, 10), BENCH_ROUNDS (3), BENCH_WARMUP (3),
- * BENCH_JOIN_DURATION (5), BENCH_SERVICE_JOINS (2000), BENCH_KEEP_DB=1, BENCH_WEBHOOKS (5000 over
+ * BENCH_JOIN_DURATION (5), BENCH_SERVICE_JOINS (2000), BENCH_KEEP_DB=1, BENCH_PARALLEL=0 (analytics: the two dialects one after the other instead of side by side), BENCH_WEBHOOKS (5000 over
  * HTTP, after 1000 to warm up), BENCH_SERVICE_WEBHOOKS (2000), BENCH_RAW_WEBHOOKS (5000),
  * BENCH_SCALE (1), BENCH_SEED (5), BENCH_INGEST_DAYS (last local days ingested through the service,
  * measured; the days before are bulk-loaded as setup, 14), BENCH_BATCH (events per ingest transaction, 5000),
@@ -236,6 +236,7 @@ async function analytics() {
     budgetMs: num('BENCH_BUDGET', 20_000),
     cohortTimeoutMs: num('BENCH_COHORT_TIMEOUT', 180_000),
     keepDb: env.BENCH_KEEP_DB === '1',
+    parallel: env.BENCH_PARALLEL !== '0',
     log: (line) => process.stderr.write(`  · ${line}\n`),
   };
   const started = new Date();
@@ -246,7 +247,12 @@ async function analytics() {
     bench: 'analytics',
     date: started.toISOString(),
     machine: machine(),
-    settings: { ...settings, layout: 'one process: generator, service calls, in-process HTTP (inject) and raw baselines; PostgreSQL in a throwaway local cluster' },
+    settings: {
+      ...settings,
+      layout:
+        (opts.parallel && opts.dialects.length > 1 ? 'the two dialects side by side, each in a worker thread of its own: ' : 'one process: ') +
+        'generator, service calls, in-process HTTP (inject) and raw baselines; PostgreSQL in a throwaway local cluster',
+    },
     totalSeconds: Math.round(((performance.now() - t0) / 1000) * 10) / 10,
     ...result,
   };
