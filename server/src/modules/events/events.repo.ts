@@ -17,16 +17,21 @@ export interface NewEvent {
   props?: Record<string, unknown>;
 }
 
-const eventRow = (e: NewEvent, recordedAt: string) => ({
-  community_id: e.community_id,
-  type: e.type,
-  occurred_at: e.occurred_at,
+/** An event's optional references, null when absent: the same in the log row and the webhook payload. */
+const references = (e: NewEvent) => ({
   member_id: e.member_id ?? null,
   group_id: e.group_id ?? null,
   entry_link_id: e.entry_link_id ?? null,
   channel: e.channel ?? null,
   referrer_member_id: e.referrer_member_id ?? null,
   actor_user_id: e.actor_user_id ?? null,
+});
+
+const eventRow = (e: NewEvent, recordedAt: string) => ({
+  community_id: e.community_id,
+  type: e.type,
+  occurred_at: e.occurred_at,
+  ...references(e),
   props: encodeJson(e.props ?? {}),
   recorded_at: recordedAt,
 });
@@ -37,15 +42,7 @@ const outboxEvent = (id: number, e: NewEvent): OutboxEvent => ({
   community_id: e.community_id,
   type: e.type,
   occurred_at: e.occurred_at,
-  data: {
-    member_id: e.member_id ?? null,
-    group_id: e.group_id ?? null,
-    entry_link_id: e.entry_link_id ?? null,
-    channel: e.channel ?? null,
-    referrer_member_id: e.referrer_member_id ?? null,
-    actor_user_id: e.actor_user_id ?? null,
-    props: e.props ?? {},
-  },
+  data: { ...references(e), props: e.props ?? {} },
 });
 
 /**

@@ -2,10 +2,9 @@ import { sql, type Selectable } from 'kysely';
 import { isPostgres, type Db, type Trx } from '../../db/kysely.js';
 import { encodeJson, json } from '../../db/codecs.js';
 import type { MemberIdentitiesTable } from '../../db/types.js';
-import { newId, secretToken } from '../../lib/ids.js';
-import { sha256 } from '../../lib/hash.js';
+import { newId } from '../../lib/ids.js';
 import { LIMITS } from '../../../../contracts/src/index.js';
-import { UNSTARTED_MEMBER } from '../members/index.js';
+import { insertOutsideMemberRow } from '../members/index.js';
 
 export type IdentityRow = Selectable<MemberIdentitiesTable>;
 
@@ -78,30 +77,14 @@ export async function updateIdentitySeen(trx: Trx | Db, id: string, names: strin
   await trx.updateTable('member_identities').set({ display_names: encodeJson(names), first_seen_at: firstSeen, last_seen_at: lastSeen }).where('id', '=', id).execute();
 }
 
-/** A member known only from an import: no token anyone holds, not onboarded, status set by the caller. */
+/** A member known only from an import (insertOutsideMemberRow), status `left` until the pipeline seats them. */
 export async function insertImportedMember(trx: Trx | Db, communityId: string, externalId: string, displayName: string, at: string): Promise<string> {
-  const id = newId('mem');
   // Unique per community: a member made elsewhere (the ingest API, a split) may hold it already.
   const free = !(await externalIdTaken(trx, communityId, externalId));
-  await trx
-    .insertInto('members')
-    .values({
-      id,
-      community_id: communityId,
-      external_id: free ? externalId : `${externalId}#${id}`,
-      display_name: [...displayName].slice(0, LIMITS.name).join('') || externalId,
-      status: 'left',
-      profile: encodeJson({}),
-      token_hash: sha256(secretToken()),
-      entry_link_id: null,
-      channel: null,
-      referrer_member_id: null,
-      ...UNSTARTED_MEMBER,
-      created_at: at,
-      updated_at: at,
-    })
-    .execute();
-  return id;
+  const name = [...displayName].slice(0, LIMITS.name).join('') || externalId;
+  // The suffix must be unique too: the member's own id, chosen before the row exists.
+  const id = newId('mem');
+  return insertOutsideMemberRow(trx, { id, communityId, externalId: free ? externalId : `${externalId}#${id}`, displayName: name, status: 'left', at });
 }
 
 const externalIdTaken = async (db: Db | Trx, communityId: string, externalId: string) =>

@@ -6,5 +6,5 @@ export { presentMember } from './members.present.js';
 export { nicknameRule } from './nickname.js';
 export { findMember } from './members.repo.js';
 export { UNSTARTED_MEMBER } from './members.repo.js';
-export { findMemberByExternalId, insertOutsideMember } from './members.repo.js';
+export { findMemberByExternalId, insertOutsideMember, insertOutsideMemberRow } from './members.repo.js';
 export { outsideLifecycleProblem, joinedElsewhere, leftElsewhere } from './outside.service.js';

@@ -148,28 +148,39 @@ export const lastSpanOf = (db: Db | Trx, memberId: string) =>
     .limit(1)
     .executeTakeFirst();
 
-/** A person first seen through an outside system: known by external id, a member once a join says so. */
-export async function insertOutsideMember(trx: Trx, communityId: string, externalId: string, displayName: string, at: string): Promise<MemberRow> {
-  const id = newId('mem');
+/**
+ * A person known from an outside system (the ingest API, a chat import) by external id: no member
+ * token is handed out, since they act on the other platform, not here; not onboarded.
+ */
+export async function insertOutsideMemberRow(
+  trx: Trx | Db,
+  m: { id?: string; communityId: string; externalId: string; displayName: string; status: 'applicant' | 'left'; at: string },
+): Promise<string> {
+  const id = m.id ?? newId('mem');
   await trx
     .insertInto('members')
     .values({
       id,
-      community_id: communityId,
-      external_id: externalId,
-      display_name: displayName,
-      status: 'applicant',
+      community_id: m.communityId,
+      external_id: m.externalId,
+      display_name: m.displayName,
+      status: m.status,
       profile: '{}',
-      // No member token is handed out: the person acts on the other platform, not here.
       token_hash: sha256(secretToken()),
       entry_link_id: null,
       channel: null,
       referrer_member_id: null,
       ...UNSTARTED_MEMBER,
-      created_at: at,
-      updated_at: at,
+      created_at: m.at,
+      updated_at: m.at,
     })
     .execute();
+  return id;
+}
+
+/** A person first seen through the ingest API: an applicant until a join says they are a member. */
+export async function insertOutsideMember(trx: Trx, communityId: string, externalId: string, displayName: string, at: string): Promise<MemberRow> {
+  const id = await insertOutsideMemberRow(trx, { communityId, externalId, displayName, status: 'applicant', at });
   return (await findMember(trx, communityId, id))!;
 }
 
