@@ -5,7 +5,7 @@
  *
  * Arguments: `--scale <fraction>` (analytics community size, 1 = 1,000,000 members and 20,000,000
  * events; e.g. 0.01 for a quick run), `--dialect sqlite|postgres|both` (analytics, both),
- * `--only foundation|money|analytics` (same as BENCH_ONLY).
+ * `--only foundation|money|analytics|imports` (same as BENCH_ONLY); BENCH_IMPORT_MESSAGES (imports: messages per generated export, 1,000,000).
  *
  * Knobs (environment): BENCH_ONLY (foundation | money), BENCH_MEMBERS (20000), BENCH_CONNECTIONS
  * (10), BENCH_DURATION (s per lookup run, 10), BENCH_ROUNDS (3), BENCH_WARMUP (3),
@@ -23,6 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFoundation, type FoundationOptions, type FoundationResult } from './foundation.bench.js';
 import { runWebhooks, type WebhookOptions, type WebhookResult } from './webhooks.bench.js';
+import { runImports, RSS_GOAL_MB } from './imports.bench.js';
 import { runAnalytics, type AnalyticsOptions, type AnalyticsResult, type BenchDialect, type Latency } from './analytics.bench.js';
 
 const env = process.env;
@@ -260,13 +261,33 @@ async function analytics() {
   process.stdout.write(`\nYutang analytics bench — ${saved.date}, Node ${process.version}, ${saved.machine.cpus} CPUs, ${saved.totalSeconds} s\n\n` + analyticsReport(result) + `\n\nsaved ${path}\n`);
 }
 
+async function imports() {
+  const opts = { messages: num('BENCH_IMPORT_MESSAGES', 1_000_000), seed: num('BENCH_SEED', 5), log: (line: string) => process.stderr.write(`  · ${line}\n`) };
+  const started = new Date();
+  const t0 = performance.now();
+  const formats = await runImports(opts);
+  const { log: _log, ...settings } = opts;
+  const saved = { bench: 'imports', date: started.toISOString(), machine: machine(), settings: { ...settings, database: 'SQLite (a fresh file per format)' }, totalSeconds: Math.round((performance.now() - t0) / 100) / 10, formats };
+  const path = save('imports', saved);
+  const rows = formats.flatMap((f) => [
+    [`${f.format} (${f0(f.messages)} messages, ${f0(f.fileMb)} MB): import`, f0(f.import.messagesPerS), f0(f.import.maxRssMb), f.rssGoalMet ? 'yes' : 'NO', ratio(f.import.messagesPerS / f.baseline.messagesPerS)],
+    [`  baseline: ${f.baseline.what}`, f0(f.baseline.messagesPerS), f0(f.baseline.maxRssMb), '', '1.00'],
+  ]);
+  process.stdout.write(
+    `\nYutang import bench — ${saved.date}, Node ${process.version}, ${saved.machine.cpus} CPUs, ${saved.totalSeconds} s\n\n` +
+      table([['', 'messages/s', `peak RSS MB`, `< ${RSS_GOAL_MB} MB`, '× baseline'], ...rows]) +
+      `\n\nsaved ${path}\n`,
+  );
+}
+
 async function main() {
   const only = arg('only') ?? env.BENCH_ONLY;
-  const parts = ['foundation', 'money', 'analytics'];
+  const parts = ['foundation', 'money', 'analytics', 'imports'];
   if (only && !parts.includes(only)) throw new Error(`BENCH_ONLY / --only must be one of ${parts.join(', ')}, got ${only}`);
   if (!only || only === 'foundation') await foundation();
   if (!only || only === 'money') await money();
   if (!only || only === 'analytics') await analytics();
+  if (!only || only === 'imports') await imports();
 }
 
 main().catch((err: unknown) => {

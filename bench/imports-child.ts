@@ -1,0 +1,40 @@
+/**
+ * One measurement of the import bench in a process of its own, so that its peak RSS is its own:
+ * `import <format> <file> <dbFile>` (the CLI's pipeline: parser + importChat into a fresh SQLite
+ * database), `json-parse <file>` (JSON.parse of the whole file, counting messages) or
+ * `line-split <file>` (the whole file split into lines). Prints one JSON line.
+ */
+import { readFileSync } from 'node:fs';
+import { openDatabase, migrateToLatest } from '../server/src/db/kysely.js';
+import { systemClock } from '../server/src/lib/clock.js';
+import type { Deps } from '../server/src/lib/deps.js';
+import { ensureCommunityBySlug } from '../server/src/modules/communities/index.js';
+import { importChat } from '../server/src/modules/imports/index.js';
+import { fileSource } from '../server/src/modules/imports/parse-support.js';
+import { PARSERS } from '../server/src/modules/imports/parsers.js';
+import type { ImportPlatform } from '../server/src/modules/imports/records.js';
+import { BENCH_CONFIG } from './config.js';
+
+const [mode, file, dbFile] = process.argv.slice(2) as [string, string, string | undefined];
+const t0 = performance.now();
+let messages = 0;
+if (mode === 'json-parse') {
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as { messages: { type: string }[] };
+  messages = doc.messages.filter((m) => m.type === 'message').length;
+} else if (mode === 'line-split') {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  messages = lines.filter((l) => /^\d\d\/\d\d\/\d{4}, \d\d:\d\d - [^:]+: /.test(l)).length;
+} else if (mode === 'import') {
+  const format = process.argv[5] as ImportPlatform;
+  const handle = openDatabase(dbFile!);
+  await migrateToLatest(handle.db);
+  const deps: Deps = { db: handle.db, clock: systemClock, config: BENCH_CONFIG };
+  const { community } = await ensureCommunityBySlug(deps, 'import-bench');
+  const started = performance.now();
+  const report = await importChat(deps, community.id, { format, parser: PARSERS[format]!, open: () => fileSource(file), parse: { timeZone: 'Asia/Shanghai', chat: 'bench' } });
+  messages = report.messages;
+  await handle.close();
+  process.stdout.write(JSON.stringify({ ms: performance.now() - started, messages, imported: report.imported, problems: report.problem_count, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
+  process.exit(0);
+} else throw new Error(`unknown mode ${mode}`);
+process.stdout.write(JSON.stringify({ ms: performance.now() - t0, messages, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
