@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { importOrdersCsv } from '../../importers/orders-csv/index.js';
 import { fixedClock } from '../../lib/clock.js';
-import { Client, describeEachDialect, expectOk, signUp, useServer } from '../../test/harness.js';
+import { describeEachDialect, expectOk, signUp, useServer, type Client } from '../../test/harness.js';
 
 /**
  * Members CSV in and members/orders CSV out over real HTTP. Every expected value below is written by
