@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
+import { unguardFormula } from '../lib/csv.js';
 
 /** The whole file cannot be read (no header, a missing column, broken quoting). */
 export class ImportFileError extends Error {}
@@ -13,7 +14,8 @@ export interface CsvLine<C extends string> {
 /**
  * Streams a CSV import (UTF-8, with or without BOM) whose header names its columns in any order,
  * matched case-insensitively; `columns` renames them (`--col-<column> <header>`). Line numbers are
- * as in a text editor, the header being line 1.
+ * as in a text editor, the header being line 1. A field such as `'=x` that an export guarded against
+ * spreadsheet formulas is read as `=x`.
  */
 export async function* readCsvLines<C extends string>(
   input: Readable,
@@ -40,7 +42,7 @@ export async function* readCsvLines<C extends string>(
         continue;
       }
       const at = index;
-      yield { line: info.lines, get: (c) => (at.has(c) ? (record[at.get(c)!] ?? '').trim() : undefined) };
+      yield { line: info.lines, get: (c) => (at.has(c) ? unguardFormula((record[at.get(c)!] ?? '').trim()) : undefined) };
     }
   } catch (err) {
     if (err instanceof ImportFileError) throw err;

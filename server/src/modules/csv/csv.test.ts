@@ -147,6 +147,16 @@ describeEachDialect('members CSV import and CSV exports', (dialect) => {
     expect(rows.filter((r) => r.external_id!.startsWith('bulk_')).map((r) => r.name).sort()).toEqual(lines.map((l) => l.split(',')[1]).sort());
   });
 
+  it('guards cells a spreadsheet would run as formulas, and reads them back unguarded', async () => {
+    expect(expectOk(await owner.post(`${c}/members/import`, { csv: 'external_id,name,tags\nwx_formula,=1+2,@a;-b\n' }))).toMatchObject({ created: 1 });
+    const text = await exportMembers();
+    const row = parseCsv(text).find((r) => r.external_id === 'wx_formula')!;
+    expect([row.name, row.tags]).toEqual(["'=1+2", "'@a;-b"]);
+    const total = parseCsv(text).length;
+    // Unchanged, not updated: the import dropped the guard, so the stored name is still =1+2.
+    expect(expectOk(await owner.post(`${c}/members/import`, { csv: text }))).toEqual({ created: 0, updated: 0, unchanged: total, joined: 0, skipped: 0, errors: [] });
+  });
+
   it('refuses a file without external_id, and another tenant', async () => {
     const res = await owner.post(`${c}/members/import`, { csv: 'id,name\n1,x\n' });
     expect([res.status, res.body.code, res.body.errors]).toEqual([400, 'validation_failed', [{ field: 'csv', message: 'the header line has no column external_id' }]]);
