@@ -524,7 +524,7 @@ program
   .action(async (what: string, opts: { community: string; out?: string }) =>
     withDatabase(async (handle, config) => {
       const rows = what === 'members' ? membersCsvRecords : what === 'orders' ? ordersCsvRecords : null;
-      if (!rows) throw new Error(`export: "${what}" is not members or orders (metrics: yutang metrics --csv)`);
+      if (!rows) throw new Error(`export: "${what}" is not members or orders (metrics: --csv on yutang metrics --explain, members classify, cohorts, funnel)`);
       const community = await communityFor({ db: handle.db, clock: systemClock, config }, opts.community);
       await pipeline(Readable.from(rows(handle.db, community.id)), opts.out ? createWriteStream(opts.out) : process.stdout, { end: !!opts.out });
     }),
