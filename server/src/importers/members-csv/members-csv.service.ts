@@ -81,7 +81,8 @@ function parseLine(line: number, get: (c: MemberColumn) => string | undefined, z
 
 /**
  * Imports or updates members from a CSV (see docs/import.md). `external_id` is the key: a line for a
- * known member updates its name and tags (kept in `profile.tags`), never a second member. A line
+ * known member updates its name and tags, never a second member. Tags are kept as one `a;b` string in
+ * `profile.tags`, because profile fields are strings (MemberOut, segment rules). A line
  * with `group` seats a member who is not seated yet, as the ingest API does (span, seat, `joined`
  * event at `joined_at`, default now). `open` is called once, or twice with `strict` (check, then write).
  */
@@ -184,15 +185,16 @@ async function writeRow(
   if (!m) {
     // Never seated until a line names a group: like an imported buyer, a member of the metrics only through what they do.
     const id = await insertOutsideMemberRow(trx, { communityId, externalId: row.externalId, displayName: row.name ?? row.externalId, status: 'left', channel: 'import', at });
-    if (row.tags?.length) await updateImportedMember(trx, id, { display_name: row.name ?? row.externalId, profile: encodeJson({ tags: row.tags }), updated_at: at });
+    if (row.tags?.length) await updateImportedMember(trx, id, { display_name: row.name ?? row.externalId, profile: encodeJson({ tags: row.tags.join(';') }), updated_at: at });
     member = 'created';
   } else {
-    const profile = json<Record<string, unknown>>(m.profile) ?? {};
+    const profile = json<Record<string, string>>(m.profile) ?? {};
     const name = row.name ?? m.display_name;
-    const sameTags = row.tags === undefined || JSON.stringify(profile.tags ?? []) === JSON.stringify(row.tags);
+    const tags = row.tags?.join(';');
+    const sameTags = tags === undefined || (profile.tags ?? '') === tags;
     if (name === m.display_name && sameTags) member = 'unchanged';
     else {
-      const next = row.tags === undefined ? profile : { ...profile, tags: row.tags };
+      const next = tags === undefined ? profile : { ...profile, tags };
       await updateImportedMember(trx, m.id, { display_name: name, profile: encodeJson(next), updated_at: at });
       member = 'updated';
     }

@@ -18,14 +18,14 @@ export async function* membersCsvRecords(db: Db, communityId: string): AsyncGene
   yield csvRecord(MEMBER_EXPORT_COLUMNS);
   for (let after = '', page = await membersPage(db, communityId, after, PAGE); page.length; page = await membersPage(db, communityId, after, PAGE)) {
     for (const m of page) {
-      const tags = json<{ tags?: unknown }>(m.profile)?.tags;
+      const tags = json<Record<string, string> | null>(m.profile)?.tags;
       const seated = !!m.current_group_id;
       yield csvRecord([
         m.id,
         m.external_id,
         m.display_name,
         m.nickname,
-        Array.isArray(tags) ? tags.join(';') : '',
+        tags ?? '',
         m.status,
         seated ? m.group_name : null,
         seated ? m.last_joined_at : null,

@@ -94,6 +94,14 @@ describeEachDialect('members CSV import and CSV exports', (dialect) => {
     expect(changed).toEqual({ created: 0, updated: 1, unchanged: 1, joined: 0, skipped: 0, errors: [] });
     const rows = parseCsv(await exportMembers());
     expect(rows).toHaveLength(4);
+    const listed = expectOk(await owner.get(`${c}/members?limit=200`)).members;
+    const profiles = Object.fromEntries(listed.map((m: { external_id: string; display_name: string; profile: unknown }) => [m.external_id, [m.display_name, m.profile]]));
+    expect(profiles).toEqual({
+      wx_alice: ['王, 小明 (Alice)', { tags: 'vip' }],
+      wx_bob: ['Bob "the builder"', {}],
+      wx_carol: ['多行\n名字', { tags: 'reader' }],
+      wx_erin: ['Erin', { tags: 'a;b' }],
+    });
   });
 
   it('exports members as RFC 4180 CSV that parses back to what was imported, and imports again as unchanged', async () => {
@@ -140,7 +148,10 @@ describeEachDialect('members CSV import and CSV exports', (dialect) => {
     const n = 1203;
     const lines = Array.from({ length: n }, (_, i) => `bulk_${String(i).padStart(5, '0')},成员${i}`);
     expect(expectOk(await owner.post(`${c}/members/import`, { csv: `external_id,name\n${lines.join('\r\n')}\r\n` }))).toMatchObject({ created: n, skipped: 0 });
-    const rows = parseCsv(await exportMembers());
+    const res = await owner.get(`${c}/members.csv`);
+    // Streamed: written as it is read, so no length is known up front.
+    expect([res.headers.get('transfer-encoding'), res.headers.get('content-length')]).toEqual(['chunked', null]);
+    const rows = parseCsv(res.body);
     // 4 from the fixture, 1 buyer from the orders test, and the bulk ones, each exactly once.
     expect(rows).toHaveLength(4 + 1 + n);
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
