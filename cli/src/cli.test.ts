@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
+import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../server/src/db/kysely.js';
 import { communityMetrics } from '../../server/src/modules/metrics/index.js';
@@ -246,6 +247,34 @@ describe('yutang CLI', () => {
     const missingCol = await yutang(['import', 'orders', file, '--community', 'csv-club']);
     expect(missingCol.code).toBe(1);
     expect(missingCol.err).toContain('the header line has no column member_external_id, amount');
+  });
+
+  it('imports members from CSV (renamed headers, strict, re-import) and exports members and orders as CSV', async () => {
+    const file = join(dir, 'members.csv');
+    writeFileSync(file, '\uFEFF会员号,name,标签,joined_at,group\nm1,"李, 雷",vip;早鸟,2026-03-01T09:00:00+08:00,一群\nm2,韩梅梅,,,\n,无名,,,\n');
+    const cols = ['--col-external-id', '会员号', '--col-tags', '标签'];
+    const strict = await yutang(['import', 'members', file, '--community', 'csv-members', '--json', '--strict', ...cols]);
+    expect(strict.code).toBe(1);
+    expect(strict.err).toContain('line 4: external_id is missing');
+    expect(JSON.parse(strict.out.trim().split('\n').at(-1)!)).toEqual({ created: 0, updated: 0, unchanged: 0, joined: 0, skipped: 3, errors: [{ line: 4, reason: 'external_id is missing' }] });
+    const first = await yutang(['import', 'members', file, '--community', 'csv-members', '--json', ...cols]);
+    expect(JSON.parse(first.out.trim().split('\n').at(-1)!)).toMatchObject({ created: 2, joined: 1, skipped: 1 });
+    const again = await yutang(['import', 'members', file, '--community', 'csv-members', ...cols]);
+    expect(again.out).toContain('Members of "csv-members": 0 created, 0 updated, 2 unchanged, 0 seated in a group; 1 lines skipped.');
+
+    const out = join(dir, 'members-out.csv');
+    const exported = await yutang(['export', 'members', '--community', 'csv-members', '--out', out]);
+    expect(exported.code).toBe(0);
+    const rows = (parse(readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[]).map((r) => [r.external_id, r.name, r.tags, r.group, r.joined_at]);
+    expect(rows.sort()).toEqual([
+      ['m1', '李, 雷', 'vip;早鸟', '一群', '2026-03-01T01:00:00.000Z'],
+      ['m2', '韩梅梅', '', '', ''],
+    ]);
+    const orders = await yutang(['export', 'orders', '--community', 'csv-club']);
+    expect(orders.code).toBe(0);
+    expect((parse(orders.out, { columns: true }) as Record<string, string>[]).map((r) => r.amount).sort()).toEqual(['1000.00', '29.33']);
+    const unknown = await yutang(['export', 'payments', '--community', 'csv-club']);
+    expect([unknown.code, unknown.err]).toEqual([1, expect.stringContaining('"payments" is not members or orders')]);
   });
 
   it('imports a Telegram export into a new community, reports it as JSON, and adds nothing the second time', async () => {

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../server/src/config.js';
@@ -7,7 +9,9 @@ import { migrateToLatest, openDatabase } from '../../server/src/db/kysely.js';
 import { serve } from '../../server/src/main.js';
 import { createDemo } from '../../server/src/demo/demo.js';
 import { ensureCommunityBySlug, findCommunityBySlug } from '../../server/src/modules/communities/index.js';
-import { importOrdersCsv, ImportFileError, IMPORT_COLUMNS, type ImportColumn } from '../../server/src/importers/orders-csv/index.js';
+import { importOrdersCsv, ImportFileError, IMPORT_COLUMNS } from '../../server/src/importers/orders-csv/index.js';
+import { importMembersCsv, MEMBER_COLUMNS } from '../../server/src/importers/members-csv/index.js';
+import { membersCsvRecords, ordersCsvRecords } from '../../server/src/modules/csv/index.js';
 import { importChatFile } from './import-chat.js';
 import type { Deps } from '../../server/src/lib/deps.js';
 import { communityMetrics } from '../../server/src/modules/metrics/index.js';
@@ -434,48 +438,97 @@ program
   );
 
 const importCmd = program.command('import').description('Import data from elsewhere');
+
+/** `--col-<column> <header>` for each column of a CSV import, read back as the importer's `columns`. */
+function columnFlags<C extends string>(cmd: Command, cols: readonly C[]) {
+  for (const col of cols) cmd.option(`--col-${col.replace(/_/g, '-')} <header>`, `header of the ${col} column`);
+  return (opts: Record<string, unknown>) => {
+    const columns: Partial<Record<C, string>> = {};
+    for (const col of cols) {
+      const v = opts[`col${col.replace(/(^|_)(\w)/g, (_m, _u: string, c: string) => c.toUpperCase())}`];
+      if (typeof v === 'string') columns[col] = v;
+    }
+    return columns;
+  };
+}
+
+/** Runs a CSV import with progress on stderr, then prints its bad lines (the first 100); exit code 1 when any line was bad. */
+async function runCsvImport<S extends { errors: { line: number; reason: string }[] }>(file: string, run: (onProgress: (n: number) => void) => Promise<S>): Promise<S> {
+  let summary: S;
+  let progress = false;
+  try {
+    summary = await run((n) => {
+      progress = true;
+      process.stderr.write(`\rRead ${n} lines…`);
+    });
+  } catch (err) {
+    if (err instanceof ImportFileError) throw new Error(`${file}: ${err.message}`);
+    throw err;
+  } finally {
+    if (progress) process.stderr.write('\n');
+  }
+  for (const e of summary.errors.slice(0, 100)) console.error(`line ${e.line}: ${e.reason}`);
+  if (summary.errors.length > 100) console.error(`… and ${summary.errors.length - 100} more bad lines`);
+  if (summary.errors.length) process.exitCode = 1;
+  return summary;
+}
+
 const orderImport = importCmd
   .command('orders <file>')
   .description('Import paid orders made elsewhere from a CSV file (see docs/import.md); re-importing a file adds nothing')
   .requiredOption('--community <slug>', 'community slug (created with defaults if it does not exist)')
   .option('--json', 'print one summary JSON object as the last line')
   .option('--strict', 'import nothing if any line is bad');
-for (const col of IMPORT_COLUMNS) orderImport.option(`--col-${col.replace(/_/g, '-')} <header>`, `header of the ${col} column`);
+const orderColumns = columnFlags(orderImport, IMPORT_COLUMNS);
 orderImport.action(async (file: string, opts: Record<string, string | boolean | undefined>) =>
   withDatabase(async (handle, config) => {
     const deps = { db: handle.db, clock: systemClock, config };
-    const columns: Partial<Record<ImportColumn, string>> = {};
-    for (const col of IMPORT_COLUMNS) {
-      const v = opts[`col${col.replace(/(^|_)(\w)/g, (_m, _u: string, c: string) => c.toUpperCase())}`];
-      if (typeof v === 'string') columns[col] = v;
-    }
     if (!existsSync(file)) throw new Error(`${file}: no such file`);
     const community = await communityFor(deps, String(opts.community));
-    let summary;
-    let progress = false;
-    try {
-      summary = await importOrdersCsv(deps, community.id, resolve(file), { columns, strict: !!opts.strict }, (n) => {
-        progress = true;
-        process.stderr.write(`\rRead ${n} lines…`);
-      });
-    } catch (err) {
-      if (err instanceof ImportFileError) throw new Error(`${file}: ${err.message}`);
-      throw err;
-    } finally {
-      if (progress) process.stderr.write('\n');
-    }
-    if (summary.errors.length) {
-      for (const e of summary.errors.slice(0, 100)) console.error(`line ${e.line}: ${e.reason}`);
-      if (summary.errors.length > 100) console.error(`… and ${summary.errors.length - 100} more bad lines`);
-    }
+    const summary = await runCsvImport(file, (onProgress) => importOrdersCsv(deps, community.id, resolve(file), { columns: orderColumns(opts), strict: !!opts.strict }, onProgress));
     if (opts.json) console.log(JSON.stringify(summary));
     else {
       console.log(`Imported ${summary.imported} orders into "${community.slug}"; ${summary.duplicates} already imported; ${summary.skipped} lines skipped.`);
       if (opts.strict && summary.errors.length) console.log('Nothing was imported (--strict): fix the bad lines and run again.');
     }
-    if (summary.errors.length) process.exitCode = 1;
   }),
 );
+
+const memberImport = importCmd
+  .command('members <file>')
+  .description('Import or update members from a CSV file keyed by external_id (see docs/import.md); re-importing a file adds nothing')
+  .requiredOption('--community <slug>', 'community slug (created with defaults if it does not exist)')
+  .option('--json', 'print one summary JSON object as the last line')
+  .option('--strict', 'import nothing if any line is bad');
+const memberColumns = columnFlags(memberImport, MEMBER_COLUMNS);
+memberImport.action(async (file: string, opts: Record<string, string | boolean | undefined>) =>
+  withDatabase(async (handle, config) => {
+    const deps = { db: handle.db, clock: systemClock, config };
+    if (!existsSync(file)) throw new Error(`${file}: no such file`);
+    const community = await communityFor(deps, String(opts.community));
+    const path = resolve(file);
+    const summary = await runCsvImport(file, (onProgress) => importMembersCsv(deps, community.id, () => createReadStream(path), { columns: memberColumns(opts), strict: !!opts.strict }, onProgress));
+    if (opts.json) console.log(JSON.stringify(summary));
+    else {
+      console.log(`Members of "${community.slug}": ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.joined} seated in a group; ${summary.skipped} lines skipped.`);
+      if (opts.strict && summary.errors.length) console.log('Nothing was imported (--strict): fix the bad lines and run again.');
+    }
+  }),
+);
+
+program
+  .command('export <what>')
+  .description('Write every member or order of a community as CSV (members: the import columns first, so the file can be imported again; see docs/import.md)')
+  .requiredOption('--community <slug>', 'community slug (created with defaults if it does not exist)')
+  .option('--out <file>', 'write to this file instead of stdout')
+  .action(async (what: string, opts: { community: string; out?: string }) =>
+    withDatabase(async (handle, config) => {
+      const rows = what === 'members' ? membersCsvRecords : what === 'orders' ? ordersCsvRecords : null;
+      if (!rows) throw new Error(`export: "${what}" is not members or orders (metrics: --csv on yutang metrics --explain, members classify, cohorts, funnel)`);
+      const community = await communityFor({ db: handle.db, clock: systemClock, config }, opts.community);
+      await pipeline(Readable.from(rows(handle.db, community.id)), opts.out ? createWriteStream(opts.out) : process.stdout, { end: !!opts.out });
+    }),
+  );
 
 // One subcommand per chat-export parser of the registry (server/src/modules/imports/parsers.ts).
 importChatFile(importCmd, withDatabase, communityFor);

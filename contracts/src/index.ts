@@ -23,3 +23,4 @@ export * from './schemas/analytics-funnel.js';
 export * from './schemas/ingest.js';
 export * from './schemas/webhooks.js';
 export * from './schemas/identities.js';
+export * from './schemas/csv.js';

@@ -34,6 +34,7 @@ import { membershipRoutes } from './modules/memberships/index.js';
 import { paymentProviders } from './modules/payments/index.js';
 import { webhookSubscriptionRoutes } from './modules/webhooks/index.js';
 import { ingestRoutes } from './modules/ingest/index.js';
+import { csvRoutes } from './modules/csv/index.js';
 import { rootPage } from './http/root-page.js';
 
 export const VERSION = '0.1.0';
@@ -134,6 +135,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
   await app.register(publicRoutes(deps, limits));
   await app.register(webhookSubscriptionRoutes(deps));
   await app.register(ingestRoutes(deps, limits));
+  await app.register(csvRoutes(deps));
 
   app.get('/healthz', { config: { access: { kind: 'public' } }, schema: { hide: true } }, async () => {
     await deps.db.selectFrom('users').select('id').limit(1).execute();

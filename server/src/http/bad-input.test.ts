@@ -104,6 +104,7 @@ const bodyCases = (w: World): Record<string, BodyCase> => ({
   'POST /api/v1/events': { valid: { events: [{ id: 'e1', type: 'message', member_external_id: 'x', occurred_at: '2026-01-01T00:00:00Z' }] }, wrong: ['events', 'all of them'] },
   'POST /api/v1/communities/:communityId/identities/merge': { valid: { member_id: w.memberId, from_member_id: 'mem_other' }, wrong: ['from_member_id', 42] },
   'POST /api/v1/communities/:communityId/identities/split': { valid: { identity_id: 'idn_none' }, wrong: ['identity_id', ['idn_1']] },
+  'POST /api/v1/communities/:communityId/members/import': { valid: { csv: 'external_id,name\nx1,X\n' }, wrong: ['csv', 42] },
 });
 
 const keyOf = (r: { method: string; url: string }) => `${r.method} ${r.url}`;

@@ -276,6 +276,8 @@ async function apiSnapshot(t: Tenant) {
     `${c}/webhooks`,
     `${c}/webhooks/${t.webhookId}/deliveries?limit=200`,
     `${c}/identities`,
+    `${c}/members.csv`,
+    `${c}/orders.csv`,
   ];
   const out: Record<string, unknown> = {};
   for (const p of paths) out[p] = expectOk(await t.client.get(p));

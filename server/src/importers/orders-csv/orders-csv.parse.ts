@@ -57,12 +57,17 @@ const ISO_SHAPE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?
  * (`2026-03-01 20:15`, `2026-03-01`) it is local time in `zone`. Returns ISO UTC.
  */
 export function parsePaidAt(raw: string, zone: string): Parsed<string> {
+  return parseInstant(raw, zone, 'paid_at');
+}
+
+/** `parsePaidAt` for any column: reasons name `field`. */
+export function parseInstant(raw: string, zone: string, field: string): Parsed<string> {
   const s = raw.trim();
-  if (!s) return fail('paid_at is missing');
-  if (!ISO_SHAPE.test(s)) return fail(`paid_at "${s}" is not an ISO-8601 date-time such as 2026-03-01T20:15:00+08:00`);
+  if (!s) return fail(`${field} is missing`);
+  if (!ISO_SHAPE.test(s)) return fail(`${field} "${s}" is not an ISO-8601 date-time such as 2026-03-01T20:15:00+08:00`);
   const iso = s.replace(' ', 'T');
   const hasOffset = iso.includes('T') && WITH_OFFSET.test(iso);
   const d = hasOffset ? DateTime.fromISO(iso, { setZone: true }) : DateTime.fromISO(iso, { zone });
-  if (!d.isValid) return fail(`paid_at "${s}" is not a valid date-time (${d.invalidExplanation ?? d.invalidReason})`);
+  if (!d.isValid) return fail(`${field} "${s}" is not a valid date-time (${d.invalidExplanation ?? d.invalidReason})`);
   return { ok: true, value: d.toUTC().toISO()! };
 }

@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { parse } from 'csv-parse';
 import { z } from 'zod';
 import type { Deps } from '../../lib/deps.js';
 import { sha256 } from '../../lib/hash.js';
@@ -7,12 +6,15 @@ import { newId } from '../../lib/ids.js';
 import { findCommunityById } from '../../modules/communities/index.js';
 import { insertEvent } from '../../modules/events/index.js';
 import { postEntries } from '../../modules/orders/index.js';
+import { readCsvLines } from '../csv-lines.js';
 import { parseAmount, parseCurrency, parsePaidAt } from './orders-csv.parse.js';
 import { ensureImportedMember, findProductIdById, findProductIdByName, insertImportedOrder, insertImportedProduct } from './orders-csv.repo.js';
 
 /** The CSV columns an import reads; each header name can be overridden. */
 export const IMPORT_COLUMNS = ['member_external_id', 'paid_at', 'amount', 'currency', 'product'] as const;
 export type ImportColumn = (typeof IMPORT_COLUMNS)[number];
+
+export { ImportFileError } from '../csv-lines.js';
 
 export const ImportOrdersOptions = z.object({
   /** Header names to look for instead of the column names. */
@@ -36,9 +38,6 @@ export interface ImportSummary {
   errors: { line: number; reason: string }[];
 }
 
-/** The whole file cannot be read (no header, a missing column, broken quoting). */
-export class ImportFileError extends Error {}
-
 interface ValidRow {
   line: number;
   externalId: string;
@@ -54,40 +53,12 @@ type LineResult = { line: number; row: ValidRow } | { line: number; reason: stri
 const PRODUCT_ID = /^prd_[\w-]+$/;
 const MAX_FIELD = 200;
 
-/** Streams the file (UTF-8, with or without BOM) and yields each data line parsed or rejected. */
+/** Streams the file and yields each data line parsed or rejected. */
 async function* readLines(file: string, columns: Partial<Record<ImportColumn, string>>, zone: string): AsyncGenerator<LineResult> {
-  const parser = createReadStream(file).pipe(
-    parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: true, trim: true, encoding: 'utf8', max_record_size: 64 * 1024 }),
-  );
-  let index: Record<ImportColumn, number> | null = null;
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const line = info.lines;
-      if (!index) {
-        const headers = record.map((h) => h.trim().toLowerCase());
-        const found = {} as Record<ImportColumn, number>;
-        const missing: string[] = [];
-        for (const col of IMPORT_COLUMNS) {
-          const name = columns[col] ?? col;
-          const i = headers.indexOf(name.toLowerCase());
-          if (i < 0) missing.push(name === col ? col : `${col} (header "${name}")`);
-          found[col] = i;
-        }
-        if (missing.length) throw new ImportFileError(`the header line has no column ${missing.join(', ')}`);
-        index = found;
-        continue;
-      }
-      yield parseLine(line, record, index, zone);
-    }
-  } catch (err) {
-    if (err instanceof ImportFileError) throw err;
-    throw new ImportFileError(`cannot read the CSV: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (!index) throw new ImportFileError('the file is empty: it needs a header line');
+  for await (const l of readCsvLines(createReadStream(file), IMPORT_COLUMNS, [], columns)) yield parseLine(l.line, (c) => l.get(c) ?? '', zone);
 }
 
-function parseLine(line: number, record: string[], index: Record<ImportColumn, number>, zone: string): LineResult {
-  const get = (c: ImportColumn) => (record[index[c]] ?? '').trim();
+function parseLine(line: number, get: (c: ImportColumn) => string, zone: string): LineResult {
   const externalId = get('member_external_id');
   if (!externalId) return { line, reason: 'member_external_id is missing' };
   if (externalId.length > MAX_FIELD) return { line, reason: `member_external_id is longer than ${MAX_FIELD} characters` };

@@ -154,7 +154,7 @@ export const lastSpanOf = (db: Db | Trx, memberId: string) =>
  */
 export async function insertOutsideMemberRow(
   trx: Trx | Db,
-  m: { id?: string; communityId: string; externalId: string; displayName: string; status: 'applicant' | 'left'; at: string },
+  m: { id?: string; communityId: string; externalId: string; displayName: string; status: 'applicant' | 'left'; at: string; channel?: string | null },
 ): Promise<string> {
   const id = m.id ?? newId('mem');
   await trx
@@ -168,7 +168,7 @@ export async function insertOutsideMemberRow(
       profile: '{}',
       token_hash: sha256(secretToken()),
       entry_link_id: null,
-      channel: null,
+      channel: m.channel ?? null,
       referrer_member_id: null,
       ...UNSTARTED_MEMBER,
       created_at: m.at,

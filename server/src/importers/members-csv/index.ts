@@ -1,0 +1,1 @@
+export { importMembersCsv, ImportMembersOptions, MEMBER_COLUMNS, type MemberColumn, type ImportMembersSummary } from './members-csv.service.js';

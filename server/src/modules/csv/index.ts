@@ -1,0 +1,2 @@
+export { csvRoutes } from './csv.routes.js';
+export { membersCsvRecords, ordersCsvRecords, majorUnits } from './csv.service.js';
