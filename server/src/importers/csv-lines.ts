@@ -1,6 +1,20 @@
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
+import { z } from 'zod';
 import { unguardFormula } from '../lib/csv.js';
+
+/** The options every CSV import takes, over its own column names. */
+export const csvImportOptions = <const C extends readonly [string, ...string[]]>(columns: C) =>
+  z.object({
+    /** Header names to look for instead of the column names. */
+    columns: z.partialRecord(z.enum(columns), z.string().trim().min(1)).default({}),
+    /** Import nothing when any line is bad. */
+    strict: z.boolean().default(false),
+    /** Rows per transaction. */
+    batchSize: z.number().int().min(1).max(10_000).default(500),
+    /** Lines between two progress reports. */
+    progressEvery: z.number().int().min(1).default(10_000),
+  });
 
 /** The whole file cannot be read (no header, a missing column, broken quoting). */
 export class ImportFileError extends Error {}

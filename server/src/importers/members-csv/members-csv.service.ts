@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { z } from 'zod';
+import { type z } from 'zod';
 import { LIMITS } from '../../../../contracts/src/index.js';
 import { encodeJson, json } from '../../db/codecs.js';
 import type { Trx } from '../../db/kysely.js';
@@ -8,7 +8,7 @@ import { findCommunityById } from '../../modules/communities/index.js';
 import { insertEvent } from '../../modules/events/index.js';
 import { addGroup, findGroupByName } from '../../modules/groups/index.js';
 import { findMemberByExternalId, insertOutsideMemberRow, joinedElsewhere, outsideLifecycleProblem } from '../../modules/members/index.js';
-import { readCsvLines } from '../csv-lines.js';
+import { csvImportOptions, readCsvLines } from '../csv-lines.js';
 import { parseInstant } from '../orders-csv/index.js';
 import { updateImportedMember } from './members-csv.repo.js';
 
@@ -16,16 +16,7 @@ import { updateImportedMember } from './members-csv.repo.js';
 export const MEMBER_COLUMNS = ['external_id', 'name', 'tags', 'joined_at', 'group'] as const;
 export type MemberColumn = (typeof MEMBER_COLUMNS)[number];
 
-export const ImportMembersOptions = z.object({
-  /** Header names to look for instead of the column names. */
-  columns: z.partialRecord(z.enum(MEMBER_COLUMNS), z.string().trim().min(1)).default({}),
-  /** Import nothing when any line is bad. */
-  strict: z.boolean().default(false),
-  /** Rows per transaction. */
-  batchSize: z.number().int().min(1).max(10_000).default(500),
-  /** Lines between two progress reports. */
-  progressEvery: z.number().int().min(1).default(10_000),
-});
+export const ImportMembersOptions = csvImportOptions(MEMBER_COLUMNS);
 export type ImportMembersOptions = z.input<typeof ImportMembersOptions>;
 
 export interface ImportMembersSummary {

@@ -1,12 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { z } from 'zod';
+import { type z } from 'zod';
 import type { Deps } from '../../lib/deps.js';
 import { sha256 } from '../../lib/hash.js';
 import { newId } from '../../lib/ids.js';
 import { findCommunityById } from '../../modules/communities/index.js';
 import { insertEvent } from '../../modules/events/index.js';
 import { postEntries } from '../../modules/orders/index.js';
-import { readCsvLines } from '../csv-lines.js';
+import { csvImportOptions, readCsvLines } from '../csv-lines.js';
 import { parseAmount, parseCurrency, parsePaidAt } from './orders-csv.parse.js';
 import { ensureImportedMember, findProductIdById, findProductIdByName, insertImportedOrder, insertImportedProduct } from './orders-csv.repo.js';
 
@@ -16,16 +16,7 @@ export type ImportColumn = (typeof IMPORT_COLUMNS)[number];
 
 export { ImportFileError } from '../csv-lines.js';
 
-export const ImportOrdersOptions = z.object({
-  /** Header names to look for instead of the column names. */
-  columns: z.partialRecord(z.enum(IMPORT_COLUMNS), z.string().trim().min(1)).default({}),
-  /** Import nothing when any line is bad. */
-  strict: z.boolean().default(false),
-  /** Rows per transaction. */
-  batchSize: z.number().int().min(1).max(10_000).default(500),
-  /** Lines between two progress reports. */
-  progressEvery: z.number().int().min(1).default(10_000),
-});
+export const ImportOrdersOptions = csvImportOptions(IMPORT_COLUMNS);
 export type ImportOrdersOptions = z.input<typeof ImportOrdersOptions>;
 
 export interface ImportSummary {
