@@ -23,6 +23,7 @@ import { runMembershipJobs } from '../../server/src/modules/memberships/index.js
 import { createWebhook, dispatchWebhooks, listWebhooks, redeliver, webhookDeliveries } from '../../server/src/modules/webhooks/index.js';
 import { systemClock } from '../../server/src/lib/clock.js';
 import { ApiScope, CohortsQuery, CreateWebhook, ListWebhookDeliveriesQuery, ExplainQuery, FunnelQuery, MembersQuery, MetricsQuery, type CohortsOut, type ExplainOut, type FunnelOut, type LifecycleOut, type MembersOut, type MetricsOut, type MoneyFormulaOut, type ReferrersOut } from '../../contracts/src/index.js';
+import { csvRecord } from '../../server/src/lib/csv.js';
 
 const program = new Command();
 program.name('yutang').description('Yutang (鱼塘): run an online community as a business').showHelpAfterError();
@@ -169,10 +170,9 @@ async function byFlags<T>(run: () => Promise<T>, flags: Flags = {}): Promise<T> 
   }
 }
 
-/** CSV with a header line from plain rows (RFC 4180 quoting). */
+/** CSV with a header line from plain rows (csvRecord), without the last line break. */
 function toCsv(header: string[], rows: (string | number | null)[][]): string {
-  const cell = (v: string | number | null) => (v === null ? '' : /[",\r\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
-  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n');
+  return [header, ...rows].map(csvRecord).join('').trimEnd();
 }
 
 function explainTable(e: ExplainOut): string {

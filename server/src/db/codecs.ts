@@ -16,3 +16,13 @@ export const flag = (value: number | boolean | null | undefined): boolean => val
 export const toFlag = (value: boolean): number => (value ? 1 : 0);
 
 export const iso = (d: Date): string => d.toISOString();
+
+/**
+ * A row of aggregates with every column but `key` as a number (SUMs come back as strings or null
+ * from PostgreSQL, null over no rows from both).
+ */
+export function sumsRow<T, K extends keyof T & string>(row: Record<string, unknown>, key: K): T {
+  const out: Record<string, unknown> = { [key]: row[key] };
+  for (const [k, v] of Object.entries(row)) if (k !== key) out[k] = Number(v ?? 0);
+  return out as T;
+}

@@ -4,15 +4,10 @@
  */
 import type { AnalyticsSettings, ChurnRiskOut } from '../../../../contracts/src/index.js';
 import { DAY, type MemberSpanFact } from './classify.definitions.js';
+import type { MembershipFact } from '../metrics/index.js';
 
 /** An order membership (memberships.source = 'order') with its renewal state. */
-export interface ChurnMembershipFact {
-  id: string;
-  member_id: string;
-  product_id: string;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
+export interface ChurnMembershipFact extends MembershipFact {
   ended_at: number | null;
   cancelled_at: number | null;
   past_due_since: number | null;

@@ -5,6 +5,7 @@ import { ENGAGEMENT_TYPES } from '../../../../contracts/src/index.js';
 import type { MemberActivityFact } from './classify.definitions.js';
 import type { GroupActivityFact } from './group-health.definitions.js';
 import type { MemberEngagementFact } from './churn.definitions.js';
+import { sumsRow } from '../../db/codecs.js';
 
 /** Dialect-specific reads of an event's JSON props (keys are constants of this file). */
 const propText = (db: Db, key: string) => sql.raw(isPostgres(db) ? `(props->>'${key}')` : `json_extract(props, '$.${key}')`);
@@ -36,11 +37,7 @@ export async function sumMemberActivity(db: Db, communityId: string, fromDay: st
     .where('day', '<', toDay)
     .groupBy('member_id')
     .execute();
-  return rows.map((r) => {
-    const out = { member_id: r.member_id } as MemberActivityFact;
-    for (const [k, v] of Object.entries(r)) if (k !== 'member_id') (out as unknown as Record<string, number>)[k] = Number(v ?? 0);
-    return out;
-  });
+  return rows.map((r) => sumsRow<MemberActivityFact, 'member_id'>(r, 'member_id'));
 }
 
 /** Per group (`''`: none), messages + posts, ads and active local days over [fromDay, toDay), from the daily rollups. */

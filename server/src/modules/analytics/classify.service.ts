@@ -7,6 +7,7 @@ import { METRICS_VERSION, resolvePeriod } from '../metrics/index.js';
 import { classifyMembers } from './classify.definitions.js';
 import { refreshRollups } from '../rollups/index.js';
 import { countPositiveReactionsGiven, findAnalyticsSettings, findMemberNames, findPaidOrderKinds, findReplyPairs, findSpans, saveAnalyticsSettings, sumMemberActivity } from './classify.repo.js';
+import { csvRecord } from '../../lib/csv.js';
 
 
 /** The community and its period [from, to) as instants, with the helpers the definitions need. */
@@ -65,10 +66,6 @@ export async function classifyCommunityMembers(deps: Deps, communityId: string, 
   return { metrics_version: METRICS_VERSION, community_id: communityId, time_zone: p.zone, period: p.period, summary: result.summary, members };
 }
 
-const cell = (v: unknown) => {
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
 
 /** One line per member: level, paid, every criterion's value (engagement_score among them), archetype and its reason. */
 export function membersCsv(out: MembersOut): string {
@@ -83,5 +80,5 @@ export function membersCsv(out: MembersOut): string {
     m.archetype,
     m.archetype_reason,
   ]);
-  return [head, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+  return [head, ...rows].map(csvRecord).join('');
 }

@@ -3,6 +3,7 @@ import type { Deps } from '../../lib/deps.js';
 import { loadPeriodFacts, metricSets, METRICS_VERSION } from '../metrics/index.js';
 import { explainPart } from './explain.definitions.js';
 import { findMemberLabels } from './explain.repo.js';
+import { csvRecord } from '../../lib/csv.js';
 
 const MONEY = new Set(['gmv', 'refunds']);
 
@@ -37,13 +38,7 @@ export async function explainMetric(deps: Deps, communityId: string, q: ExplainQ
 
 const CSV_COLUMNS = ['member_id', 'display_name', 'external_id', 'item', 'at', 'amount_minor'] as const;
 
-/** RFC 4180 CSV of explain rows with a header line; cells that could start a formula are prefixed with '. */
+/** CSV of explain rows with a header line (csvRecord: RFC 4180, formula cells guarded). */
 export function explainCsv(out: ExplainOut): string {
-  const cell = (v: string | number | null) => {
-    if (v === null) return '';
-    let s = String(v);
-    if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [CSV_COLUMNS.join(','), ...out.rows.map((r) => CSV_COLUMNS.map((c) => cell(r[c])).join(','))].join('\r\n') + '\r\n';
+  return csvRecord(CSV_COLUMNS) + out.rows.map((r) => csvRecord(CSV_COLUMNS.map((c) => r[c]))).join('');
 }

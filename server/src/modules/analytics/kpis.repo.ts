@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { isPostgres, type Db } from '../../db/kysely.js';
 import type { AnalyticsDaysTable } from '../../db/types.js';
+import { sumsRow } from '../../db/codecs.js';
 
 /** Reads of the daily rollups for the KPI dashboard. Days are local 'YYYY-MM-DD', `[fromDay, toDay)`. */
 
@@ -39,11 +40,7 @@ export async function sumDaysByKey(db: Db, communityId: string, dim: 'all' | Spl
     .where('day', '<', toDay)
     .groupBy('key')
     .execute();
-  return rows.map((r) => {
-    const out = { key: r.key } as DaySums;
-    for (const [k, v] of Object.entries(r)) if (k !== 'key') (out as unknown as Record<string, number>)[k] = Number(v ?? 0);
-    return out;
-  });
+  return rows.map((r) => sumsRow<DaySums, 'key'>(r, 'key'));
 }
 
 /** Joins − leaves per key over every day before `beforeDay`: the key's members at its start. */
