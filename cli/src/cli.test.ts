@@ -39,7 +39,7 @@ describe('yutang CLI', () => {
   it('migrates once, then reports the database up to date', async () => {
     const first = await yutang(['migrate']);
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/Applied 25 migrations/);
+    expect(first.out).toMatch(/Applied 26 migrations/);
     const again = await yutang(['migrate']);
     expect(again.code).toBe(0);
     expect(again.out).toContain('up to date');

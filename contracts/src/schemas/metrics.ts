@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** Days after a trial purchase within which buying the full product counts as a conversion (续班). */
+export const TRIAL_CONVERSION_DAYS = 30;
+
 /** A calendar date in the community's time zone; the period is [from, to) at local midnight. */
 const LocalDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
 

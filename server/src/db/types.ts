@@ -464,6 +464,47 @@ export interface AnalyticsFlowDaysTable {
   stay_ends: number;
   first_purchases: number;
   second_purchases: number;
+  /** Paid orders' amounts and settled refunds of the day, in the community currency. */
+  gmv_minor: number;
+  refunds_minor: number;
+  /** Live order memberships ending that day, and the renewed among them (membership_renewals). */
+  expiring: number;
+  renewed: number;
+}
+
+/** A live order membership with an end, and whether it was renewed (rollups module; derived). */
+export interface MembershipRenewalsTable {
+  community_id: string;
+  membership_id: string;
+  member_id: string;
+  expires_at: Timestamp;
+  renewed: number;
+}
+
+/** A paid order of a trial product, and whether the full product followed in the window (rollups module; derived). */
+export interface TrialOrdersTable {
+  community_id: string;
+  order_id: string;
+  member_id: string;
+  product_id: string;
+  paid_at: Timestamp;
+  converted: number;
+}
+
+/** A member's dense number in its community, which the day sets are indexed by (rollups module). */
+export interface MemberOrdinalsTable {
+  community_id: string;
+  member_id: string;
+  n: number;
+}
+
+/** A set of members (by ordinal) per community, kind and local day (rollups/day-sets.ts). */
+export interface AnalyticsDaySetsTable {
+  community_id: string;
+  kind: string;
+  day: string;
+  members: number;
+  bits: Uint8Array;
 }
 
 /** An outside event's idempotency key, claimed with its event (imports, the ingest API). */
@@ -574,6 +615,10 @@ export interface Database {
   member_firsts: MemberFirstsTable;
   analytics_generations: AnalyticsGenerationsTable;
   analytics_flow_days: AnalyticsFlowDaysTable;
+  member_ordinals: MemberOrdinalsTable;
+  membership_renewals: MembershipRenewalsTable;
+  trial_orders: TrialOrdersTable;
+  analytics_day_sets: AnalyticsDaySetsTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_subscription_types: WebhookSubscriptionTypesTable;
   webhook_deliveries: WebhookDeliveriesTable;

@@ -24,6 +24,7 @@ import * as eventKeys from './2026-12-05T0000_create_event_keys.js';
 import * as memberIdentities from './2026-12-05T0100_create_member_identities.js';
 import * as memberStays from './2026-12-05T0200_create_member_stays.js';
 import * as webhooks from './2026-12-05T0300_create_webhooks.js';
+import * as daySets from './2026-12-05T0400_create_day_sets.js';
 
 /** Every migration, in order. Files are frozen once merged; add new ones at the end. */
 export const migrations: Record<string, Migration> = {
@@ -52,4 +53,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-05T0100_create_member_identities': memberIdentities,
   '2026-12-05T0200_create_member_stays': memberStays,
   '2026-12-05T0300_create_webhooks': webhooks,
+  '2026-12-05T0400_create_day_sets': daySets,
 };

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { isPostgres, type Db } from '../../db/kysely.js';
 import type { AnalyticsDaysTable } from '../../db/types.js';
 import { sumsRow } from '../../db/codecs.js';
+import { unionOfDays } from '../rollups/index.js';
 
 /** Reads of the daily rollups for the KPI dashboard. Days are local 'YYYY-MM-DD', `[fromDay, toDay)`. */
 
@@ -56,17 +57,9 @@ export async function netJoinsBefore(db: Db, communityId: string, dim: SplitDim,
   return new Map(rows.map((r) => [r.key, Number(r.joins ?? 0) - Number(r.leaves ?? 0)]));
 }
 
-/** Distinct members with ≥1 engagement event on the days [fromDay, toDay). */
+/** Distinct members with ≥1 engagement event on the days [fromDay, toDay): the union of the days' active sets. */
 export async function countActiveMembers(db: Db, communityId: string, fromDay: string, toDay: string): Promise<number> {
-  const r = await db
-    .selectFrom('analytics_member_days')
-    .select(sql<number>`COUNT(DISTINCT member_id)`.as('n'))
-    .where('community_id', '=', communityId)
-    .where('day', '>=', fromDay)
-    .where('day', '<', toDay)
-    .where('engagement', '>', 0)
-    .executeTakeFirst();
-  return Number(r?.n ?? 0);
+  return (await unionOfDays(db, communityId, 'active', fromDay, toDay)).size;
 }
 
 /**

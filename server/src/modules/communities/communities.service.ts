@@ -73,8 +73,9 @@ export async function updateCommunity(deps: Deps, id: string, input: UpdateCommu
   if (input.rules !== undefined) set.rules = encodeJson({ ...current.rules, ...stripUndefined(input.rules) });
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('communities').set(set).where('id', '=', id).execute();
-    // Rollups are keyed by local day and sum the community currency only.
-    if ((input.time_zone !== undefined && input.time_zone !== current.time_zone) || (input.currency !== undefined && input.currency !== current.currency)) {
+    // Rollups are keyed by local day, sum the community currency only, and count renewals with its grace days.
+    const changed = <K extends 'time_zone' | 'currency' | 'renewal_grace_days'>(k: K) => input[k] !== undefined && input[k] !== current[k];
+    if (changed('time_zone') || changed('currency') || changed('renewal_grace_days')) {
       await markRollupsForRebuild(trx, id);
     }
   });

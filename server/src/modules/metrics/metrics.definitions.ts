@@ -7,12 +7,11 @@
  *
  * Bump METRICS_VERSION whenever a definition below changes meaning, so scripts can tell.
  */
-import type { MetricsOut } from '../../../../contracts/src/index.js';
+import { TRIAL_CONVERSION_DAYS, type MetricsOut } from '../../../../contracts/src/index.js';
 
 export const METRICS_VERSION = '2026-12-04.2';
 
-/** Days after a trial purchase within which buying the full product counts as a conversion (续班). */
-export const TRIAL_CONVERSION_DAYS = 30;
+export { TRIAL_CONVERSION_DAYS };
 
 /** One row of member_spans (a stay in one group). */
 export interface SpanFact {

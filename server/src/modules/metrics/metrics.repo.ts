@@ -1,7 +1,7 @@
-import { sql, type RawBuilder } from 'kysely';
-import { isPostgres } from '../../db/dialect.js';
+import { sql } from 'kysely';
 import type { Db } from '../../db/kysely.js';
 import type { MetricCounts } from './metrics.definitions.js';
+import { dayBounds, membersAtDay, unionOfDays } from '../rollups/index.js';
 
 /** Raw rows the metric definitions read. Time filtering beyond the period bounds happens in TypeScript. */
 
@@ -49,22 +49,18 @@ export const findOrderMemberships = (db: Db, communityId: string) =>
 export const findTrialProducts = (db: Db, communityId: string) =>
   db.selectFrom('products').select(['id', 'trial_of_product_id']).where('community_id', '=', communityId).where('trial_of_product_id', 'is not', null).execute();
 
-/** The bounds of a period for countPeriodMetrics: instants (ISO) and the local days of the rollups. */
+/**
+ * The bounds of a period for countPeriodMetrics: instants (ISO) and the local days of the rollups.
+ * The currency, renewal grace days and trial window are the rollups' (the community's settings;
+ * changing the first two rebuilds them).
+ */
 export interface PeriodBounds {
   t0: string;
   t1: string;
   fromDay: string;
   toDay: string;
-  currency: string;
-  graceDays: number;
-  trialWindowDays: number;
+  timeZone: string;
 }
-
-/** `at` + `days` days (exact multiples of 86,400 s, whatever the session's time zone), as a timestamp comparable to the columns. */
-const plusDays = (db: Db, at: RawBuilder<unknown>, days: number): RawBuilder<unknown> =>
-  isPostgres(db) ? sql`(${at} + CAST(${`${days * 86_400} seconds`} AS interval))` : sql`strftime('%Y-%m-%dT%H:%M:%fZ', ${at}, ${`${days * 86_400} seconds`})`;
-
-const paid = (o: string) => sql.raw(`${o}.paid_at IS NOT NULL AND ${o}.status IN ('paid', 'partially_refunded', 'refunded')`);
 
 /**
  * The counts of metrics.definitions.ts (MetricCounts) for one period, in SQL, without loading the
@@ -73,16 +69,13 @@ const paid = (o: string) => sql.raw(`${o}.paid_at IS NOT NULL AND ${o}.status IN
  * Reads the stays and purchases the rollups keep (member_stays, member_purchases, and their day
  * sums in analytics_flow_days; refresh the rollups first). A stay is at t when start < t ≤ end (or
  * open); a member's stays never overlap, so members at t0 = stays started before t0 − stays ended
- * before t0, both sums over the local days before `fromDay`. A member is a period member once: by
- * the stay that holds t0, else by their first stay starting in the period, the one whose previous
- * stay ended before t0 (or that has none). A member had a stay in the period iff one starts before
- * t1 and ends at or after t0 (or is open).
+ * before t0, both sums over the local days before `fromDay`. A member had a stay in the period iff
+ * one starts before t1 and ends at or after t0 (or is open): iff a stay holds t0 or one starts in
+ * [t0, t1). Those members, and the active members, payers and referred joiners of the period, are
+ * unions of the per-day member sets the rollups keep (rollups/day-sets.service.ts).
  */
 export async function countPeriodMetrics(db: Db, communityId: string, p: PeriodBounds): Promise<MetricCounts> {
   const c = communityId;
-  const inPeriod = (m: string) =>
-    sql`EXISTS (SELECT 1 FROM member_stays st WHERE st.community_id = ${c} AND st.member_id = ${sql.ref(m)} AND st.start_at < ${p.t1}
-      AND (st.end_at IS NULL OR st.end_at >= ${p.t0}))`;
   const flows = await sql<Record<string, number | string | null>>`
     SELECT
       COALESCE(SUM(CASE WHEN day < ${p.fromDay} THEN stay_starts - stay_ends ELSE 0 END), 0) AS members_t0,
@@ -90,54 +83,39 @@ export async function countPeriodMetrics(db: Db, communityId: string, p: PeriodB
       COALESCE(SUM(CASE WHEN day >= ${p.fromDay} THEN stay_starts ELSE 0 END), 0) AS joins,
       COALESCE(SUM(CASE WHEN day >= ${p.fromDay} THEN stay_ends ELSE 0 END), 0) AS leaves,
       COALESCE(SUM(first_purchases), 0) AS buyers_by_t1,
-      COALESCE(SUM(second_purchases), 0) AS repeat_buyers
+      COALESCE(SUM(second_purchases), 0) AS repeat_buyers,
+      COALESCE(SUM(CASE WHEN day >= ${p.fromDay} THEN gmv_minor ELSE 0 END), 0) AS gmv_minor,
+      COALESCE(SUM(CASE WHEN day >= ${p.fromDay} THEN refunds_minor ELSE 0 END), 0) AS refunds_minor,
+      COALESCE(SUM(CASE WHEN day >= ${p.fromDay} THEN expiring ELSE 0 END), 0) AS expiring,
+      COALESCE(SUM(CASE WHEN day >= ${p.fromDay} THEN renewed ELSE 0 END), 0) AS renewed
     FROM analytics_flow_days WHERE community_id = ${c} AND day < ${p.toDay}`.execute(db);
-  const joiners = await sql<Record<string, number | string | null>>`
-    SELECT
-      COALESCE(SUM(CASE WHEN st.prev_end_at IS NULL OR st.prev_end_at < ${p.t0} THEN 1 ELSE 0 END), 0) AS new_period_members,
-      COUNT(DISTINCT CASE WHEN st.referred = 1 THEN st.member_id END) AS referred_joiners
-    FROM member_stays st WHERE st.community_id = ${c} AND st.start_at >= ${p.t0} AND st.start_at < ${p.t1}`.execute(db);
-  const engaged = await sql<Record<string, number | string | null>>`
-    SELECT
-      (SELECT COUNT(*) FROM (SELECT DISTINCT o.member_id FROM orders o
-        WHERE o.community_id = ${c} AND ${paid('o')} AND o.paid_at >= ${p.t0} AND o.paid_at < ${p.t1}) b WHERE ${inPeriod('b.member_id')}) AS paying,
-      (SELECT COUNT(*) FROM (SELECT DISTINCT d.member_id FROM analytics_member_days d
-        WHERE d.community_id = ${c} AND d.day >= ${p.fromDay} AND d.day < ${p.toDay} AND d.engagement > 0) a WHERE ${inPeriod('a.member_id')}) AS active`.execute(db);
+  // Period members, and the active and paying among them, from the per-day member sets: the members
+  // at t0 plus the stays started in the period are exactly the members with a stay in the period.
+  const sets = await Promise.all([
+    membersAtDay(db, c, { day: p.fromDay, t0: p.t0, t1: p.t1 }, (day) => dayBounds(day, p.timeZone)),
+    unionOfDays(db, c, 'starts', p.fromDay, p.toDay),
+    unionOfDays(db, c, 'referred_starts', p.fromDay, p.toDay),
+    unionOfDays(db, c, 'active', p.fromDay, p.toDay),
+    unionOfDays(db, c, 'payers', p.fromDay, p.toDay),
+  ]);
+  const [atT0, starts, referred, active, payers] = sets;
+  const members = atT0.or(starts);
+  const engaged = { period_members: members.size, referred_joiners: referred.size, active: active.and(members).size, paying: payers.and(members).size };
 
-  const live = (m: string) => sql`${sql.raw(m)}.community_id = ${c} AND ${sql.raw(m)}.source = 'order' AND ${sql.raw(m)}.revoked_at IS NULL`;
-  const renewals = await sql<Record<string, number | string | null>>`
-    SELECT COUNT(*) AS expiring, COALESCE(SUM(CASE WHEN EXISTS (
-      SELECT 1 FROM memberships n WHERE ${live('n')} AND n.id <> m.id AND n.member_id = m.member_id AND n.product_id = m.product_id
-        AND n.created_at > m.created_at AND n.created_at <= ${plusDays(db, sql`m.expires_at`, p.graceDays)}
-    ) THEN 1 ELSE 0 END), 0) AS renewed
-    FROM memberships m WHERE ${live('m')} AND m.expires_at >= ${p.t0} AND m.expires_at < ${p.t1}`.execute(db);
-
+  // Trial buyers: member and trial product pairs with a paid trial order in the period; converted
+  // when the first of those orders was followed by the full product in the window (trial_orders).
   const trials = await sql<Record<string, number | string | null>>`
-    WITH starts AS (
-      SELECT o.member_id, o.product_id, pr.trial_of_product_id AS full_product_id, MIN(o.paid_at) AS at
-      FROM orders o JOIN products pr ON pr.id = o.product_id AND pr.community_id = ${c} AND pr.trial_of_product_id IS NOT NULL
-      WHERE o.community_id = ${c} AND ${paid('o')} AND o.paid_at >= ${p.t0} AND o.paid_at < ${p.t1}
-      GROUP BY o.member_id, o.product_id, pr.trial_of_product_id
-    )
-    SELECT COUNT(*) AS trial_buyers, COALESCE(SUM(CASE WHEN EXISTS (
-      SELECT 1 FROM orders f WHERE f.community_id = ${c} AND ${paid('f')} AND f.member_id = t.member_id AND f.product_id = t.full_product_id
-        AND f.paid_at >= t.at AND f.paid_at <= ${plusDays(db, sql`t.at`, p.trialWindowDays)}
-    ) THEN 1 ELSE 0 END), 0) AS trial_converted
-    FROM starts t`.execute(db);
+    SELECT COUNT(*) AS trial_buyers, COALESCE(SUM(x.converted), 0) AS trial_converted FROM (
+      SELECT t.converted, ROW_NUMBER() OVER (PARTITION BY t.member_id, t.product_id ORDER BY t.paid_at, t.order_id) AS n
+      FROM trial_orders t WHERE t.community_id = ${c} AND t.paid_at >= ${p.t0} AND t.paid_at < ${p.t1}
+    ) x WHERE x.n = 1`.execute(db);
 
-  const money = await sql<Record<string, number | string | null>>`
-    SELECT
-      (SELECT COALESCE(SUM(o.amount_minor), 0) FROM orders o
-        WHERE o.community_id = ${c} AND ${paid('o')} AND o.paid_at >= ${p.t0} AND o.paid_at < ${p.t1} AND o.currency = ${p.currency}) AS gmv_minor,
-      (SELECT COALESCE(SUM(r.amount_minor), 0) FROM refunds r JOIN orders o ON o.id = r.order_id
-        WHERE r.community_id = ${c} AND r.status = 'succeeded' AND r.settled_at >= ${p.t0} AND r.settled_at < ${p.t1} AND r.currency = ${p.currency}) AS refunds_minor`.execute(db);
-
-  const row = { ...flows.rows[0], ...joiners.rows[0], ...engaged.rows[0], ...renewals.rows[0], ...trials.rows[0], ...money.rows[0] };
-  const n = (k: keyof MetricCounts | 'new_period_members') => Number(row[k] ?? 0);
+  const row: Record<string, unknown> = { ...flows.rows[0], ...engaged, ...trials.rows[0] };
+  const n = (k: keyof MetricCounts) => Number(row[k] ?? 0);
   return {
     members_t0: n('members_t0'),
     members_t1: n('members_t1'),
-    period_members: n('members_t0') + n('new_period_members'),
+    period_members: n('period_members'),
     joins: n('joins'),
     leaves: n('leaves'),
     active: n('active'),

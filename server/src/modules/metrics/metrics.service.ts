@@ -90,9 +90,7 @@ export async function communityMetrics(deps: Deps, communityId: string, q: Metri
       t1: to,
       fromDay: t0.toISODate()!,
       toDay: t1.toISODate()!,
-      currency: community.currency,
-      graceDays: community.renewal_grace_days,
-      trialWindowDays: TRIAL_CONVERSION_DAYS,
+      timeZone: zone,
     }),
     findTrialProducts(deps.db, communityId),
   ]);

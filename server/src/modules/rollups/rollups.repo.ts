@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
-import { ENGAGEMENT_TYPES } from '../../../../contracts/src/index.js';
+import { ENGAGEMENT_TYPES, TRIAL_CONVERSION_DAYS } from '../../../../contracts/src/index.js';
 import { isPostgres, type Db, type Trx } from '../../db/kysely.js';
+import { assignOrdinals } from './day-sets.repo.js';
 
 /**
  * All SQL of the daily rollups. A day is recomputed from the events of [t0, t1) (its local
@@ -64,7 +65,7 @@ export async function countEventsBetween(db: Q, communityId: string, t0: string,
 
 /** Deletes a community's rollup rows outside [firstDay, lastDay] (all of them when `firstDay` is null). */
 export async function deleteRollupsOutside(trx: Q, communityId: string, firstDay: string | null, lastDay: string | null): Promise<void> {
-  for (const table of ['analytics_member_days', 'analytics_days', 'analytics_flow_days'] as const) {
+  for (const table of ['analytics_member_days', 'analytics_days', 'analytics_flow_days', 'analytics_day_sets'] as const) {
     let q = trx.deleteFrom(table).where('community_id', '=', communityId);
     if (firstDay !== null && lastDay !== null) q = q.where((eb) => eb.or([eb('day', '<', firstDay), eb('day', '>', lastDay)]));
     await q.execute();
@@ -199,9 +200,19 @@ export async function findActiveMemberIds(db: Db, communityId: string, fromDay: 
   return rows.map((r) => r.member_id);
 }
 
+const FLOW_TYPES = sql.raw(
+  ['joined', 'left', 'removed', 'order_paid', 'order_refunded', 'membership_granted', 'membership_revoked', 'membership_upgraded', 'membership_cancelled', 'membership_paused', 'membership_resumed']
+    .map((t) => `'${t}'`)
+    .join(', '),
+);
+
 const PAID = sql.raw(`o.paid_at IS NOT NULL AND o.status IN ('paid', 'partially_refunded', 'refunded')`);
 
-/** Members whose stays or purchases an event of these days may have changed: joins, leaves, removals, paid orders. */
+/**
+ * Members whose stays, purchases, memberships or trial orders an event of these days may have
+ * changed: joins, leaves, removals, paid and refunded orders, and the membership events that
+ * create, move or end a membership.
+ */
 export async function findFlowMembers(trx: Q, communityId: string, days: readonly DayBounds[]): Promise<string[]> {
   if (!days.length) return [];
   const ts = (v: string) => (isPostgres(trx) ? sql`CAST(${v} AS timestamptz)` : sql`${v}`);
@@ -209,17 +220,19 @@ export async function findFlowMembers(trx: Q, communityId: string, days: readonl
   const rows = await sql<{ member_id: string }>`
     WITH rollup_days (day, t0, t1) AS (VALUES ${values})
     SELECT DISTINCT e.member_id AS member_id FROM rollup_days d JOIN events e ON e.community_id = ${communityId} AND e.occurred_at >= d.t0 AND e.occurred_at < d.t1
-    WHERE e.member_id IS NOT NULL AND e.type IN ('joined', 'left', 'removed', 'order_paid')`.execute(trx);
+    WHERE e.member_id IS NOT NULL AND e.type IN (${FLOW_TYPES})`.execute(trx);
   return rows.rows.map((r) => r.member_id);
 }
 
-/** The instants at which members' stays and purchases start and end, for the flow days they count on. */
+/** The instants at which members' stays, purchases and memberships start and end, for the flow days they count on. */
 export async function findFlowInstants(trx: Q, communityId: string, memberIds: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (let i = 0; i < memberIds.length; i += MEMBERS_PER_STATEMENT) {
     const ids = memberIds.slice(i, i + MEMBERS_PER_STATEMENT);
     const stays = await trx.selectFrom('member_stays').select(['start_at', 'end_at']).where('community_id', '=', communityId).where('member_id', 'in', ids).execute();
     const buys = await trx.selectFrom('member_purchases').select(['first_paid_at', 'second_paid_at']).where('community_id', '=', communityId).where('member_id', 'in', ids).execute();
+    const ends = await trx.selectFrom('membership_renewals').select('expires_at').where('community_id', '=', communityId).where('member_id', 'in', ids).execute();
+    for (const e of ends) out.push(String(e.expires_at));
     for (const s of stays) out.push(String(s.start_at), ...(s.end_at === null ? [] : [String(s.end_at)]));
     for (const b of buys) out.push(String(b.first_paid_at), ...(b.second_paid_at === null ? [] : [String(b.second_paid_at)]));
   }
@@ -237,8 +250,13 @@ const MEMBERS_PER_STATEMENT = 500;
  * span does (null if any is open); it is referred when its first span has a referrer. Members with a
  * paid order and no span have one open stay from their first paid order. Each stay carries the end
  * of the member's previous stay.
+ *
+ * Renewals (membership_renewals): each live order membership with an end; renewed when another
+ * live membership of the same member and product was created after it and at most `graceDays`
+ * after its end. Trial orders (trial_orders): each paid order of a trial product; converted when
+ * the member paid for the full product at or after it and within TRIAL_CONVERSION_DAYS.
  */
-export async function recomputeMemberFlows(trx: Trx, communityId: string, members: readonly string[] | 'all'): Promise<void> {
+export async function recomputeMemberFlows(trx: Trx, communityId: string, members: readonly string[] | 'all', graceDays: number): Promise<void> {
   const c = communityId;
   const batches = members === 'all' ? [null] : Array.from({ length: Math.ceil(members.length / MEMBERS_PER_STATEMENT) }, (_, i) => members.slice(i * MEMBERS_PER_STATEMENT, (i + 1) * MEMBERS_PER_STATEMENT));
   for (const ids of batches) {
@@ -246,14 +264,20 @@ export async function recomputeMemberFlows(trx: Trx, communityId: string, member
     let del = trx.deleteFrom('member_stays').where('community_id', '=', c);
     let delBuys = trx.deleteFrom('member_purchases').where('community_id', '=', c);
     let delFirsts = trx.deleteFrom('member_firsts').where('community_id', '=', c);
+    let delRenewals = trx.deleteFrom('membership_renewals').where('community_id', '=', c);
+    let delTrials = trx.deleteFrom('trial_orders').where('community_id', '=', c);
     if (ids !== null) {
       del = del.where('member_id', 'in', ids);
       delBuys = delBuys.where('member_id', 'in', ids);
       delFirsts = delFirsts.where('member_id', 'in', ids);
+      delRenewals = delRenewals.where('member_id', 'in', ids);
+      delTrials = delTrials.where('member_id', 'in', ids);
     }
     await del.execute();
     await delBuys.execute();
     await delFirsts.execute();
+    await delRenewals.execute();
+    await delTrials.execute();
     await sql`
       INSERT INTO member_firsts (community_id, member_id, group_id)
       SELECT ${text(c)}, f.member_id, f.group_id FROM (
@@ -289,17 +313,42 @@ export async function recomputeMemberFlows(trx: Trx, communityId: string, member
         GROUP BY o.member_id
       )
       SELECT ${text(c)}, member_id, start_at, end_at, LAG(end_at) OVER (PARTITION BY member_id ORDER BY start_at), referred FROM stays`.execute(trx);
+    await assignOrdinals(trx, c, sql`SELECT member_id FROM member_stays WHERE community_id = ${c}${only('member_id')}`);
     await sql`
       INSERT INTO member_purchases (community_id, member_id, first_paid_at, second_paid_at)
       SELECT ${text(c)}, b.member_id, MIN(b.paid_at), MIN(CASE WHEN b.n = 2 THEN b.paid_at END) FROM (
         SELECT o.member_id, o.paid_at, ROW_NUMBER() OVER (PARTITION BY o.member_id ORDER BY o.paid_at, o.id) AS n
         FROM orders o WHERE o.community_id = ${c} AND ${PAID}${only('o.member_id')}
       ) b WHERE b.n <= 2 GROUP BY b.member_id`.execute(trx);
+    await sql`
+      INSERT INTO membership_renewals (community_id, membership_id, member_id, expires_at, renewed)
+      SELECT ${text(c)}, m.id, m.member_id, m.expires_at, CASE WHEN EXISTS (
+        SELECT 1 FROM memberships n WHERE n.community_id = ${c} AND n.source = 'order' AND n.revoked_at IS NULL AND n.id <> m.id
+          AND n.member_id = m.member_id AND n.product_id = m.product_id AND n.created_at > m.created_at
+          AND n.created_at <= ${plusDays(trx, sql`m.expires_at`, graceDays)}
+      ) THEN 1 ELSE 0 END
+      FROM memberships m WHERE m.community_id = ${c} AND m.source = 'order' AND m.revoked_at IS NULL AND m.expires_at IS NOT NULL${only('m.member_id')}`.execute(trx);
+    await sql`
+      INSERT INTO trial_orders (community_id, order_id, member_id, product_id, paid_at, converted)
+      SELECT ${text(c)}, o.id, o.member_id, o.product_id, o.paid_at, CASE WHEN EXISTS (
+        SELECT 1 FROM orders f WHERE f.community_id = ${c} AND f.paid_at IS NOT NULL AND f.status IN ('paid', 'partially_refunded', 'refunded')
+          AND f.member_id = o.member_id AND f.product_id = pr.trial_of_product_id
+          AND f.paid_at >= o.paid_at AND f.paid_at <= ${plusDays(trx, sql`o.paid_at`, TRIAL_CONVERSION_DAYS)}
+      ) THEN 1 ELSE 0 END
+      FROM orders o JOIN products pr ON pr.id = o.product_id AND pr.community_id = ${c} AND pr.trial_of_product_id IS NOT NULL
+      WHERE o.community_id = ${c} AND ${PAID}${only('o.member_id')}`.execute(trx);
   }
 }
 
-/** Recomputes `analytics_flow_days` for some local days from member_stays and member_purchases. */
-export async function recomputeFlowDays(trx: Trx, communityId: string, days: readonly DayBounds[]): Promise<void> {
+/** `at` + `days` days (exact multiples of 86,400 s, whatever the session's time zone), as a timestamp comparable to the columns. */
+const plusDays = (db: Q, at: RawBuilder<unknown>, days: number): RawBuilder<unknown> =>
+  isPostgres(db) ? sql`(${at} + CAST(${`${days * 86_400} seconds`} AS interval))` : sql`strftime('%Y-%m-%dT%H:%M:%fZ', ${at}, ${`${days * 86_400} seconds`})`;
+
+/**
+ * Recomputes `analytics_flow_days` for some local days from member_stays, member_purchases,
+ * membership_renewals, and the paid orders and settled refunds in `currency`.
+ */
+export async function recomputeFlowDays(trx: Trx, communityId: string, currency: string, days: readonly DayBounds[]): Promise<void> {
   if (!days.length) return;
   const c = communityId;
   const ts = (v: string) => (isPostgres(trx) ? sql`CAST(${v} AS timestamptz)` : sql`${v}`);
@@ -309,24 +358,36 @@ export async function recomputeFlowDays(trx: Trx, communityId: string, days: rea
     sql`(SELECT COUNT(*) FROM ${sql.table(table)} x WHERE x.community_id = ${c} AND ${sql.ref(`x.${col}`)} >= d.t0 AND ${sql.ref(`x.${col}`)} < d.t1)`;
   await sql`
     WITH rollup_days (day, t0, t1) AS (VALUES ${values})
-    INSERT INTO analytics_flow_days (community_id, day, stay_starts, stay_ends, first_purchases, second_purchases)
-    SELECT ${text(c)}, f.day, f.stay_starts, f.stay_ends, f.first_purchases, f.second_purchases FROM (
+    INSERT INTO analytics_flow_days (community_id, day, stay_starts, stay_ends, first_purchases, second_purchases, gmv_minor, refunds_minor, expiring, renewed)
+    SELECT ${text(c)}, f.day, f.stay_starts, f.stay_ends, f.first_purchases, f.second_purchases, f.gmv_minor, f.refunds_minor, f.expiring, f.renewed FROM (
       SELECT d.day AS day, ${count('member_stays', 'start_at')} AS stay_starts, ${count('member_stays', 'end_at')} AS stay_ends,
-        ${count('member_purchases', 'first_paid_at')} AS first_purchases, ${count('member_purchases', 'second_paid_at')} AS second_purchases
+        ${count('member_purchases', 'first_paid_at')} AS first_purchases, ${count('member_purchases', 'second_paid_at')} AS second_purchases,
+        (SELECT COALESCE(SUM(o.amount_minor), 0) FROM orders o WHERE o.community_id = ${c} AND ${PAID} AND o.paid_at >= d.t0 AND o.paid_at < d.t1
+          AND o.currency = ${currency}) AS gmv_minor,
+        (SELECT COALESCE(SUM(r.amount_minor), 0) FROM refunds r WHERE r.community_id = ${c} AND r.status = 'succeeded' AND r.settled_at >= d.t0
+          AND r.settled_at < d.t1 AND r.currency = ${currency}) AS refunds_minor,
+        ${count('membership_renewals', 'expires_at')} AS expiring,
+        (SELECT COALESCE(SUM(x.renewed), 0) FROM membership_renewals x WHERE x.community_id = ${c} AND x.expires_at >= d.t0 AND x.expires_at < d.t1) AS renewed
       FROM rollup_days d
-    ) f WHERE f.stay_starts + f.stay_ends + f.first_purchases + f.second_purchases > 0`.execute(trx);
+    ) f WHERE f.stay_starts + f.stay_ends + f.first_purchases + f.second_purchases + f.expiring <> 0 OR f.gmv_minor <> 0 OR f.refunds_minor <> 0`.execute(trx);
 }
 
-/** The earliest and latest instants of a community's stays and purchases. */
-export async function findFlowRange(db: Q, communityId: string): Promise<{ first: string; last: string } | null> {
-  const r = await sql<{ first: string | null; last: string | null }>`
-    SELECT MIN(x.a) AS first, MAX(x.b) AS last FROM (
-      SELECT MIN(start_at) AS a, MAX(COALESCE(end_at, start_at)) AS b FROM member_stays WHERE community_id = ${communityId}
+/**
+ * The earliest and latest instants of a community's stays, purchases and membership ends, and the
+ * latest of its stays and purchases alone (membership ends may lie far ahead).
+ */
+export async function findFlowRange(db: Q, communityId: string): Promise<{ first: string; last: string; lastStay: string } | null> {
+  const r = await sql<{ first: string | null; last: string | null; last_stay: string | null }>`
+    SELECT MIN(x.a) AS first, MAX(x.b) AS last, MAX(CASE WHEN x.k = 1 THEN x.b END) AS last_stay FROM (
+      SELECT 1 AS k, MIN(start_at) AS a, MAX(COALESCE(end_at, start_at)) AS b FROM member_stays WHERE community_id = ${communityId}
       UNION ALL
-      SELECT MIN(first_paid_at), MAX(COALESCE(second_paid_at, first_paid_at)) FROM member_purchases WHERE community_id = ${communityId}
+      SELECT 1, MIN(first_paid_at), MAX(COALESCE(second_paid_at, first_paid_at)) FROM member_purchases WHERE community_id = ${communityId}
+      UNION ALL
+      SELECT 2, MIN(expires_at), MAX(expires_at) FROM membership_renewals WHERE community_id = ${communityId}
     ) x`.execute(db);
   const row = r.rows[0];
-  return row?.first && row.last ? { first: new Date(row.first).toISOString(), last: new Date(row.last).toISOString() } : null;
+  const iso = (v: string) => new Date(v).toISOString();
+  return row?.first && row.last ? { first: iso(row.first), last: iso(row.last), lastStay: iso(row.last_stay ?? row.first) } : null;
 }
 
 /** Moves the community's rollup generation on: answers computed from the older rows are stale. */

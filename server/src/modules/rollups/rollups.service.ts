@@ -19,6 +19,7 @@ import {
   recomputeMemberFlows,
   type DayBounds,
 } from './rollups.repo.js';
+import { findStaysOf, rebuildMembersAt, recomputeActivitySets, recomputeStartSets, refreshMembersAt } from './day-sets.service.js';
 
 /**
  * Daily rollups (analytics_member_days, analytics_days), kept fresh by recomputing whole days, not
@@ -44,6 +45,9 @@ export function dayBounds(day: string, zone: string): DayBounds {
   return { day, t0: start.toUTC().toISO()!, t1: start.plus({ days: 1 }).toUTC().toISO()! };
 }
 
+/** The local day after `day`. */
+export const nextDay = (day: string) => DateTime.fromISO(day, { zone: 'UTC' }).plus({ days: 1 }).toISODate()!;
+
 /** Local days ('YYYY-MM-DD') that the UTC hours 'YYYY-MM-DDTHH' overlap in a zone (two for half-hour offsets). */
 export function localDaysOfHours(hours: readonly string[], zone: string): string[] {
   const days = new Set<string>();
@@ -55,14 +59,21 @@ export function localDaysOfHours(hours: readonly string[], zone: string): string
   return [...days].sort();
 }
 
-/** Every local day holding an event, a stay's start or end, or a first or second purchase of the community. */
-async function rollupRange(trx: Parameters<typeof findEventRange>[0], communityId: string, zone: string): Promise<string[]> {
+/**
+ * Every local day holding an event, a stay's start or end, a first or second purchase or a
+ * membership end of the community; `membersAt`: those up to the last event, stay or purchase (the
+ * days whose members at midnight are stored; membership ends may lie far ahead).
+ */
+async function rollupRange(trx: Parameters<typeof findEventRange>[0], communityId: string, zone: string): Promise<{ days: string[]; membersAt: string[] }> {
   const [events, flows] = await Promise.all([findEventRange(trx, communityId), findFlowRange(trx, communityId)]);
   const ranges = [events, flows].filter((r) => r !== null);
-  if (!ranges.length) return [];
+  if (!ranges.length) return { days: [], membersAt: [] };
   const first = ranges.map((r) => r.first).reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b));
   const last = ranges.map((r) => r.last).reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
-  return daysBetween(first, last, zone);
+  const lastAt = [events?.last, flows?.lastStay].filter((x) => x !== undefined).reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
+  const days = daysBetween(first, last, zone);
+  const lastAtDay = DateTime.fromISO(lastAt, { zone }).toISODate()!;
+  return { days, membersAt: days.filter((d) => d <= lastAtDay) };
 }
 
 /** Every local day from the one holding `first` to the one holding `last`. */
@@ -129,9 +140,11 @@ async function refreshCommunity(deps: Deps, communityId: string): Promise<number
     const zone = community.time_zone;
     let days: string[];
     let flowDays: string[];
+    let beforeStays: Awaited<ReturnType<typeof findStaysOf>> | null = null;
+    let flowMembers: string[] = [];
     if (hours.includes('*')) {
-      await recomputeMemberFlows(trx, communityId, 'all');
-      days = await rollupRange(trx, communityId, zone);
+      await recomputeMemberFlows(trx, communityId, 'all', community.renewal_grace_days);
+      days = (await rollupRange(trx, communityId, zone)).days;
       flowDays = days;
       await deleteRollupsOutside(trx, communityId, null, null);
     } else {
@@ -141,13 +154,31 @@ async function refreshCommunity(deps: Deps, communityId: string): Promise<number
       const members: string[] = [];
       for (const chunk of chunks(days, ROLLUP_DAYS_PER_CHUNK)) members.push(...(await findFlowMembers(trx, communityId, chunk.map((d) => dayBounds(d, zone)))));
       const unique = [...new Set(members)];
+      beforeStays = await findStaysOf(trx, communityId, unique);
+      flowMembers = unique;
       const before = await findFlowInstants(trx, communityId, unique);
-      await recomputeMemberFlows(trx, communityId, unique);
+      await recomputeMemberFlows(trx, communityId, unique, community.renewal_grace_days);
       const after = await findFlowInstants(trx, communityId, unique);
       flowDays = [...new Set([...days, ...[...before, ...after].map((at) => DateTime.fromISO(at, { zone }).toISODate()!)])].sort();
     }
-    for (const chunk of chunks(days, ROLLUP_DAYS_PER_CHUNK)) await recomputeDays(trx, communityId, community.currency, chunk.map((day) => dayBounds(day, zone)));
-    for (const chunk of chunks(flowDays, ROLLUP_DAYS_PER_CHUNK)) await recomputeFlowDays(trx, communityId, chunk.map((day) => dayBounds(day, zone)));
+    for (const chunk of chunks(days, ROLLUP_DAYS_PER_CHUNK)) {
+      const bounds = chunk.map((day) => dayBounds(day, zone));
+      await recomputeDays(trx, communityId, community.currency, bounds);
+      await recomputeActivitySets(trx, communityId, bounds);
+    }
+    for (const chunk of chunks(flowDays, ROLLUP_DAYS_PER_CHUNK)) {
+      const bounds = chunk.map((day) => dayBounds(day, zone));
+      await recomputeFlowDays(trx, communityId, community.currency, bounds);
+      await recomputeStartSets(trx, communityId, bounds);
+    }
+    const patched =
+      beforeStays !== null &&
+      (await refreshMembersAt(trx, communityId, { members: flowMembers, before: beforeStays, eventDays: days }, {
+        bounds: (d) => dayBounds(d, zone),
+        next: nextDay,
+        dayOf: (ms) => DateTime.fromMillis(ms, { zone }).toISODate()!,
+      }));
+    if (!patched) await rebuildMembersAt(trx, communityId, (await rollupRange(trx, communityId, zone)).membersAt.map((d) => dayBounds(d, zone)));
     await bumpGeneration(trx, communityId);
     return days.length;
   });
@@ -193,10 +224,11 @@ export async function rebuildRollups(
       const range = await deps.db.transaction().execute(async (trx) => {
         await lockCommunityRollups(trx, id);
         await claimDirtyHours(trx, id);
-        await recomputeMemberFlows(trx, id, 'all');
+        await recomputeMemberFlows(trx, id, 'all', community.renewal_grace_days);
         await bumpGeneration(trx, id);
-        const list = await rollupRange(trx, id, zone);
+        const { days: list, membersAt } = await rollupRange(trx, id, zone);
         await deleteRollupsOutside(trx, id, list[0] ?? null, list.at(-1) ?? null);
+        await rebuildMembersAt(trx, id, membersAt.map((day) => dayBounds(day, zone)));
         return list;
       });
       let done = 0;
@@ -205,7 +237,9 @@ export async function rebuildRollups(
         events += await deps.db.transaction().execute(async (trx) => {
           await lockCommunityRollups(trx, id);
           await recomputeDays(trx, id, community.currency, bounds);
-          await recomputeFlowDays(trx, id, bounds);
+          await recomputeActivitySets(trx, id, bounds);
+          await recomputeFlowDays(trx, id, community.currency, bounds);
+          await recomputeStartSets(trx, id, bounds);
           await bumpGeneration(trx, id);
           return countEventsBetween(trx, id, bounds[0]!.t0, bounds.at(-1)!.t1);
         });
