@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { isPostgres, type Db } from '../../db/kysely.js';
 import type { AnalyticsDaysTable } from '../../db/types.js';
 import { sumsRow } from '../../db/codecs.js';
-import { unionOfDays } from '../rollups/index.js';
+import type { DaySetReader } from '../rollups/index.js';
 
 /** Reads of the daily rollups for the KPI dashboard. Days are local 'YYYY-MM-DD', `[fromDay, toDay)`. */
 
@@ -58,8 +58,8 @@ export async function netJoinsBefore(db: Db, communityId: string, dim: SplitDim,
 }
 
 /** Distinct members with ≥1 engagement event on the days [fromDay, toDay): the union of the days' active sets. */
-export async function countActiveMembers(db: Db, communityId: string, fromDay: string, toDay: string): Promise<number> {
-  return (await unionOfDays(db, communityId, 'active', fromDay, toDay)).size;
+export async function countActiveMembers(sets: DaySetReader, fromDay: string, toDay: string): Promise<number> {
+  return (await sets.union('active', fromDay, toDay)).size;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { KpiSplitRow, KpisOut, KpisQuery, KpiValue } from '../../../../cont
 import type { Deps } from '../../lib/deps.js';
 import { communityMetrics } from '../metrics/index.js';
 import { countActiveMembers, countActiveMembersByKey, countNpsAnswers, netJoinsBefore, sumDaysByKey, type SplitDim } from './kpis.repo.js';
-import { refreshRollups, rollupGeneration } from '../rollups/index.js';
+import { DaySetReader, refreshRollups, rollupGeneration } from '../rollups/index.js';
 import { findCommunityById } from '../communities/index.js';
 
 const rate = (numerator: number, denominator: number) => ({ value: denominator === 0 ? null : numerator / denominator, numerator, denominator });
@@ -24,13 +24,13 @@ const shift = (day: string, days: number) => DateTime.fromISO(day, { zone: 'UTC'
  * "Active" here counts every member with an engagement event, member at the time or not (unlike
  * `active_members` of /metrics, which counts period members only).
  */
-export async function rollupFigures(deps: Deps, communityId: string, period: { from: string; to: string; t0: string; t1: string }) {
+export async function rollupFigures(deps: Deps, communityId: string, period: { from: string; to: string; t0: string; t1: string }, sets = new DaySetReader(deps.db, communityId)) {
   const { from, to } = period;
   const days = DateTime.fromISO(to, { zone: 'UTC' }).diff(DateTime.fromISO(from, { zone: 'UTC' }), 'days').days;
   const [[all], wau, mau, nps] = await Promise.all([
     sumDaysByKey(deps.db, communityId, 'all', from, to),
-    countActiveMembers(deps.db, communityId, shift(to, -7), to),
-    countActiveMembers(deps.db, communityId, shift(to, -30), to),
+    countActiveMembers(sets, shift(to, -7), to),
+    countActiveMembers(sets, shift(to, -30), to),
     countNpsAnswers(deps.db, communityId, period.t0, period.t1),
   ]);
   const dau = rate(all?.active_member_days ?? 0, days);
@@ -136,13 +136,15 @@ export function clearKpiCache(): void {
 async function computeKpis(deps: Deps, communityId: string, q: KpisQuery): Promise<KpisOut> {
   const length = DateTime.fromISO(q.to, { zone: 'UTC' }).diff(DateTime.fromISO(q.from, { zone: 'UTC' }), 'days').days;
   const prevFrom = shift(q.from, -length);
+  // Both periods, their MAU and WAU read the same day sets: one reader reads each day once.
+  const sets = new DaySetReader(deps.db, communityId);
   const [current, previous] = await Promise.all([
-    communityMetrics(deps, communityId, { from: q.from, to: q.to }),
-    communityMetrics(deps, communityId, { from: prevFrom, to: q.from }),
+    communityMetrics(deps, communityId, { from: q.from, to: q.to }, sets),
+    communityMetrics(deps, communityId, { from: prevFrom, to: q.from }, sets),
   ]);
   const [cur, prev, rows] = await Promise.all([
-    rollupFigures(deps, communityId, current.period),
-    rollupFigures(deps, communityId, previous.period),
+    rollupFigures(deps, communityId, current.period, sets),
+    rollupFigures(deps, communityId, previous.period, sets),
     q.split ? splitRows(deps, communityId, current.currency, q.split, q.from, q.to) : Promise.resolve(null),
   ]);
   const { metrics_version, community_id, time_zone, currency, period, ...values } = current;

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/kysely.js';
 import type { MetricCounts } from './metrics.definitions.js';
-import { dayBounds, membersAtDay, unionOfDays } from '../rollups/index.js';
+import { DaySetReader, dayBounds, membersAtDay } from '../rollups/index.js';
 
 /** Raw rows the metric definitions read. Time filtering beyond the period bounds happens in TypeScript. */
 
@@ -74,7 +74,7 @@ export interface PeriodBounds {
  * [t0, t1). Those members, and the active members, payers and referred joiners of the period, are
  * unions of the per-day member sets the rollups keep (rollups/day-sets.service.ts).
  */
-export async function countPeriodMetrics(db: Db, communityId: string, p: PeriodBounds): Promise<MetricCounts> {
+export async function countPeriodMetrics(db: Db, communityId: string, p: PeriodBounds, sets = new DaySetReader(db, communityId)): Promise<MetricCounts> {
   const c = communityId;
   const flows = await sql<Record<string, number | string | null>>`
     SELECT
@@ -91,14 +91,13 @@ export async function countPeriodMetrics(db: Db, communityId: string, p: PeriodB
     FROM analytics_flow_days WHERE community_id = ${c} AND day < ${p.toDay}`.execute(db);
   // Period members, and the active and paying among them, from the per-day member sets: the members
   // at t0 plus the stays started in the period are exactly the members with a stay in the period.
-  const sets = await Promise.all([
+  const [atT0, starts, referred, active, payers] = await Promise.all([
     membersAtDay(db, c, { day: p.fromDay, t0: p.t0, t1: p.t1 }, (day) => dayBounds(day, p.timeZone)),
-    unionOfDays(db, c, 'starts', p.fromDay, p.toDay),
-    unionOfDays(db, c, 'referred_starts', p.fromDay, p.toDay),
-    unionOfDays(db, c, 'active', p.fromDay, p.toDay),
-    unionOfDays(db, c, 'payers', p.fromDay, p.toDay),
+    sets.union('starts', p.fromDay, p.toDay),
+    sets.union('referred_starts', p.fromDay, p.toDay),
+    sets.union('active', p.fromDay, p.toDay),
+    sets.union('payers', p.fromDay, p.toDay),
   ]);
-  const [atT0, starts, referred, active, payers] = sets;
   const members = atT0.or(starts);
   const engaged = { period_members: members.size, referred_joiners: referred.size, active: active.and(members).size, paying: payers.and(members).size };
 

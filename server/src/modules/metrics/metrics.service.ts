@@ -3,7 +3,7 @@ import type { MetricsOut, MetricsQuery } from '../../../../contracts/src/index.j
 import type { Deps } from '../../lib/deps.js';
 import { invalid, notFound } from '../../lib/errors.js';
 import { findCommunityById } from '../communities/index.js';
-import { findActiveMemberIds, refreshRollups } from '../rollups/index.js';
+import { findActiveMemberIds, refreshRollups, type DaySetReader } from '../rollups/index.js';
 import { METRICS_VERSION, metricsFromCounts, TRIAL_CONVERSION_DAYS, type MetricsFacts } from './metrics.definitions.js';
 import { countPeriodMetrics, findCommunitySpans, findOrderMemberships, findPaidOrders, findRefundsBetween, findTrialProducts } from './metrics.repo.js';
 
@@ -80,7 +80,7 @@ export async function loadPeriodFacts(deps: Deps, communityId: string, q: Metric
  * The metrics of one community over [from, to) in its time zone (see metrics.definitions.ts),
  * counted in SQL (countPeriodMetrics): no row of the community is loaded.
  */
-export async function communityMetrics(deps: Deps, communityId: string, q: MetricsQuery): Promise<MetricsOut> {
+export async function communityMetrics(deps: Deps, communityId: string, q: MetricsQuery, sets?: DaySetReader): Promise<MetricsOut> {
   const { community, zone, t0, t1, from, to } = await resolvePeriod(deps, communityId, q);
   // Engagement comes from the daily rollups: the period's local days hold exactly its events.
   await refreshRollups(deps, communityId);
@@ -91,7 +91,7 @@ export async function communityMetrics(deps: Deps, communityId: string, q: Metri
       fromDay: t0.toISODate()!,
       toDay: t1.toISODate()!,
       timeZone: zone,
-    }),
+    }, sets),
     findTrialProducts(deps.db, communityId),
   ]);
   return {

@@ -167,11 +167,35 @@ export async function membersAtDay(db: Q, communityId: string, day: DayBounds, d
   return advance(MemberSet.decode(before.bits), changing, Date.parse(day.t0));
 }
 
-/** The union of a kind's sets over the local days [fromDay, toDay). */
-export async function unionOfDays(db: Q, communityId: string, kind: DaySetKind, fromDay: string, toDay: string): Promise<MemberSet> {
-  const set = new MemberSet();
-  for (const r of await readDaySets(db, communityId, kind, fromDay, toDay)) set.orBytes(r.bits);
-  return set;
+/** The local day after `day` ('YYYY-MM-DD'). */
+export const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * Reads stored day sets for one community, each (kind, day) once: a dashboard asks for the same
+ * days more than once (a period's active members, then its MAU and WAU), so one reader serves one
+ * computation. Not shared across computations: a refresh may change any day.
+ */
+export class DaySetReader {
+  private readonly days = new Map<string, Promise<Uint8Array | null>>();
+
+  constructor(
+    private readonly db: Q,
+    private readonly communityId: string,
+  ) {}
+
+  /** The union of a kind's sets over the local days [fromDay, toDay). */
+  async union(kind: DaySetKind, fromDay: string, toDay: string): Promise<MemberSet> {
+    const wanted: string[] = [];
+    for (let d = fromDay; d < toDay; d = nextDay(d)) wanted.push(d);
+    const missing = wanted.filter((d) => !this.days.has(`${kind}|${d}`));
+    if (missing.length) {
+      const rows = readDaySets(this.db, this.communityId, kind, missing[0]!, nextDay(missing.at(-1)!)).then((list) => new Map(list.map((r) => [r.day, r.bits])));
+      for (const d of missing) this.days.set(`${kind}|${d}`, rows.then((byDay) => byDay.get(d) ?? null));
+    }
+    const set = new MemberSet();
+    for (const bits of await Promise.all(wanted.map((d) => this.days.get(`${kind}|${d}`)!))) if (bits) set.orBytes(bits);
+    return set;
+  }
 }
 
 export { findStaysOf };

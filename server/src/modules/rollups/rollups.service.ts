@@ -19,7 +19,7 @@ import {
   recomputeMemberFlows,
   type DayBounds,
 } from './rollups.repo.js';
-import { findStaysOf, rebuildMembersAt, recomputeActivitySets, recomputeStartSets, refreshMembersAt } from './day-sets.service.js';
+import { findStaysOf, nextDay, rebuildMembersAt, recomputeActivitySets, recomputeStartSets, refreshMembersAt } from './day-sets.service.js';
 
 /**
  * Daily rollups (analytics_member_days, analytics_days), kept fresh by recomputing whole days, not
@@ -44,9 +44,6 @@ export function dayBounds(day: string, zone: string): DayBounds {
   const start = DateTime.fromISO(day, { zone }).startOf('day');
   return { day, t0: start.toUTC().toISO()!, t1: start.plus({ days: 1 }).toUTC().toISO()! };
 }
-
-/** The local day after `day`. */
-export const nextDay = (day: string) => DateTime.fromISO(day, { zone: 'UTC' }).plus({ days: 1 }).toISODate()!;
 
 /** Local days ('YYYY-MM-DD') that the UTC hours 'YYYY-MM-DDTHH' overlap in a zone (two for half-hour offsets). */
 export function localDaysOfHours(hours: readonly string[], zone: string): string[] {
