@@ -167,6 +167,14 @@ describe('yutang CLI', () => {
     const lines = csv.out.trimEnd().split('\r\n');
     expect(lines[0]).toBe('member_id,display_name,external_id,item,at,amount_minor');
     expect(lines.length - 1).toBe(metrics.paid_rate.denominator);
+    // Without --explain, --csv prints every figure of the JSON body, one per line.
+    const figures = await yutang(['metrics', ...args, '--csv']);
+    const rows = parse(figures.out, { columns: true }) as Record<string, string>[];
+    const byMetric = Object.fromEntries(rows.map((r) => [r.metric, r]));
+    expect(rows.map((r) => r.metric)).toEqual(Object.keys(metrics).filter((k) => !['metrics_version', 'community_id', 'time_zone', 'currency', 'period'].includes(k)));
+    expect([byMetric.joins!.kind, Number(byMetric.joins!.value)]).toEqual(['count', metrics.joins]);
+    expect([byMetric.paid_rate!.kind, Number(byMetric.paid_rate!.numerator), Number(byMetric.paid_rate!.denominator)]).toEqual(['rate', metrics.paid_rate.numerator, metrics.paid_rate.denominator]);
+    expect([byMetric.gmv!.kind, Number(byMetric.gmv!.value), byMetric.gmv!.currency]).toEqual(['money', metrics.gmv.amount_minor, 'CNY']);
     const bad = await yutang(['metrics', ...args, '--explain', 'joins', '--part', 'denominator']);
     expect([bad.code, bad.err]).toEqual([1, expect.stringContaining('--part')]);
     const unknown = await yutang(['metrics', ...args, '--explain', 'dau']);

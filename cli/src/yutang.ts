@@ -14,7 +14,7 @@ import { importMembersCsv, MEMBER_COLUMNS } from '../../server/src/importers/mem
 import { membersCsvRecords, ordersCsvRecords } from '../../server/src/modules/csv/index.js';
 import { importChatFile } from './import-chat.js';
 import type { Deps } from '../../server/src/lib/deps.js';
-import { communityMetrics } from '../../server/src/modules/metrics/index.js';
+import { communityMetrics, metricsCsv } from '../../server/src/modules/metrics/index.js';
 import { classifyCommunityMembers, communityCohorts, communityFunnel, communityLifecycle, explainCsv, explainMetric, membersCsv, moneyFormula, rebuildRollups, referrers } from '../../server/src/modules/analytics/index.js';
 import { AppError } from '../../server/src/lib/errors.js';
 import { createApiKey } from '../../server/src/modules/apikeys/index.js';
@@ -189,7 +189,7 @@ program
   .option('--json', 'print one JSON object, identical to the API response body')
   .option('--explain <metric>', 'list the members behind a figure (e.g. paying_members, paid_rate, gmv; see docs/analytics.md)')
   .option('--part <part>', 'with --explain: numerator or denominator', 'numerator')
-  .option('--csv', 'with --explain: print CSV with a header line')
+  .option('--csv', 'print CSV with a header line: one line per figure, identical to GET …/metrics.csv (with --explain: the rows behind the figure)')
   .action(async (opts: { community: string; from: string; to: string; json?: boolean; explain?: string; part: string; csv?: boolean }) =>
     withDatabase(async (handle, config) => {
       const deps = { db: handle.db, clock: systemClock, config };
@@ -204,7 +204,8 @@ program
       const q = parseFlags(MetricsQuery, { from: opts.from, to: opts.to });
       const community = await communityFor(deps, opts.community);
       const m = await byFlags(() => communityMetrics(deps, community.id, q));
-      console.log(opts.json ? JSON.stringify(m) : metricsTable(m));
+      if (opts.csv) process.stdout.write(metricsCsv(m));
+      else console.log(opts.json ? JSON.stringify(m) : metricsTable(m));
     }),
   );
 
@@ -524,7 +525,7 @@ program
   .action(async (what: string, opts: { community: string; out?: string }) =>
     withDatabase(async (handle, config) => {
       const rows = what === 'members' ? membersCsvRecords : what === 'orders' ? ordersCsvRecords : null;
-      if (!rows) throw new Error(`export: "${what}" is not members or orders (metrics: --csv on yutang metrics --explain, members classify, cohorts, funnel)`);
+      if (!rows) throw new Error(`export: "${what}" is not members or orders (metrics: --csv on yutang metrics, with or without --explain, members classify, cohorts, funnel)`);
       const community = await communityFor({ db: handle.db, clock: systemClock, config }, opts.community);
       await pipeline(Readable.from(rows(handle.db, community.id)), opts.out ? createWriteStream(opts.out) : process.stdout, { end: !!opts.out });
     }),
