@@ -219,7 +219,7 @@ describe('yutang CLI', () => {
     const fresh = await yutang(['funnel', '--community', 'funnel-club', '--from', '2026-01-01', '--to', '2026-02-01', '--csv']);
     expect(fresh.code).toBe(0);
     expect(fresh.err).toContain('Created community "funnel-club" with defaults');
-    expect(fresh.out.split('\n')[0]).toBe('row,step,unit,count,from_previous,from_first');
+    expect(fresh.out.split('\r\n')[0]).toBe('row,step,unit,count,from_previous,from_first');
     const bad = await yutang(['cohorts', '--community', 'funnel-club', '--from', '2026-01-01', '--to', '2026-02-01', '--granularity', 'year']);
     expect([bad.code, bad.err]).toEqual([1, expect.stringContaining('--granularity')]);
   });

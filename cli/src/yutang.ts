@@ -171,7 +171,7 @@ async function byFlags<T>(run: () => Promise<T>, flags: Flags = {}): Promise<T> 
 }
 
 /** CSV with a header line from plain rows (csvRecord), without the last line break. */
-function toCsv(header: string[], rows: (string | number | null)[][]): string {
+function toCsv(header: string[], rows: readonly (readonly unknown[])[]): string {
   return [header, ...rows].map(csvRecord).join('').trimEnd();
 }
 
@@ -361,8 +361,6 @@ async function fieldErrorsAsFlags<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const csvCell = (v: unknown) => (v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
-const csv = (rows: unknown[][]) => rows.map((r) => r.map(csvCell).join(',')).join('\n');
 const pct = (r: { value: number | null } | null) => (r === null ? '' : r.value === null ? '—' : `${(r.value * 100).toFixed(1)}%`);
 
 function table(rows: string[][]): string {
@@ -408,7 +406,7 @@ program
       if (opts.json) console.log(JSON.stringify({ cohorts, lifecycle }));
       else if (opts.csv) {
         const k = Array.from({ length: cohorts.periods + 1 }, (_, i) => `period_${i}`);
-        console.log(csv([['cohort', 'size', ...k], ...cohorts.cohorts.map((r) => [r.start, r.size, ...r.cells.map((x) => (x === null ? '' : x.numerator))])]));
+        console.log(toCsv(['cohort', 'size', ...k], cohorts.cohorts.map((r) => [r.start, r.size, ...r.cells.map((x) => (x === null ? '' : x.numerator))])));
       } else console.log(cohortsTable(cohorts, lifecycle));
     }),
   );
@@ -433,7 +431,7 @@ program
       if (opts.json) console.log(JSON.stringify(f));
       else if (opts.csv) {
         const lines = (row: string, steps: FunnelOut['steps']) => steps.map((s) => [row, s.key, s.unit, s.count, s.from_previous?.value, s.from_first?.value]);
-        console.log(csv([['row', 'step', 'unit', 'count', 'from_previous', 'from_first'], ...lines('all', f.steps), ...(f.split?.rows ?? []).flatMap((r) => lines(`${f.split!.by}:${r.label}`, r.steps))]));
+        console.log(toCsv(['row', 'step', 'unit', 'count', 'from_previous', 'from_first'], [...lines('all', f.steps), ...(f.split?.rows ?? []).flatMap((r) => lines(`${f.split!.by}:${r.label}`, r.steps))]));
       } else console.log(funnelTable(f));
     }),
   );
