@@ -57,7 +57,8 @@ export const SessionOut = z
 
 export const Logout = z
   .strictObject({ everywhere: z.boolean().default(false).describe('Also sign out every other session of the account') })
-  .optional().meta({ examples: [{ everywhere: false }] });
+  .optional()
+  .meta({ examples: [{ everywhere: false }] });
 
 export const CreateWorkspace = z.strictObject({ name: Name }).meta({ examples: [{ name: '杭州读书会工作区' }] });
 export type CreateWorkspace = z.infer<typeof CreateWorkspace>;
