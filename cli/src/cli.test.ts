@@ -167,6 +167,14 @@ describe('yutang CLI', () => {
     const lines = csv.out.trimEnd().split('\r\n');
     expect(lines[0]).toBe('member_id,display_name,external_id,item,at,amount_minor');
     expect(lines.length - 1).toBe(metrics.paid_rate.denominator);
+    // Without --explain, --csv prints every figure of the JSON body, one per line.
+    const figures = await yutang(['metrics', ...args, '--csv']);
+    const rows = parse(figures.out, { columns: true }) as Record<string, string>[];
+    const byMetric = Object.fromEntries(rows.map((r) => [r.metric, r]));
+    expect(rows.map((r) => r.metric)).toEqual(Object.keys(metrics).filter((k) => !['metrics_version', 'community_id', 'time_zone', 'currency', 'period'].includes(k)));
+    expect([byMetric.joins!.kind, Number(byMetric.joins!.value)]).toEqual(['count', metrics.joins]);
+    expect([byMetric.paid_rate!.kind, Number(byMetric.paid_rate!.numerator), Number(byMetric.paid_rate!.denominator)]).toEqual(['rate', metrics.paid_rate.numerator, metrics.paid_rate.denominator]);
+    expect([byMetric.gmv!.kind, Number(byMetric.gmv!.value), byMetric.gmv!.currency]).toEqual(['money', metrics.gmv.amount_minor, 'CNY']);
     const bad = await yutang(['metrics', ...args, '--explain', 'joins', '--part', 'denominator']);
     expect([bad.code, bad.err]).toEqual([1, expect.stringContaining('--part')]);
     const unknown = await yutang(['metrics', ...args, '--explain', 'dau']);
@@ -211,7 +219,7 @@ describe('yutang CLI', () => {
     const fresh = await yutang(['funnel', '--community', 'funnel-club', '--from', '2026-01-01', '--to', '2026-02-01', '--csv']);
     expect(fresh.code).toBe(0);
     expect(fresh.err).toContain('Created community "funnel-club" with defaults');
-    expect(fresh.out.split('\n')[0]).toBe('row,step,unit,count,from_previous,from_first');
+    expect(fresh.out.split('\r\n')[0]).toBe('row,step,unit,count,from_previous,from_first');
     const bad = await yutang(['cohorts', '--community', 'funnel-club', '--from', '2026-01-01', '--to', '2026-02-01', '--granularity', 'year']);
     expect([bad.code, bad.err]).toEqual([1, expect.stringContaining('--granularity')]);
   });

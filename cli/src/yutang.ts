@@ -14,7 +14,7 @@ import { importMembersCsv, MEMBER_COLUMNS } from '../../server/src/importers/mem
 import { membersCsvRecords, ordersCsvRecords } from '../../server/src/modules/csv/index.js';
 import { importChatFile } from './import-chat.js';
 import type { Deps } from '../../server/src/lib/deps.js';
-import { communityMetrics } from '../../server/src/modules/metrics/index.js';
+import { communityMetrics, metricsCsv } from '../../server/src/modules/metrics/index.js';
 import { classifyCommunityMembers, communityCohorts, communityFunnel, communityLifecycle, explainCsv, explainMetric, membersCsv, moneyFormula, rebuildRollups, referrers } from '../../server/src/modules/analytics/index.js';
 import { AppError } from '../../server/src/lib/errors.js';
 import { createApiKey } from '../../server/src/modules/apikeys/index.js';
@@ -171,7 +171,7 @@ async function byFlags<T>(run: () => Promise<T>, flags: Flags = {}): Promise<T> 
 }
 
 /** CSV with a header line from plain rows (csvRecord), without the last line break. */
-function toCsv(header: string[], rows: (string | number | null)[][]): string {
+function toCsv(header: string[], rows: readonly (readonly unknown[])[]): string {
   return [header, ...rows].map(csvRecord).join('').trimEnd();
 }
 
@@ -189,7 +189,7 @@ program
   .option('--json', 'print one JSON object, identical to the API response body')
   .option('--explain <metric>', 'list the members behind a figure (e.g. paying_members, paid_rate, gmv; see docs/analytics.md)')
   .option('--part <part>', 'with --explain: numerator or denominator', 'numerator')
-  .option('--csv', 'with --explain: print CSV with a header line')
+  .option('--csv', 'print CSV with a header line: one line per figure, identical to GET …/metrics.csv (with --explain: the rows behind the figure)')
   .action(async (opts: { community: string; from: string; to: string; json?: boolean; explain?: string; part: string; csv?: boolean }) =>
     withDatabase(async (handle, config) => {
       const deps = { db: handle.db, clock: systemClock, config };
@@ -204,7 +204,8 @@ program
       const q = parseFlags(MetricsQuery, { from: opts.from, to: opts.to });
       const community = await communityFor(deps, opts.community);
       const m = await byFlags(() => communityMetrics(deps, community.id, q));
-      console.log(opts.json ? JSON.stringify(m) : metricsTable(m));
+      if (opts.csv) process.stdout.write(metricsCsv(m));
+      else console.log(opts.json ? JSON.stringify(m) : metricsTable(m));
     }),
   );
 
@@ -360,8 +361,6 @@ async function fieldErrorsAsFlags<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const csvCell = (v: unknown) => (v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
-const csv = (rows: unknown[][]) => rows.map((r) => r.map(csvCell).join(',')).join('\n');
 const pct = (r: { value: number | null } | null) => (r === null ? '' : r.value === null ? '—' : `${(r.value * 100).toFixed(1)}%`);
 
 function table(rows: string[][]): string {
@@ -407,7 +406,7 @@ program
       if (opts.json) console.log(JSON.stringify({ cohorts, lifecycle }));
       else if (opts.csv) {
         const k = Array.from({ length: cohorts.periods + 1 }, (_, i) => `period_${i}`);
-        console.log(csv([['cohort', 'size', ...k], ...cohorts.cohorts.map((r) => [r.start, r.size, ...r.cells.map((x) => (x === null ? '' : x.numerator))])]));
+        console.log(toCsv(['cohort', 'size', ...k], cohorts.cohorts.map((r) => [r.start, r.size, ...r.cells.map((x) => (x === null ? '' : x.numerator))])));
       } else console.log(cohortsTable(cohorts, lifecycle));
     }),
   );
@@ -432,7 +431,7 @@ program
       if (opts.json) console.log(JSON.stringify(f));
       else if (opts.csv) {
         const lines = (row: string, steps: FunnelOut['steps']) => steps.map((s) => [row, s.key, s.unit, s.count, s.from_previous?.value, s.from_first?.value]);
-        console.log(csv([['row', 'step', 'unit', 'count', 'from_previous', 'from_first'], ...lines('all', f.steps), ...(f.split?.rows ?? []).flatMap((r) => lines(`${f.split!.by}:${r.label}`, r.steps))]));
+        console.log(toCsv(['row', 'step', 'unit', 'count', 'from_previous', 'from_first'], [...lines('all', f.steps), ...(f.split?.rows ?? []).flatMap((r) => lines(`${f.split!.by}:${r.label}`, r.steps))]));
       } else console.log(funnelTable(f));
     }),
   );
@@ -524,7 +523,7 @@ program
   .action(async (what: string, opts: { community: string; out?: string }) =>
     withDatabase(async (handle, config) => {
       const rows = what === 'members' ? membersCsvRecords : what === 'orders' ? ordersCsvRecords : null;
-      if (!rows) throw new Error(`export: "${what}" is not members or orders (metrics: --csv on yutang metrics --explain, members classify, cohorts, funnel)`);
+      if (!rows) throw new Error(`export: "${what}" is not members or orders (metrics: --csv on yutang metrics, with or without --explain, members classify, cohorts, funnel)`);
       const community = await communityFor({ db: handle.db, clock: systemClock, config }, opts.community);
       await pipeline(Readable.from(rows(handle.db, community.id)), opts.out ? createWriteStream(opts.out) : process.stdout, { end: !!opts.out });
     }),

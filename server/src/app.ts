@@ -3,7 +3,7 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { jsonSchemaTransformObject, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/kysely.js';
 import { systemClock, type Clock } from './lib/clock.js';
@@ -12,6 +12,7 @@ import { decorateForGuard, guardFor } from './http/guard.js';
 import type { Access } from './http/access.js';
 import { AuthCache } from './http/auth-cache.js';
 import { installProblemHandler } from './http/problems.js';
+import { openApiTransform } from './http/openapi.js';
 import { serializerCompiler } from './http/serializer.js';
 import { authRoutes } from './modules/auth/index.js';
 import { workspaceRoutes } from './modules/workspaces/index.js';
@@ -53,6 +54,8 @@ export interface RouteInfo {
   method: string;
   url: string;
   access: Access;
+  /** The route's schemas as declared (zod), for tests that check the OpenAPI document against them. */
+  schema?: unknown;
 }
 
 /** Builds the HTTP server: every module's routes behind one guard, one error format, one OpenAPI. */
@@ -84,7 +87,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
     // The guard runs first, before validation and any hook of the route's own.
     route.preValidation = [guardFor(deps, access), ...[route.preValidation ?? []].flat()];
     for (const method of [route.method].flat()) {
-      if (method !== 'HEAD') routeTable.push({ method, url: route.url, access });
+      if (method !== 'HEAD') routeTable.push({ method, url: route.url, access, schema: route.schema });
     }
   });
 
@@ -101,7 +104,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance & { ro
         },
       },
     },
-    transform: jsonSchemaTransform,
+    transform: openApiTransform,
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

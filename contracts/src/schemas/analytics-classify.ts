@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp } from './common.js';
+import { exampleOf, Timestamp } from './common.js';
 
 const LocalDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
 const Count = z.number().int().min(0);
@@ -82,11 +82,73 @@ export const AnalyticsSettings = z
       })
       .prefault({}),
   })
-  .meta({ id: 'AnalyticsSettings' });
+  .meta({
+    id: 'AnalyticsSettings',
+    examples: [
+      { fan_levels: { thresholds: { tenure_days: 90 }, true_fan_goal: 1000 }, churn: { inactive_days: 21 } },
+      {
+        engagement: {
+          weights: { message: 1, post: 2, reply: 2, reaction: 0.5, check_in: 1, event_attended: 3, replies_received: 2, reactions_received: 1 },
+          cap_per_30_days: 60,
+        },
+        fan_levels: {
+          thresholds: { payments: 1, renewals: 1, tenure_days: 60, engagement_score: 50, two_way: 3, referrals: 1 },
+          fan_min_met: 2,
+          true_fan_min_met: 4,
+          true_fan_goal: 1000,
+        },
+        archetypes: {
+          opponent_min_flagged: 2,
+          opponent_min_share: 0.3,
+          leader_min_received: 10,
+          leader_min_referrals: 1,
+          learner_min_attendance: 4,
+          learner_max_reply_share: 0.2,
+          supporter_min_given: 5,
+          supporter_min_active_days: 4,
+          observer_max_events: 2,
+        },
+        churn: { inactive_days: 14, expiring_days: 14, decline_days: 14, decline_max_ratio: 0.5, decline_min_previous: 4 },
+        group_health: { dead_silent_days: 7, dead_max_active_rate: 0.05, ad_min_ratio: 0.3 },
+      },
+    ],
+  });
 export type AnalyticsSettings = z.infer<typeof AnalyticsSettings>;
 export type AnalyticsSettingsIn = z.input<typeof AnalyticsSettings>;
 
-export const AnalyticsSettingsOut = z.object({ community_id: z.string(), settings: AnalyticsSettings, updated_at: Timestamp.nullable() });
+export const AnalyticsSettingsOut = z.object({ community_id: z.string(), settings: AnalyticsSettings, updated_at: Timestamp.nullable() }).meta({
+  examples: [
+    {
+      community_id: 'com_0mx9qwwjc000035b3232e876033f1',
+      settings: {
+        engagement: {
+          weights: { message: 1, post: 2, reply: 2, reaction: 0.5, check_in: 1, event_attended: 3, replies_received: 2, reactions_received: 1 },
+          cap_per_30_days: 60,
+        },
+        fan_levels: {
+          thresholds: { payments: 1, renewals: 1, tenure_days: 60, engagement_score: 50, two_way: 3, referrals: 1 },
+          fan_min_met: 2,
+          true_fan_min_met: 4,
+          true_fan_goal: 1000,
+        },
+        archetypes: {
+          opponent_min_flagged: 2,
+          opponent_min_share: 0.3,
+          leader_min_received: 10,
+          leader_min_referrals: 1,
+          learner_min_attendance: 4,
+          learner_max_reply_share: 0.2,
+          supporter_min_given: 5,
+          supporter_min_active_days: 4,
+          observer_max_events: 2,
+        },
+        churn: { inactive_days: 14, expiring_days: 14, decline_days: 14, decline_max_ratio: 0.5, decline_min_previous: 4 },
+        group_health: { dead_silent_days: 7, dead_max_active_rate: 0.05, ad_min_ratio: 0.3 },
+      },
+      updated_at: '2026-11-20T08:30:00.000Z',
+    },
+  ],
+});
 export type AnalyticsSettingsOut = z.infer<typeof AnalyticsSettingsOut>;
 
 export const MembersQuery = z.strictObject({
@@ -128,7 +190,43 @@ export const ClassifiedMember = z
     archetype: Archetype,
     archetype_reason: z.string(),
   })
-  .meta({ id: 'ClassifiedMember' });
+  .meta({
+    id: 'ClassifiedMember',
+    examples: [
+      {
+        member_id: 'mem_0mx9qwwlh0000b784e09ed60ecb76',
+        display_name: '任佳',
+        activity: {
+          messages: 46,
+          posts: 2,
+          replies: 18,
+          reactions: 9,
+          check_ins: 24,
+          attended: 3,
+          replies_received: 12,
+          reactions_received: 15,
+          negative_received: 0,
+          reports_received: 0,
+          active_days: 26,
+        },
+        engagement_points: 138.5,
+        engagement_score: 100,
+        level: 'true_fan',
+        criteria: [
+          { key: 'payments', value: 1, threshold: 1, met: true },
+          { key: 'renewals', value: 0, threshold: 1, met: false },
+          { key: 'tenure_days', value: 58, threshold: 60, met: false },
+          { key: 'engagement_score', value: 100, threshold: 50, met: true },
+          { key: 'two_way', value: 12, threshold: 3, met: true },
+          { key: 'referrals', value: 9, threshold: 1, met: true },
+        ],
+        criteria_met: 4,
+        paid: true,
+        archetype: 'opinion_leader',
+        archetype_reason: 'received 27 replies and reactions (≥ 10) and brought 9 people (≥ 1)',
+      },
+    ],
+  });
 export type ClassifiedMember = z.infer<typeof ClassifiedMember>;
 
 export const MembersOut = z
@@ -146,7 +244,25 @@ export const MembersOut = z
     }),
     members: z.array(ClassifiedMember),
   })
-  .meta({ id: 'MemberClassification' });
+  .meta({
+    id: 'MemberClassification',
+    examples: [
+      {
+        metrics_version: '2026-12-04.2',
+        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
+        time_zone: 'Asia/Shanghai',
+        period: { from: '2026-11-01', to: '2026-12-01', t0: '2026-10-31T16:00:00.000Z', t1: '2026-11-30T16:00:00.000Z' },
+        summary: {
+          members: 149,
+          levels: { user: 121, fan: 25, true_fan: 3 },
+          archetypes: { opinion_leader: 4, supporter: 31, opponent: 1, learner: 22, observer: 91 },
+          true_fans: { count: 3, goal: 1000, progress: 0.003 },
+          unpaid_true_fans: [],
+        },
+        members: [exampleOf(ClassifiedMember)],
+      },
+    ],
+  });
 export type MembersOut = z.infer<typeof MembersOut>;
 
 export const ChurnRiskQuery = z.strictObject({
@@ -175,7 +291,37 @@ export const ChurnRiskOut = z
       }),
     ),
   })
-  .meta({ id: 'ChurnRisk' });
+  .meta({
+    id: 'ChurnRisk',
+    examples: [
+      {
+        metrics_version: '2026-12-04.2',
+        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
+        time_zone: 'Asia/Shanghai',
+        period: { as_of: '2026-11-30', at: '2026-11-30T16:00:00.000Z' },
+        members: [
+          {
+            member_id: 'mem_0mx9qwwlw00009e55b5003803eef1',
+            display_name: '吴霞辉',
+            score: 70,
+            reasons: [
+              { kind: 'expiring', points: 40, detail: 'membership expires 2026-12-09, auto-renew off' },
+              { kind: 'inactive', points: 30, detail: 'no engagement for 16 days' },
+            ],
+            last_engaged_at: '2026-11-14T12:40:00.000Z',
+            membership: {
+              id: 'msp_0mx9qwxn20000c1d0d5b0c1a7e3f2',
+              product_id: 'prd_0mx9qwwkh000035befd547d147386',
+              expires_at: '2026-12-09T04:00:00.000Z',
+              auto_renew: false,
+              cancelled: false,
+              past_due_since: null,
+            },
+          },
+        ],
+      },
+    ],
+  });
 export type ChurnRiskOut = z.infer<typeof ChurnRiskOut>;
 
 export const GroupHealthQuery = z.strictObject({
@@ -214,6 +360,132 @@ export const GroupHealthOut = z
       }),
     ),
   })
-  .meta({ id: 'GroupHealth' });
+  .meta({
+    id: 'GroupHealth',
+    examples: [
+      {
+        metrics_version: '2026-12-04.2',
+        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
+        time_zone: 'Asia/Shanghai',
+        period: { from: '2026-11-01', to: '2026-12-01', t0: '2026-10-31T16:00:00.000Z', t1: '2026-11-30T16:00:00.000Z' },
+        groups: [
+          {
+            group_id: 'grp_0mx9qwwkf0000e9118b8ec6402c54',
+            name: '上海分会',
+            capacity: 400,
+            seated_count: 17,
+            members_t0: 5,
+            joins: 12,
+            leaves: 0,
+            period_members: 17,
+            active_members: 11,
+            active_rate: { value: 0.6470588235294118, numerator: 11, denominator: 17 },
+            leave_rate: { value: 0, numerator: 0, denominator: 17 },
+            ad_ratio: { value: 0, numerator: 0, denominator: 35 },
+            silent_days: 7,
+            days_since_last_engagement: 1,
+            dead: false,
+            ad_group: false,
+            flags: [],
+          },
+          {
+            group_id: 'grp_0mx9qwwkf0001aafd614c33f1aa35',
+            name: '北京分会',
+            capacity: 400,
+            seated_count: 11,
+            members_t0: 2,
+            joins: 9,
+            leaves: 0,
+            period_members: 11,
+            active_members: 4,
+            active_rate: { value: 0.36363636363636365, numerator: 4, denominator: 11 },
+            leave_rate: { value: 0, numerator: 0, denominator: 11 },
+            ad_ratio: { value: 0, numerator: 0, denominator: 10 },
+            silent_days: 23,
+            days_since_last_engagement: 21,
+            dead: true,
+            ad_group: false,
+            flags: ['dead: no engagement for 21 days (≥ 7)'],
+          },
+          {
+            group_id: 'grp_0mx9qwwk00000b9a51b747581c87e',
+            name: '鱼塘读书会1群',
+            capacity: 500,
+            seated_count: 121,
+            members_t0: 30,
+            joins: 91,
+            leaves: 0,
+            period_members: 121,
+            active_members: 95,
+            active_rate: { value: 0.7851239669421488, numerator: 95, denominator: 121 },
+            leave_rate: { value: 0, numerator: 0, denominator: 121 },
+            ad_ratio: { value: 0.4232456140350877, numerator: 193, denominator: 456 },
+            silent_days: 0,
+            days_since_last_engagement: 0,
+            dead: false,
+            ad_group: true,
+            flags: ['ad_group: 193 of 456 messages are ads (≥ 30%)'],
+          },
+          {
+            group_id: 'grp_0mx9qwwk100005605f8a10cf4bf1a',
+            name: '鱼塘读书会2群',
+            capacity: 500,
+            seated_count: 0,
+            members_t0: 0,
+            joins: 0,
+            leaves: 0,
+            period_members: 0,
+            active_members: 0,
+            active_rate: { value: null, numerator: 0, denominator: 0 },
+            leave_rate: { value: null, numerator: 0, denominator: 0 },
+            ad_ratio: { value: null, numerator: 0, denominator: 0 },
+            silent_days: 30,
+            days_since_last_engagement: null,
+            dead: true,
+            ad_group: false,
+            flags: ['dead: no engagement ever (≥ 7 days old)'],
+          },
+          {
+            group_id: 'grp_0mx9qwwk10001d4ffd4becf4496d9',
+            name: '鱼塘读书会3群',
+            capacity: 500,
+            seated_count: 0,
+            members_t0: 0,
+            joins: 0,
+            leaves: 0,
+            period_members: 0,
+            active_members: 0,
+            active_rate: { value: null, numerator: 0, denominator: 0 },
+            leave_rate: { value: null, numerator: 0, denominator: 0 },
+            ad_ratio: { value: null, numerator: 0, denominator: 0 },
+            silent_days: 30,
+            days_since_last_engagement: null,
+            dead: true,
+            ad_group: false,
+            flags: ['dead: no engagement ever (≥ 7 days old)'],
+          },
+          {
+            group_id: 'grp_0mx9qwwk200000b544b07dfec47cb',
+            name: '鱼塘读书会4群',
+            capacity: 500,
+            seated_count: 0,
+            members_t0: 0,
+            joins: 0,
+            leaves: 0,
+            period_members: 0,
+            active_members: 0,
+            active_rate: { value: null, numerator: 0, denominator: 0 },
+            leave_rate: { value: null, numerator: 0, denominator: 0 },
+            ad_ratio: { value: null, numerator: 0, denominator: 0 },
+            silent_days: 30,
+            days_since_last_engagement: null,
+            dead: true,
+            ad_group: false,
+            flags: ['dead: no engagement ever (≥ 7 days old)'],
+          },
+        ],
+      },
+    ],
+  });
 export type GroupHealthOut = z.infer<typeof GroupHealthOut>;
 export type FanCriterionKey = (typeof FAN_CRITERIA)[number];

@@ -42,7 +42,31 @@ export const CohortsOut = z
       }),
     ),
   })
-  .meta({ id: 'Cohorts' });
+  .meta({
+    id: 'Cohorts',
+    examples: [
+      {
+        metrics_version: '2026-12-04.2',
+        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
+        time_zone: 'Asia/Shanghai',
+        granularity: 'week',
+        period: { from: '2026-11-02', to: '2026-11-30', t0: '2026-11-01T16:00:00.000Z', t1: '2026-11-29T16:00:00.000Z' },
+        periods: 3,
+        cohorts: [
+          {
+            start: '2026-11-02',
+            size: 14,
+            cells: [
+              { value: 1, numerator: 14, denominator: 14 },
+              { value: 0.5, numerator: 7, denominator: 14 },
+              { value: 0.42857142857142855, numerator: 6, denominator: 14 },
+              null,
+            ],
+          },
+        ],
+      },
+    ],
+  });
 export type CohortsOut = z.infer<typeof CohortsOut>;
 
 export const LifecycleOut = z
@@ -62,5 +86,17 @@ export const LifecycleOut = z
       }),
     ),
   })
-  .meta({ id: 'Lifecycle' });
+  .meta({
+    id: 'Lifecycle',
+    examples: [
+      {
+        metrics_version: '2026-12-04.2',
+        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
+        time_zone: 'Asia/Shanghai',
+        granularity: 'week',
+        period: { from: '2026-11-02', to: '2026-11-30', t0: '2026-11-01T16:00:00.000Z', t1: '2026-11-29T16:00:00.000Z' },
+        buckets: [{ start: '2026-11-02', new: 14, returning: 15, resurrecting: 7, dormant: -4 }],
+      },
+    ],
+  });
 export type LifecycleOut = z.infer<typeof LifecycleOut>;

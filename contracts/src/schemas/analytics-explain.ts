@@ -48,5 +48,30 @@ export const ExplainOut = z
     amount_minor: z.number().int().nullable().describe('sum of the rows, for money figures'),
     rows: z.array(ExplainRow),
   })
-  .meta({ id: 'MetricExplain' });
+  .meta({
+    id: 'MetricExplain',
+    examples: [
+      {
+        metrics_version: '2026-12-04.2',
+        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
+        time_zone: 'Asia/Shanghai',
+        currency: 'CNY',
+        period: { from: '2026-11-01', to: '2026-12-01', t0: '2026-10-31T16:00:00.000Z', t1: '2026-11-30T16:00:00.000Z' },
+        metric: 'leave_rate',
+        part: 'numerator',
+        count: 1,
+        amount_minor: null,
+        rows: [
+          {
+            member_id: 'mem_0mx9qwwlw00009e55b5003803eef1',
+            display_name: '吴霞辉',
+            external_id: 'wx_demo_72',
+            item: null,
+            at: '2026-11-18T13:02:00.000Z',
+            amount_minor: null,
+          },
+        ],
+      },
+    ],
+  });
 export type ExplainOut = z.infer<typeof ExplainOut>;

@@ -23,7 +23,18 @@ export const FunnelStepOut = z
     from_previous: MetricRate.nullable().describe('count ÷ the previous step count; null for the first step and when either count is null'),
     from_first: MetricRate.nullable().describe('count ÷ the entrants (the first step counted in people); null for the visits step'),
   })
-  .meta({ id: 'FunnelStep' });
+  .meta({
+    id: 'FunnelStep',
+    examples: [
+      {
+        key: 'joined',
+        unit: 'people',
+        count: 104,
+        from_previous: { value: 0.9285714285714286, numerator: 104, denominator: 112 },
+        from_first: { value: 0.9285714285714286, numerator: 104, denominator: 112 },
+      },
+    ],
+  });
 
 export const FunnelOut = z
   .object({
@@ -41,6 +52,30 @@ export const FunnelOut = z
       })
       .nullable(),
   })
-  .meta({ id: 'Funnel' });
+  .meta({
+    id: 'Funnel',
+    examples: [
+      {
+        metrics_version: '2026-12-04.2',
+        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
+        time_zone: 'Asia/Shanghai',
+        period: { from: '2026-11-01', to: '2026-12-01', t0: '2026-10-31T16:00:00.000Z', t1: '2026-11-30T16:00:00.000Z' },
+        preset: null,
+        window_days: 14,
+        steps: [
+          { key: 'visited', unit: 'events', count: 207, from_previous: null, from_first: null },
+          { key: 'applied', unit: 'people', count: 112, from_previous: null, from_first: { value: 1, numerator: 112, denominator: 112 } },
+          {
+            key: 'joined',
+            unit: 'people',
+            count: 104,
+            from_previous: { value: 0.9285714285714286, numerator: 104, denominator: 112 },
+            from_first: { value: 0.9285714285714286, numerator: 104, denominator: 112 },
+          },
+        ],
+        split: null,
+      },
+    ],
+  });
 export type FunnelOut = z.infer<typeof FunnelOut>;
 export type FunnelStepOut = z.infer<typeof FunnelStepOut>;

@@ -29,5 +29,68 @@ export const MoneyFormulaOut = z
     top_factor: MoneyFactorKey.nullable(),
     reason: z.string().nullable().describe('Why contributions are null, when they are'),
   })
-  .meta({ id: 'MoneyFormula' });
+  .meta({
+    id: 'MoneyFormula',
+    examples: [
+      {
+        metrics_version: '2026-12-04.2',
+        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
+        time_zone: 'Asia/Shanghai',
+        currency: 'CNY',
+        period: { from: '2026-11-01', to: '2026-12-01', t0: '2026-10-31T16:00:00.000Z', t1: '2026-11-30T16:00:00.000Z' },
+        previous_period: { from: '2026-10-02', to: '2026-11-01', t0: '2026-10-01T16:00:00.000Z', t1: '2026-10-31T16:00:00.000Z' },
+        reach_source: 'link_visits',
+        revenue: { current: 183320, previous: 87560, change: 95760 },
+        holds: { current: true, previous: true },
+        factors: [
+          {
+            value: 207,
+            numerator: 207,
+            denominator: 1,
+            key: 'reach',
+            label: 'Reach (IP)',
+            previous: { value: 61, numerator: 61, denominator: 1 },
+            change: 146,
+            contribution: 158346.79570899706,
+          },
+          {
+            value: 0.5410628019323671,
+            numerator: 112,
+            denominator: 207,
+            key: 'join_rate',
+            label: 'Join rate (吸粉)',
+            previous: { value: 0.6065573770491803, numerator: 37, denominator: 61 },
+            change: -0.06549457511681323,
+            contribution: -14808.207779521275,
+          },
+          {
+            value: 0.125,
+            numerator: 14,
+            denominator: 112,
+            key: 'paid_conversion',
+            label: 'Paying members per join (洗粉)',
+            previous: { value: 0.21621621621621623, numerator: 8, denominator: 37 },
+            change: -0.09121621621621623,
+            contribution: -71014.35450356336,
+          },
+          {
+            value: 13094.285714285714,
+            numerator: 183320,
+            denominator: 14,
+            key: 'arppu',
+            label: 'Revenue per payer, ARPPU (变现手段)',
+            previous: { value: 10945, numerator: 87560, denominator: 8 },
+            change: 2149.2857142857138,
+            contribution: 23235.76657408758,
+          },
+        ],
+        paid_rate: {
+          current: { value: 0.09395973154362416, numerator: 14, denominator: 149 },
+          previous: { value: 0.21621621621621623, numerator: 8, denominator: 37 },
+        },
+        top_factor: 'reach',
+        reason: null,
+      },
+    ],
+  });
 export type MoneyFormulaOut = z.infer<typeof MoneyFormulaOut>;

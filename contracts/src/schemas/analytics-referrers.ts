@@ -27,5 +27,35 @@ export const ReferrersOut = z
     community_k_factor: MetricRate,
     referrers: z.array(ReferrerRow),
   })
-  .meta({ id: 'Referrers' });
+  .meta({
+    id: 'Referrers',
+    examples: [
+      {
+        metrics_version: '2026-12-04.2',
+        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
+        time_zone: 'Asia/Shanghai',
+        currency: 'CNY',
+        period: { from: '2026-11-01', to: '2026-12-01', t0: '2026-10-31T16:00:00.000Z', t1: '2026-11-30T16:00:00.000Z' },
+        community_k_factor: { value: 0.7567567567567568, numerator: 28, denominator: 37 },
+        referrers: [
+          {
+            rank: 1,
+            kind: 'member',
+            id: 'mem_0mx9qwwlh0000b784e09ed60ecb76',
+            name: '任佳',
+            invites: 41,
+            joins: 9,
+            k: 9,
+            paid_conversion: { value: 0.3333333333333333, numerator: 3, denominator: 9 },
+            revenue_minor: 62670,
+            people: 11,
+            ltv: { value: 5697.272727272727, numerator: 62670, denominator: 11 },
+            leave_rate: { value: 0, numerator: 0, denominator: 9 },
+            group_leave_rate: null,
+            verdict: 'reward',
+          },
+        ],
+      },
+    ],
+  });
 export type ReferrersOut = z.infer<typeof ReferrersOut>;

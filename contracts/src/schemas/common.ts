@@ -31,4 +31,27 @@ export const Problem = z
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details; clients branch on `code`.' });
 
-export const Ok = z.object({ ok: z.literal(true) });
+export const Ok = z.object({ ok: z.literal(true) }).meta({ examples: [{ ok: true }] });
+
+declare module 'zod' {
+  interface GlobalMeta {
+    /** Shown in /openapi.json; the OpenAPI test parses each with its schema, so none can drift from the contract. */
+    examples?: z.core.$input[];
+  }
+}
+
+/**
+ * The first example of a schema, to build the example of a schema that holds it (a list, a page)
+ * from the same data. Throws at load time when the schema has none, so a wrapper cannot lose it.
+ */
+export function exampleOf<T extends z.ZodType>(schema: T): z.input<T> {
+  const example = schema.meta()?.examples?.[0];
+  if (example === undefined) throw new Error(`exampleOf: the schema ${schema.meta()?.id ?? ''} has no example`);
+  return example;
+}
+
+/** `{ <key>: [item, …] }`, the answer of a list route, with an example made of the item's. */
+export function listOf<K extends string, T extends z.ZodType>(key: K, item: T) {
+  const list = z.object({ [key]: z.array(item) } as { [P in K]: z.ZodArray<T> });
+  return list.meta({ examples: [{ [key]: [exampleOf(item)] } as z.input<typeof list>] });
+}

@@ -56,7 +56,23 @@ export const EventOut = z
     actor_user_id: z.string().nullable(),
     props: z.record(z.string(), z.unknown()),
   })
-  .meta({ id: 'Event' });
+  .meta({
+    id: 'Event',
+    examples: [
+      {
+        id: 4211,
+        type: 'joined',
+        occurred_at: '2026-11-03T12:08:41.748Z',
+        member_id: 'mem_0mx9qwwlh0000b784e09ed60ecb76',
+        group_id: 'grp_0mx9qwwk00000b9a51b747581c87e',
+        entry_link_id: 'lnk_0mx9qwwki0001c34ee002c996ab70',
+        channel: '公众号',
+        referrer_member_id: null,
+        actor_user_id: null,
+        props: { via: 'link' },
+      },
+    ],
+  });
 
 export const ListEventsQuery = z.strictObject({
   after_id: z.coerce.number().int().min(0).default(0),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from '../limits.js';
-import { Id, Timestamp } from './common.js';
+import { exampleOf, Id, Timestamp } from './common.js';
 import { MemberStatus } from './members.js';
 
 export const IdentityPlatform = z.enum(['telegram', 'whatsapp', 'discord', 'wechat']);
@@ -22,9 +22,22 @@ export const IdentityOut = z
     last_seen_at: Timestamp,
     member: z.object({ id: z.string(), display_name: z.string(), status: MemberStatus }),
   })
-  .meta({ id: 'Identity' });
+  .meta({
+    id: 'Identity',
+    examples: [
+      {
+        id: 'idn_0mx9qx1b20000f1e2d3c4b5a69788',
+        platform: 'wechat',
+        external_id: 'wxid_renjia88',
+        display_names: ['任佳', '苏州-医疗-任佳'],
+        first_seen_at: '2026-03-01T01:30:00.000Z',
+        last_seen_at: '2026-11-28T13:15:00.000Z',
+        member: { id: 'mem_0mx9qwwlh0000b784e09ed60ecb76', display_name: '任佳', status: 'active' },
+      },
+    ],
+  });
 
-export const IdentityPage = z.object({ identities: z.array(IdentityOut), next_cursor: z.string().nullable() });
+export const IdentityPage = z.object({ identities: z.array(IdentityOut), next_cursor: z.string().nullable() }).meta({ examples: [{ identities: [exampleOf(IdentityOut)], next_cursor: null }] });
 
 export const MergeMembers = z
   .strictObject({
@@ -36,7 +49,7 @@ export const MergeMembers = z
 export const MergeResult = z.object({
   member_id: z.string(),
   identities: z.number().int().describe('Identities moved'),
-});
+}).meta({ examples: [{ member_id: 'mem_0mx9qwwlh0000b784e09ed60ecb76', identities: 2 }] });
 
 export const SplitIdentity = z
   .strictObject({ identity_id: Id.describe('The identity that becomes a member of its own') })
@@ -45,4 +58,19 @@ export const SplitIdentity = z
 export const SplitResult = z.object({
   member_id: z.string().describe('The new member'),
   identity: IdentityOut,
+}).meta({
+  examples: [
+    {
+      member_id: 'mem_0mx9qwwlw00009e55b5003803eef1',
+      identity: {
+        id: 'idn_0mx9qx1b20000f1e2d3c4b5a69788',
+        platform: 'wechat',
+        external_id: 'wxid_renjia88',
+        display_names: ['任佳', '苏州-医疗-任佳'],
+        first_seen_at: '2026-03-01T01:30:00.000Z',
+        last_seen_at: '2026-11-28T13:15:00.000Z',
+        member: { id: 'mem_0mx9qwwlw00009e55b5003803eef1', display_name: '任佳', status: 'left' },
+      },
+    },
+  ],
 });

@@ -51,4 +51,15 @@ export const IngestResult = z.object({
   reason: z.string().optional(),
   field: z.string().optional(),
 });
-export const IngestResponse = z.object({ results: z.array(IngestResult) }).meta({ id: 'IngestResponse' });
+export const IngestResponse = z.object({ results: z.array(IngestResult) }).meta({
+    id: 'IngestResponse',
+    examples: [
+      {
+        results: [
+          { id: 'crm-42-join', status: 'accepted' },
+          { id: 'crm-42-msg-1', status: 'duplicate' },
+          { id: 'crm-42-x', status: 'rejected', reason: 'one of joined, left, … or custom.<name>', field: 'type' },
+        ],
+      },
+    ],
+  });

@@ -25,6 +25,18 @@ export const CreateLink = z.strictObject({
   owner_member_id: Id.optional().describe('A member who owns the link: joins through it are their referrals'),
   expires_at: z.iso.datetime({ offset: true }).optional(),
   max_uses: z.number().int().min(1).optional(),
+}).meta({
+  examples: [
+    {
+      name: '朋友圈海报',
+      channel: '朋友圈',
+      group_ids: ['grp_0mx9qwwk00000b9a51b747581c87e'],
+      overflow_template: { name: '鱼塘读书会', capacity: 500 },
+      segment_rules: [{ field: 'city', in: ['上海'], group_ids: ['grp_0mx9qwwkf0000e9118b8ec6402c54'] }],
+      expires_at: '2026-12-31T23:59:59+08:00',
+      max_uses: 2000,
+    },
+  ],
 });
 export type CreateLink = z.infer<typeof CreateLink>;
 
@@ -37,7 +49,7 @@ export const UpdateLink = z.strictObject({
   expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
   max_uses: z.number().int().min(1).nullable().optional(),
   disabled: z.boolean().optional(),
-});
+}).meta({ examples: [{ max_uses: 3000, disabled: false }] });
 export type UpdateLink = z.infer<typeof UpdateLink>;
 
 export const LinkOut = z
@@ -60,4 +72,35 @@ export const LinkOut = z
     status: z.enum(['active', 'disabled']),
     created_at: Timestamp,
   })
-  .meta({ id: 'EntryLink' });
+  .meta({
+    id: 'EntryLink',
+    examples: [
+      {
+        id: 'lnk_0mx9qwwki0001c34ee002c996ab70',
+        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
+        code: 'wj3zkz4x',
+        url: 'https://yutang.example.com/j/wj3zkz4x',
+        name: '公众号菜单',
+        channel: '公众号',
+        owner_user_id: null,
+        owner_member_id: null,
+        group_ids: [
+          'grp_0mx9qwwk00000b9a51b747581c87e',
+          'grp_0mx9qwwk100005605f8a10cf4bf1a',
+          'grp_0mx9qwwk10001d4ffd4becf4496d9',
+          'grp_0mx9qwwk200000b544b07dfec47cb',
+        ],
+        overflow_template: null,
+        segment_rules: [
+          { field: 'city', in: ['上海'], group_ids: ['grp_0mx9qwwkf0000e9118b8ec6402c54'] },
+          { field: 'city', in: ['北京'], group_ids: ['grp_0mx9qwwkf0001aafd614c33f1aa35'] },
+        ],
+        expires_at: null,
+        max_uses: null,
+        uses: 44,
+        visits: 115,
+        status: 'active',
+        created_at: '2026-10-05T16:00:00.000Z',
+      },
+    ],
+  });

@@ -64,5 +64,35 @@ export const MetricsOut = z
     arppu: MetricMoneyPerPerson,
     k_factor: MetricRate,
   })
-  .meta({ id: 'Metrics' });
+  .meta({
+    id: 'Metrics',
+    examples: [
+      {
+        metrics_version: '2026-12-04.2',
+        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
+        time_zone: 'Asia/Shanghai',
+        currency: 'CNY',
+        period: { from: '2026-11-01', to: '2026-12-01', t0: '2026-10-31T16:00:00.000Z', t1: '2026-11-30T16:00:00.000Z' },
+        members_t0: 37,
+        members_t1: 149,
+        period_members: 149,
+        joins: 112,
+        leaves: 0,
+        leave_rate: { value: 0, numerator: 0, denominator: 149 },
+        active_members: 110,
+        active_rate: { value: 0.738255033557047, numerator: 110, denominator: 149 },
+        paying_members: 14,
+        paid_rate: { value: 0.09395973154362416, numerator: 14, denominator: 149 },
+        repurchase_rate: { value: 0.1, numerator: 2, denominator: 20 },
+        renewal_rate: { value: 0.5, numerator: 1, denominator: 2 },
+        trial_renewal_rate: { value: 0, numerator: 0, denominator: 5 },
+        gmv: { amount_minor: 183320, currency: 'CNY' },
+        refunds: { amount_minor: 19900, currency: 'CNY' },
+        net_revenue: { amount_minor: 163420, currency: 'CNY' },
+        arpu: { value: 1096.778523489933, numerator: 163420, denominator: 149, currency: 'CNY' },
+        arppu: { value: 13094.285714285714, numerator: 183320, denominator: 14, currency: 'CNY' },
+        k_factor: { value: 0.7567567567567568, numerator: 28, denominator: 37 },
+      },
+    ],
+  });
 export type MetricsOut = z.infer<typeof MetricsOut>;

@@ -21,13 +21,13 @@ export const CreateOrder = z.strictObject({
     .boolean()
     .optional()
     .describe('Buy even though the member holds this product for good or has an order for it pending (otherwise 409 duplicate_purchase)'),
-});
+}).meta({ examples: [{ product_id: 'prd_0mx9qwwkg00007c88693a84f3e898', provider: 'wechatpay' }] });
 export type CreateOrder = z.infer<typeof CreateOrder>;
 
 export const CreateRefund = z.strictObject({
   amount_minor: z.number().int().min(1).describe('Amount to refund in minor units; at most what is left of the order'),
   reason: ShortText.min(1),
-});
+}).meta({ examples: [{ amount_minor: 9950, reason: '时间安排不开，退一半' }] });
 export type CreateRefund = z.infer<typeof CreateRefund>;
 
 export const RefundStatus = z.enum(['pending', 'succeeded', 'failed']);
@@ -45,7 +45,22 @@ export const RefundOut = z
     created_at: Timestamp,
     settled_at: Timestamp.nullable().describe('When the provider confirmed or refused it'),
   })
-  .meta({ id: 'Refund' });
+  .meta({
+    id: 'Refund',
+    examples: [
+      {
+        id: 'rfd_0mx9qwxq10000d2b4e7a1c3f59e08',
+        order_id: 'ord_0mx9qwxmq000000f4e72e799059f8',
+        amount_minor: 9950,
+        currency: 'CNY',
+        reason: '时间安排不开，退一半',
+        status: 'succeeded',
+        failure_reason: null,
+        created_at: '2026-11-05T02:00:00.000Z',
+        settled_at: '2026-11-05T02:00:03.000Z',
+      },
+    ],
+  });
 
 export const OrderOut = z
   .object({
@@ -70,7 +85,33 @@ export const OrderOut = z
     checkout_url: z.string().nullable().describe('Where the member pays: the provider’s page (redirect providers), or our pay link while the provider has no checkout for the order; null once the order is no longer pending'),
     checkout_qr: z.string().nullable().describe('Text to show as a QR code that the member scans to pay (WeChat Pay Native); null for redirect providers and once the order is no longer pending'),
   })
-  .meta({ id: 'Order' });
+  .meta({
+    id: 'Order',
+    examples: [
+      {
+        id: 'ord_0mx9qwxmq000000f4e72e799059f8',
+        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
+        member_id: 'mem_0mx9qwwlh0000b784e09ed60ecb76',
+        product_id: 'prd_0mx9qwwkg00007c88693a84f3e898',
+        status: 'paid',
+        amount_minor: 19900,
+        refunded_minor: 0,
+        refund_pending_minor: 0,
+        credit_minor: 0,
+        currency: 'CNY',
+        provider: 'wechatpay',
+        provider_ref: '4200002345202611031234567890',
+        membership_id: 'msp_0mx9qwxn20000c1d0d5b0c1a7e3f2',
+        upgrade_from_membership_id: null,
+        duplicate_of_order_id: null,
+        paid_at: '2026-11-03T12:20:00.000Z',
+        cancelled_at: null,
+        created_at: '2026-11-03T12:19:02.000Z',
+        checkout_url: null,
+        checkout_qr: null,
+      },
+    ],
+  });
 
 export const ListOrdersQuery = z.strictObject({
   status: OrderStatus.optional(),
@@ -99,11 +140,20 @@ export const TestWebhookEvent = z.strictObject({
     amount_minor: z.number().int().min(0).optional(),
     currency: z.string().regex(/^[A-Z]{3}$/).optional(),
   }),
+}).meta({
+  examples: [
+    {
+      id: 'evt_test_0001',
+      type: 'payment.succeeded',
+      created: 1764159600,
+      data: { order_id: 'ord_0mx9qwxmq000000f4e72e799059f8', provider_ref: 'tpay_0mx9qwxmq000121a1f26209ed1c28', amount_minor: 19900, currency: 'CNY' },
+    },
+  ],
 });
 export type TestWebhookEvent = z.infer<typeof TestWebhookEvent>;
 
 /** The test checkout's Pay button; `save_method` keeps a method that later charges succeed with (`ok`) or that declines them (`declines`). */
-export const TestCheckoutPay = z.strictObject({ save_method: z.enum(['ok', 'declines']).optional() });
+export const TestCheckoutPay = z.strictObject({ save_method: z.enum(['ok', 'declines']).optional() }).meta({ examples: [{ save_method: 'ok' }] });
 export type TestCheckoutPay = z.infer<typeof TestCheckoutPay>;
 
-export const WebhookResult = z.object({ received: z.literal(true), outcome: z.string() });
+export const WebhookResult = z.object({ received: z.literal(true), outcome: z.string() }).meta({ examples: [{ received: true, outcome: 'order paid' }] });

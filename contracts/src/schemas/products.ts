@@ -20,7 +20,12 @@ export const CreateProduct = z
   .superRefine((p, ctx) => {
     if (p.type === 'membership' && !p.term) ctx.addIssue({ code: 'custom', path: ['term'], message: 'required for memberships' });
     if (p.term === 'days' && !p.term_days) ctx.addIssue({ code: 'custom', path: ['term_days'], message: 'required when term is days' });
-  });
+  }).meta({
+  examples: [
+    { type: 'membership', name: '年度会员', price_minor: 19900, currency: 'CNY', term: 'annual' },
+    { type: 'event', name: '上海线下读书会·12月', price_minor: 4900, stock: 30 },
+  ],
+});
 export type CreateProduct = z.infer<typeof CreateProduct>;
 
 export const ProductOut = z
@@ -39,7 +44,26 @@ export const ProductOut = z
     status: z.string(),
     created_at: Timestamp,
   })
-  .meta({ id: 'Product' });
+  .meta({
+    id: 'Product',
+    examples: [
+      {
+        id: 'prd_0mx9qwwkg00007c88693a84f3e898',
+        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
+        type: 'membership',
+        name: '年度会员',
+        price_minor: 19900,
+        currency: 'CNY',
+        term: 'annual',
+        term_days: null,
+        group_ids: [],
+        stock: null,
+        trial_of_product_id: null,
+        status: 'active',
+        created_at: '2026-10-05T16:00:00.000Z',
+      },
+    ],
+  });
 
 export const MembershipOut = z
   .object({
@@ -51,4 +75,17 @@ export const MembershipOut = z
     expires_at: Timestamp.nullable(),
     active: z.boolean(),
   })
-  .meta({ id: 'Membership' });
+  .meta({
+    id: 'Membership',
+    examples: [
+      {
+        id: 'msp_0mx9qwxn20000c1d0d5b0c1a7e3f2',
+        member_id: 'mem_0mx9qwwlh0000b784e09ed60ecb76',
+        product_id: 'prd_0mx9qwwkg00007c88693a84f3e898',
+        source: 'order',
+        starts_at: '2026-11-03T12:20:00.000Z',
+        expires_at: '2027-11-03T12:20:00.000Z',
+        active: true,
+      },
+    ],
+  });

@@ -46,7 +46,23 @@ export const Threshold = z
     mode: z.enum(['all', 'any']).default('all'),
     criteria: z.array(Criterion).max(LIMITS.criteria).default([]),
   })
-  .meta({ id: 'Threshold', description: 'Entry threshold (门槛). No criteria means free entry.' });
+  .meta({
+    id: 'Threshold',
+    examples: [
+      {
+        mode: 'all',
+        criteria: [
+          {
+            type: 'questionnaire',
+            questions: [{ id: 'reason', text: '你为什么想加入读书会？', kind: 'text', required: true }],
+            auto_accept: [{ question_id: 'reason', min_length: 6 }],
+            on_mismatch: 'review',
+          },
+        ],
+      },
+      { mode: 'any', criteria: [{ type: 'invitation', count: 3 }, { type: 'paid', product_ids: ['prd_0mx9qwwkg00007c88693a84f3e898'] }] },
+    ],
+  });
 export type Threshold = z.infer<typeof Threshold>;
 
 export const CriterionProgress = z.object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp } from './common.js';
+import { exampleOf, Timestamp } from './common.js';
 
 export const WebhookEventType = z
   .string()
@@ -24,7 +24,7 @@ export const UpdateWebhook = z.strictObject({
   event_types: z.array(WebhookEventType).min(1).max(100).optional(),
   description: z.string().trim().max(200).nullable().optional(),
   status: z.enum(['active', 'disabled']).optional().describe('Enabling again resets the count of failed deliveries'),
-});
+}).meta({ examples: [{ event_types: ['joined', 'left', 'order_paid', 'order_refunded'], status: 'active' }] });
 export type UpdateWebhook = z.infer<typeof UpdateWebhook>;
 
 export const WebhookOut = z
@@ -39,9 +39,24 @@ export const WebhookOut = z
     created_at: Timestamp,
     updated_at: Timestamp,
   })
-  .meta({ id: 'Webhook' });
+  .meta({
+    id: 'Webhook',
+    examples: [
+      {
+        id: 'whk_0mx9qwymn0000ded3cf7833a37dc4',
+        url: 'https://crm.example.com/hooks/yutang',
+        description: 'CRM 同步',
+        event_types: ['joined', 'left', 'order_paid'],
+        status: 'active',
+        disabled_reason: null,
+        failed_deliveries_in_a_row: 0,
+        created_at: '2026-12-05T01:40:30.670Z',
+        updated_at: '2026-12-05T01:40:30.670Z',
+      },
+    ],
+  });
 
-export const WebhookCreatedOut = z.object({ webhook: WebhookOut, secret: z.string().describe('Signing secret, shown once') });
+export const WebhookCreatedOut = z.object({ webhook: WebhookOut, secret: z.string().describe('Signing secret, shown once') }).meta({ examples: [{ webhook: exampleOf(WebhookOut), secret: 'whsec_YaX2C7nX_fpdcUoV9P2VTVJO1K6KQarBjZbwhaJQxW8' }] });
 
 export const WebhookAttemptOut = z.object({
   attempt: z.number(),
@@ -67,7 +82,35 @@ export const WebhookDeliveryOut = z
     delivered_at: Timestamp.nullable(),
     log: z.array(WebhookAttemptOut),
   })
-  .meta({ id: 'WebhookDelivery' });
+  .meta({
+    id: 'WebhookDelivery',
+    examples: [
+      {
+        id: 'whd_0mx9qx0a10000b6e2f0c9d8a7b6c5',
+        webhook_id: 'whk_0mx9qwymn0000ded3cf7833a37dc4',
+        event_id: '4211',
+        event_type: 'joined',
+        status: 'succeeded',
+        attempts: 2,
+        next_attempt_at: null,
+        last_status_code: 200,
+        last_error: null,
+        created_at: '2026-11-03T12:08:42.000Z',
+        delivered_at: '2026-11-03T12:09:12.000Z',
+        log: [
+          {
+            attempt: 1,
+            status_code: 503,
+            error: null,
+            duration_ms: 84,
+            attempted_at: '2026-11-03T12:08:42.000Z',
+            next_attempt_at: '2026-11-03T12:09:12.000Z',
+          },
+          { attempt: 2, status_code: 200, error: null, duration_ms: 61, attempted_at: '2026-11-03T12:09:12.000Z', next_attempt_at: null },
+        ],
+      },
+    ],
+  });
 
 export const ListWebhookDeliveriesQuery = z.strictObject({
   status: z.enum(['pending', 'succeeded', 'failed']).optional(),

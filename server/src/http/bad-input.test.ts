@@ -329,6 +329,8 @@ describeEachDialect('bad input: write endpoints reject unknown fields and wrong 
       [`${c}/metrics/explain?from=2026-02-01&to=2026-03-01&metric=gmv&part=total`, 'query.part'],
       [`${c}/metrics/explain?from=2026-02-01&to=2026-03-01&metric=joins&part=denominator`, 'query.part'],
       [`${c}/metrics/explain?from=2026-02-01&to=2026-03-01&metric=joins&format=xlsx`, 'query.format'],
+      [`${c}/metrics.csv?from=2026-02-01&to=2026-02-30`, 'query.to'],
+      [`${c}/metrics.csv?from=2026-02-01&to=2026-03-01&split=group`, 'query.split'],
     ];
     for (const [url, field] of reports) {
       const r = await w.owner.get(url);

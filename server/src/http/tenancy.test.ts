@@ -114,6 +114,7 @@ const idsOf = (t: Tenant): Record<string, string> => ({
 /** Routes whose query string is required: the walk sends a valid one, so only tenancy can refuse. */
 const REQUIRED_QUERIES: Record<string, string> = {
   '/api/v1/communities/:communityId/metrics': '?from=2026-01-01&to=2026-02-01',
+  '/api/v1/communities/:communityId/metrics.csv': '?from=2026-01-01&to=2026-02-01',
   '/api/v1/communities/:communityId/analytics/kpis': '?from=2026-01-01&to=2026-02-01',
   '/api/v1/communities/:communityId/analytics/members': '?from=2026-01-01&to=2026-02-01',
   '/api/v1/communities/:communityId/analytics/churn-risk': '?as_of=2026-01-31',
@@ -278,6 +279,7 @@ async function apiSnapshot(t: Tenant) {
     `${c}/identities`,
     `${c}/members.csv`,
     `${c}/orders.csv`,
+    `${c}/metrics.csv?from=2026-01-01&to=2027-01-01`,
   ];
   const out: Record<string, unknown> = {};
   for (const p of paths) out[p] = expectOk(await t.client.get(p));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { AnalyticsSettings, AnalyticsSettingsOut, IdParams, MembersOut, MembersQuery } from '../../../../contracts/src/index.js';
+import { AnalyticsSettings, AnalyticsSettingsOut, exampleOf, IdParams, MembersOut, MembersQuery } from '../../../../contracts/src/index.js';
 import { requireActor } from '../../http/access.js';
 import type { Deps } from '../../lib/deps.js';
 import { analyticsSettings, classifyCommunityMembers, membersCsv, putAnalyticsSettings } from './classify.service.js';
@@ -19,7 +19,7 @@ export const classifyRoutes =
           summary: 'Each member’s engagement score, fan level (user → fan → true fan) with per-criterion progress, and archetype (docs/analytics.md); format=csv for a spreadsheet',
           params: IdParams('communityId'),
           querystring: MembersQuery,
-          response: { 200: MembersOut.or(z.string().describe('CSV (format=csv)')) },
+          response: { 200: MembersOut.or(z.string().describe('CSV (format=csv)')).meta({ examples: [exampleOf(MembersOut), membersCsv(exampleOf(MembersOut))] }) },
         },
       },
       async (req, reply) => {

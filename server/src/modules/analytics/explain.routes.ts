@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ExplainOut, ExplainQuery, IdParams } from '../../../../contracts/src/index.js';
+import { exampleOf, ExplainOut, ExplainQuery, IdParams } from '../../../../contracts/src/index.js';
 import { requireActor } from '../../http/access.js';
 import type { Deps } from '../../lib/deps.js';
 import { explainCsv, explainMetric } from './explain.service.js';
@@ -17,7 +17,11 @@ export const explainRoutes =
           summary: 'The members behind the numerator or denominator of a figure of /metrics; format=csv for a spreadsheet (docs/analytics.md)',
           params: IdParams('communityId'),
           querystring: ExplainQuery,
-          response: { 200: z.union([ExplainOut, z.string().describe('text/csv with a header line, when format=csv')]) },
+          response: {
+            200: z
+              .union([ExplainOut, z.string().describe('text/csv with a header line, when format=csv')])
+              .meta({ examples: [exampleOf(ExplainOut), explainCsv(exampleOf(ExplainOut))] }),
+          },
         },
       },
       async (req, reply) => {

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import { ApiKeyCreatedOut, ApiKeyOut, CreateApiKey, IdParams, Ok } from '../../../../contracts/src/index.js';
+import { ApiKeyCreatedOut, ApiKeyOut, CreateApiKey, IdParams, listOf, Ok } from '../../../../contracts/src/index.js';
 import { requireActor } from '../../http/access.js';
 import type { Deps } from '../../lib/deps.js';
 import { forbidden } from '../../lib/errors.js';
@@ -13,7 +12,7 @@ export const apiKeyRoutes =
     const access = { access: { kind: 'community', role: 'admin' } } as const;
     app.get(
       '/api/v1/communities/:communityId/api-keys',
-      { config: access, schema: { tags, params: IdParams('communityId'), response: { 200: z.object({ api_keys: z.array(ApiKeyOut) }) } } },
+      { config: access, schema: { tags, params: IdParams('communityId'), response: { 200: listOf('api_keys', ApiKeyOut) } } },
       async (req) => ({ api_keys: await listApiKeys(deps, requireActor(req).communityId) }),
     );
     app.post(

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import { type z } from 'zod';
 import {
   AssignStaff,
   CommunityOut,
   CreateCommunity,
   HealthOut,
   IdParams,
+  listOf,
   Ok,
   StaffOut,
   Threshold,
@@ -38,7 +39,7 @@ export const communityRoutes =
       '/api/v1/workspaces/:workspaceId/communities',
       {
         config: { access: { kind: 'workspace', role: 'admin' } },
-        schema: { tags, params: IdParams('workspaceId'), response: { 200: z.object({ communities: z.array(CommunityOut) }) } },
+        schema: { tags, params: IdParams('workspaceId'), response: { 200: listOf('communities', CommunityOut) } },
       },
       async (req) => ({ communities: (await listCommunities(deps, req.params.workspaceId)).map((c) => presentCommunity(c)) }),
     );
@@ -105,7 +106,7 @@ export const communityRoutes =
 
     app.get(
       '/api/v1/communities/:communityId/staff',
-      { config: { access: { kind: 'community', role: 'admin' } }, schema: { tags, params: CommunityParams, response: { 200: z.object({ staff: z.array(StaffOut) }) } } },
+      { config: { access: { kind: 'community', role: 'admin' } }, schema: { tags, params: CommunityParams, response: { 200: listOf('staff', StaffOut) } } },
       async (req) => {
         const c = await getCommunity(deps, requireActor(req).communityId);
         return { staff: await listStaff(deps.db, c.id, c.workspace_id) };

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { EventOut, IdParams, ListEventsQuery } from '../../../../contracts/src/index.js';
+import { EventOut, exampleOf, IdParams, ListEventsQuery } from '../../../../contracts/src/index.js';
 import { requireActor } from '../../http/access.js';
 import type { Deps } from '../../lib/deps.js';
 import { listEvents } from './events.repo.js';
@@ -17,7 +17,7 @@ export const eventRoutes =
           summary: 'Read the domain event log in order (cursor: after_id)',
           params: IdParams('communityId'),
           querystring: ListEventsQuery,
-          response: { 200: z.object({ events: z.array(EventOut), next_after_id: z.number().nullable() }) },
+          response: { 200: z.object({ events: z.array(EventOut), next_after_id: z.number().nullable() }).meta({ examples: [{ events: [exampleOf(EventOut)], next_after_id: 4211 }] }) },
         },
       },
       async (req) => {

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import { CreateGroup, GroupOut, IdParams, OrgNodeOut, UpdateGroup } from '../../../../contracts/src/index.js';
+import { CreateGroup, GroupOut, IdParams, listOf, OrgNodeOut, UpdateGroup } from '../../../../contracts/src/index.js';
 import { requireActor } from '../../http/access.js';
 import type { Deps } from '../../lib/deps.js';
 import type { Group } from './groups.repo.js';
@@ -16,7 +15,7 @@ export const groupRoutes =
       '/api/v1/communities/:communityId/groups',
       {
         config: { access: { kind: 'community', role: 'leader' } },
-        schema: { tags, summary: 'The group matrix (社群矩阵); monitors and leaders see their own groups', params: IdParams('communityId'), response: { 200: z.object({ groups: z.array(GroupOut) }) } },
+        schema: { tags, summary: 'The group matrix (社群矩阵); monitors and leaders see their own groups', params: IdParams('communityId'), response: { 200: listOf('groups', GroupOut) } },
       },
       async (req) => {
         const { actor, communityId } = requireActor(req);

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import { CreateLink, IdParams, LinkOut, UpdateLink } from '../../../../contracts/src/index.js';
+import { CreateLink, IdParams, LinkOut, listOf, UpdateLink } from '../../../../contracts/src/index.js';
 import { requireActor } from '../../http/access.js';
 import type { Deps } from '../../lib/deps.js';
 import type { EntryLink } from './links.repo.js';
@@ -15,7 +14,7 @@ export const linkRoutes =
     const access = { access: { kind: 'community', role: 'admin' } } as const;
     app.get(
       '/api/v1/communities/:communityId/links',
-      { config: access, schema: { tags, params: IdParams('communityId'), response: { 200: z.object({ links: z.array(LinkOut) }) } } },
+      { config: access, schema: { tags, params: IdParams('communityId'), response: { 200: listOf('links', LinkOut) } } },
       async (req) => ({ links: (await listLinks(deps, requireActor(req).communityId)).map((l) => presentLink(deps, l)) }),
     );
     app.post(

@@ -2,9 +2,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   ApplicationOut,
+  exampleOf,
   GrantMembership,
   IdParams,
   ListMembersQuery,
+  listOf,
   MemberOut,
   MembershipOut,
   RemoveMember,
@@ -37,7 +39,7 @@ export const memberRoutes =
           summary: 'Members with their attribution (entry link, channel, referrer)',
           params: IdParams('communityId'),
           querystring: ListMembersQuery,
-          response: { 200: z.object({ members: z.array(MemberOut), next_cursor: z.string().nullable() }) },
+          response: { 200: z.object({ members: z.array(MemberOut), next_cursor: z.string().nullable() }).meta({ examples: [{ members: [exampleOf(MemberOut)], next_cursor: 'mem_0mx9qwwmn00005a32aa7ca686519b' }] }) },
         },
       },
       async (req) => {
@@ -87,7 +89,7 @@ export const memberRoutes =
           summary: 'Applications; `queue=review` lists those waiting for a staff decision',
           params: IdParams('communityId'),
           querystring: z.strictObject({ status: z.enum(['pending', 'passed', 'rejected']).default('pending'), queue: z.enum(['all', 'review']).default('all') }),
-          response: { 200: z.object({ applications: z.array(ApplicationOut) }) },
+          response: { 200: listOf('applications', ApplicationOut) },
         },
       },
       async (req) => ({ applications: await listApplications(deps, requireActor(req).communityId, req.query.status, req.query.queue === 'review') }),

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { OrderStatus, TestCheckoutPay } from '../../../../contracts/src/index.js';
+import { exampleOf, OrderStatus, TestCheckoutPay } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
 import { qrSvg } from '../links/index.js';
 import { checkoutOrder, payAtCheckout, payLinkCheckout } from './orders.service.js';
 
 const TokenParams = z.object({ token: z.string().min(1).max(100) });
-const CheckoutResult = z.object({ order_id: z.string(), status: OrderStatus });
+const CheckoutResult = z.object({ order_id: z.string(), status: OrderStatus }).meta({ examples: [{ order_id: 'ord_0mx9qwxmq000000f4e72e799059f8', status: 'paid' }] });
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -83,7 +83,7 @@ export const checkoutRoutes =
           description: '`save_method` keeps the method for later charges (automatic renewal): `ok` ones succeed, `declines` ones are declined.',
           params: TokenParams,
           // The page posts no body unless a method is saved: Fastify hands that on as null.
-          body: TestCheckoutPay.nullish(),
+          body: TestCheckoutPay.nullish().meta({ examples: [exampleOf(TestCheckoutPay)] }),
           response: { 200: CheckoutResult },
         },
       },

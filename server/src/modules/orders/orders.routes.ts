@@ -1,6 +1,17 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CreateOrder, CreateRefund, IdempotencyHeaders, IdParams, ListOrdersQuery, OrderOut, RefundOut, UpgradeMembership } from '../../../../contracts/src/index.js';
+import {
+  CreateOrder,
+  CreateRefund,
+  exampleOf,
+  IdempotencyHeaders,
+  IdParams,
+  listOf,
+  ListOrdersQuery,
+  OrderOut,
+  RefundOut,
+  UpgradeMembership,
+} from '../../../../contracts/src/index.js';
 import { requireActor, requireMember } from '../../http/access.js';
 import type { Deps } from '../../lib/deps.js';
 import { createOrder, getOrder, listOrders, ordersOfMember } from './orders.service.js';
@@ -8,7 +19,9 @@ import { presentOrder, presentRefund } from './orders.present.js';
 import { refundOrder } from './refunds.service.js';
 import { upgradeMembership } from './upgrades.service.js';
 
-const OrderWithRefunds = OrderOut.extend({ refunds: z.array(RefundOut) });
+const OrderWithRefunds = OrderOut.extend({ refunds: z.array(RefundOut) }).meta({
+  examples: [{ ...exampleOf(OrderOut), status: 'partially_refunded', refunded_minor: 9950, refunds: [exampleOf(RefundOut)] }],
+});
 
 /** Members buy and upgrade (member token); staff read orders, refund them and upgrade for a member. */
 export const orderRoutes =
@@ -38,7 +51,7 @@ export const orderRoutes =
         return reply.code(created ? 201 : 200).send(presentOrder(deps, order));
       },
     );
-    app.get('/api/v1/member/orders', { config: member, schema: { tags, summary: 'My orders, newest first', response: { 200: z.object({ orders: z.array(OrderOut) }) } } }, async (req) => {
+    app.get('/api/v1/member/orders', { config: member, schema: { tags, summary: 'My orders, newest first', response: { 200: listOf('orders', OrderOut) } } }, async (req) => {
       const me = requireMember(req);
       return { orders: (await ordersOfMember(deps, me.communityId, me.memberId)).map((o) => presentOrder(deps, o)) };
     });
@@ -47,7 +60,7 @@ export const orderRoutes =
       '/api/v1/communities/:communityId/orders',
       {
         config: admin,
-        schema: { tags, summary: 'Orders, newest first (cursor: the last id); flagged=duplicate lists duplicate payments to refund', params: IdParams('communityId'), querystring: ListOrdersQuery, response: { 200: z.object({ orders: z.array(OrderOut), next_cursor: z.string().nullable() }) } },
+        schema: { tags, summary: 'Orders, newest first (cursor: the last id); flagged=duplicate lists duplicate payments to refund', params: IdParams('communityId'), querystring: ListOrdersQuery, response: { 200: z.object({ orders: z.array(OrderOut), next_cursor: z.string().nullable() }).meta({ examples: [{ orders: [exampleOf(OrderOut)], next_cursor: null }] }) } },
       },
       async (req) => {
         const rows = await listOrders(deps, requireActor(req).communityId, req.query);

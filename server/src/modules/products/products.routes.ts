@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import { type z } from 'zod';
 import type { Selectable } from 'kysely';
-import { CreateProduct, IdParams, ProductOut } from '../../../../contracts/src/index.js';
+import { CreateProduct, IdParams, listOf, ProductOut } from '../../../../contracts/src/index.js';
 import { requireActor } from '../../http/access.js';
 import type { Deps } from '../../lib/deps.js';
 import { json } from '../../db/codecs.js';
@@ -30,7 +30,7 @@ export const productRoutes =
     const tags = ['products'];
     app.get(
       '/api/v1/communities/:communityId/products',
-      { config: { access: { kind: 'community', role: 'admin' } }, schema: { tags, params: IdParams('communityId'), response: { 200: z.object({ products: z.array(ProductOut) }) } } },
+      { config: { access: { kind: 'community', role: 'admin' } }, schema: { tags, params: IdParams('communityId'), response: { 200: listOf('products', ProductOut) } } },
       async (req) => ({ products: (await listProducts(deps, requireActor(req).communityId)).map(presentProduct) }),
     );
     app.post(

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ShortText, Threshold } from '../../../../contracts/src/index.js';
+import { exampleOf, ShortText, Threshold } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
 import { secretToken } from '../../lib/ids.js';
 import { getCommunity } from '../communities/index.js';
@@ -29,7 +29,25 @@ export const LinkInfo = z
     community: z.object({ name: z.string(), value_proposition: z.string(), announcement: z.string(), nickname_format: z.string(), introduction_template: z.string(), is_demo: z.boolean() }),
     threshold: Threshold,
   })
-  .meta({ id: 'EntryLinkInfo' });
+  .meta({
+    id: 'EntryLinkInfo',
+    examples: [
+      {
+        code: 'wj3zkz4x',
+        url: 'https://yutang.example.com/j/wj3zkz4x',
+        channel: '公众号',
+        community: {
+          name: '鱼塘读书会',
+          value_proposition: '每月共读两本好书，有人督促、有人讨论、有人同行：把读书变成习惯。',
+          announcement: '欢迎来到鱼塘读书会！本群每月共读两本书，每天打卡，周日晚八点线上分享。禁止广告、政治、宗教话题。',
+          nickname_format: '城市-行业-姓名',
+          introduction_template: '我是{姓名}，来自{城市}，从事{行业}，最近在读{书名}，希望在读书会{收获}。',
+          is_demo: false,
+        },
+        threshold: exampleOf(Threshold),
+      },
+    ],
+  });
 
 export const publicRoutes =
   (deps: Deps, limits: { publicPerMinute: number }): FastifyPluginAsyncZod =>
@@ -70,8 +88,11 @@ export const publicRoutes =
           tags,
           summary: 'Record a visit of the link (for pages that render it themselves)',
           params: CodeParams,
-          body: z.strictObject({ source: ShortText.optional().describe('Where the visitor saw the link, e.g. a poster or utm_source') }).optional(),
-          response: { 200: z.object({ visitor_id: z.string() }) },
+          body: z
+            .strictObject({ source: ShortText.optional().describe('Where the visitor saw the link, e.g. a poster or utm_source') })
+            .optional()
+            .meta({ examples: [{ source: '地铁海报' }] }),
+          response: { 200: z.object({ visitor_id: z.string() }).meta({ examples: [{ visitor_id: 'vis_0mx9qwwlg0000a1b2c3d4e5f6a7b8' }] }) },
         },
       },
       async (req, reply) => {

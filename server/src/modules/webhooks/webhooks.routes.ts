@@ -1,6 +1,15 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import { CreateWebhook, IdParams, ListWebhookDeliveriesQuery, Ok, UpdateWebhook, WebhookCreatedOut, WebhookDeliveryOut, WebhookOut } from '../../../../contracts/src/index.js';
+import {
+  CreateWebhook,
+  IdParams,
+  listOf,
+  ListWebhookDeliveriesQuery,
+  Ok,
+  UpdateWebhook,
+  WebhookCreatedOut,
+  WebhookDeliveryOut,
+  WebhookOut,
+} from '../../../../contracts/src/index.js';
 import { requireActor } from '../../http/access.js';
 import type { Deps } from '../../lib/deps.js';
 import { createWebhook, getWebhook, listWebhooks, redeliver, removeWebhook, updateWebhook, webhookDeliveries } from './webhooks.service.js';
@@ -11,7 +20,7 @@ export const webhookSubscriptionRoutes =
     const tags = ['webhooks'];
     const config = { access: { kind: 'community', role: 'admin' } } as const;
     const base = '/api/v1/communities/:communityId/webhooks';
-    app.get(base, { config, schema: { tags, summary: 'Outbound webhook subscriptions', params: IdParams('communityId'), response: { 200: z.object({ webhooks: z.array(WebhookOut) }) } } }, async (req) => ({
+    app.get(base, { config, schema: { tags, summary: 'Outbound webhook subscriptions', params: IdParams('communityId'), response: { 200: listOf('webhooks', WebhookOut) } } }, async (req) => ({
       webhooks: await listWebhooks(deps, requireActor(req).communityId),
     }));
     app.post(
@@ -35,7 +44,7 @@ export const webhookSubscriptionRoutes =
       `${base}/:webhookId/deliveries`,
       {
         config,
-        schema: { tags, summary: 'The delivery log, newest first, each with its attempts', params: IdParams('communityId', 'webhookId'), querystring: ListWebhookDeliveriesQuery, response: { 200: z.object({ deliveries: z.array(WebhookDeliveryOut) }) } },
+        schema: { tags, summary: 'The delivery log, newest first, each with its attempts', params: IdParams('communityId', 'webhookId'), querystring: ListWebhookDeliveriesQuery, response: { 200: listOf('deliveries', WebhookDeliveryOut) } },
       },
       async (req) => ({ deliveries: await webhookDeliveries(deps, requireActor(req).communityId, req.params.webhookId, req.query) }),
     );

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import { CreateWorkspace, IdParams, WorkspaceOut } from '../../../../contracts/src/index.js';
+import { CreateWorkspace, IdParams, listOf, WorkspaceOut } from '../../../../contracts/src/index.js';
 import { sessionUserId } from '../../http/access.js';
 import type { Deps } from '../../lib/deps.js';
 import { notFound } from '../../lib/errors.js';
@@ -13,7 +12,7 @@ export const workspaceRoutes =
       '/api/v1/workspaces',
       {
         config: { access: { kind: 'user' } },
-        schema: { tags: ['workspaces'], summary: 'Workspaces of the signed-in account', response: { 200: z.object({ workspaces: z.array(WorkspaceOut) }) } },
+        schema: { tags: ['workspaces'], summary: 'Workspaces of the signed-in account', response: { 200: listOf('workspaces', WorkspaceOut) } },
       },
       async (req) => ({ workspaces: await listWorkspacesForUser(deps.db, sessionUserId(req)) }),
     );
