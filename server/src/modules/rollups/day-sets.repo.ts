@@ -15,9 +15,11 @@ type Q = Db | Trx;
  * - active: members with ≥1 engagement event that local day (analytics_member_days.engagement);
  * - payers: members with a paid order (paid, partially or fully refunded since) paid that day;
  * - starts / referred_starts: members whose stay (member_stays), or referred stay, started that day;
- * - members_at: members whose stay holds the day's local midnight t0 (start < t0 ≤ end, or open).
+ * - members_at: members whose stay holds the day's local midnight t0 (start < t0 ≤ end, or open);
+ * - active_week / active_month: the union of the active sets of the ISO week starting on `day` (a
+ *   Monday) / of the month starting on `day` (the 1st), so a long period reads few sets.
  */
-export type DaySetKind = 'active' | 'payers' | 'starts' | 'referred_starts' | 'members_at';
+export type DaySetKind = 'active' | 'active_week' | 'active_month' | 'payers' | 'starts' | 'referred_starts' | 'members_at';
 
 const text = (v: string): RawBuilder<string> => sql<string>`CAST(${v} AS text)`;
 const ts = (db: Q, v: string) => (isPostgres(db) ? sql`CAST(${v} AS timestamptz)` : sql`${v}`);

@@ -50,7 +50,30 @@ export async function recomputeActivitySets(trx: Trx, communityId: string, days:
   const labels = days.map((d) => d.day);
   await writeDaySets(trx, communityId, 'active', labels, setsByDay(days, active));
   await writeDaySets(trx, communityId, 'payers', labels, setsByDay(days, payers));
+  // The week and month unions holding these days, from all their days' sets.
+  for (const [kind, starts] of [
+    ['active_week', new Set(labels.map(weekOf))],
+    ['active_month', new Set(labels.map(monthOf))],
+  ] as const) {
+    const unions = new Map<string, { members: number; bits: Buffer }>();
+    for (const start of starts) {
+      const set = new MemberSet();
+      for (const r of await readDaySets(trx, communityId, 'active', start, kind === 'active_week' ? plusDays(start, 7) : nextMonth(start))) set.orBytes(r.bits);
+      if (set.size > 0) unions.set(start, stored(set));
+    }
+    await writeDaySets(trx, communityId, kind, [...starts], unions);
+  }
 }
+
+/** The Monday of the ISO week holding a day, and the 1st of its month ('YYYY-MM-DD'). */
+const weekOf = (day: string) => plusDays(day, -((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7));
+const monthOf = (day: string) => `${day.slice(0, 8)}01`;
+const plusDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+const nextMonth = (first: string) => {
+  const d = new Date(`${first}T00:00:00Z`);
+  d.setUTCMonth(d.getUTCMonth() + 1);
+  return d.toISOString().slice(0, 10);
+};
 
 /** Recomputes the stay-start sets of some days (after member_stays). */
 export async function recomputeStartSets(trx: Trx, communityId: string, days: readonly DayBounds[]): Promise<void> {
@@ -168,7 +191,7 @@ export async function membersAtDay(db: Q, communityId: string, day: DayBounds, d
 }
 
 /** The local day after `day` ('YYYY-MM-DD'). */
-export const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+export const nextDay = (day: string) => plusDays(day, 1);
 
 /**
  * Reads stored day sets for one community, each (kind, day) once: a dashboard asks for the same
@@ -183,18 +206,39 @@ export class DaySetReader {
     private readonly communityId: string,
   ) {}
 
-  /** The union of a kind's sets over the local days [fromDay, toDay). */
+  /**
+   * The union of a kind's sets over the local days [fromDay, toDay). Active members read whole
+   * months and weeks inside the range from their unions, and the days around them one by one.
+   */
   async union(kind: DaySetKind, fromDay: string, toDay: string): Promise<MemberSet> {
-    const wanted: string[] = [];
-    for (let d = fromDay; d < toDay; d = nextDay(d)) wanted.push(d);
-    const missing = wanted.filter((d) => !this.days.has(`${kind}|${d}`));
+    const wanted = new Map<DaySetKind, string[]>();
+    const want = (k: DaySetKind, day: string) => wanted.set(k, [...(wanted.get(k) ?? []), day]);
+    for (let d = fromDay; d < toDay; ) {
+      if (kind === 'active' && d.endsWith('-01') && nextMonth(d) <= toDay) {
+        want('active_month', d);
+        d = nextMonth(d);
+      } else if (kind === 'active' && weekOf(d) === d && plusDays(d, 7) <= toDay) {
+        want('active_week', d);
+        d = plusDays(d, 7);
+      } else {
+        want(kind, d);
+        d = nextDay(d);
+      }
+    }
+    const parts = await Promise.all([...wanted].map(([k, days]) => this.read(k, days)));
+    const set = new MemberSet();
+    for (const bits of parts.flat()) if (bits) set.orBytes(bits);
+    return set;
+  }
+
+  /** The stored sets of a kind on some days (ascending), each fetched once per reader. */
+  private async read(kind: DaySetKind, days: readonly string[]): Promise<(Uint8Array | null)[]> {
+    const missing = days.filter((d) => !this.days.has(`${kind}|${d}`));
     if (missing.length) {
       const rows = readDaySets(this.db, this.communityId, kind, missing[0]!, nextDay(missing.at(-1)!)).then((list) => new Map(list.map((r) => [r.day, r.bits])));
       for (const d of missing) this.days.set(`${kind}|${d}`, rows.then((byDay) => byDay.get(d) ?? null));
     }
-    const set = new MemberSet();
-    for (const bits of await Promise.all(wanted.map((d) => this.days.get(`${kind}|${d}`)!))) if (bits) set.orBytes(bits);
-    return set;
+    return Promise.all(days.map((d) => this.days.get(`${kind}|${d}`)!));
   }
 }
 

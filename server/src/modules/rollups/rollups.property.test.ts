@@ -7,6 +7,7 @@ import { createTestDb, describeEachDialect, type TestDb } from '../../test/harne
 import { ensureCommunityBySlug } from '../communities/index.js';
 import { insertEvent } from '../events/index.js';
 import { rebuildRollups, refreshRollups } from './index.js';
+import { MemberSet } from './day-sets.js';
 
 const ZONE = 'Asia/Kolkata'; // +05:30: UTC hours straddle local days
 const TYPES = ['message', 'post', 'reply', 'reaction', 'check_in', 'event_attended', 'message_reported', 'joined', 'left', 'order_paid', 'order_refunded', 'link_visited'] as const;
@@ -104,7 +105,16 @@ function reference(events: Ev[]) {
     const [day, dim, key] = k.split('|');
     return { day, dim, key, ...v, active_members: active.size };
   });
-  return { mdays: sortRows(mdays), ddays: sortRows(ddays) };
+  // Active members per day, per ISO week (keyed by its Monday) and per month (by its 1st).
+  const sets = new Map<string, Set<string>>();
+  for (const e of events) {
+    if (!e.member || !ENGAGEMENT.includes(e.type)) continue;
+    const d = DateTime.fromMillis(e.at, { zone: ZONE }).startOf('day');
+    for (const key of [`active|${d.toISODate()}`, `active_week|${d.startOf('week').toISODate()}`, `active_month|${d.startOf('month').toISODate()}`]) {
+      sets.set(key, (sets.get(key) ?? new Set()).add(e.member));
+    }
+  }
+  return { mdays: sortRows(mdays), ddays: sortRows(ddays), sets: [...sets].map(([k, v]) => `${k}|${[...v].sort().join(',')}`).sort() };
 }
 
 const sortRows = <T extends object>(rows: T[]) => rows.map((r) => JSON.stringify(r)).sort();
@@ -122,7 +132,10 @@ async function readRollups(t: TestDb, communityId: string) {
     .where('community_id', '=', communityId)
     .where('dim', 'in', ['all', 'group'])
     .execute();
-  return { mdays: sortRows(mdays.map(num)), ddays: sortRows(ddays.map(num)) };
+  const ordinals = new Map((await t.handle.db.selectFrom('member_ordinals').select(['member_id', 'n']).where('community_id', '=', communityId).execute()).map((o) => [Number(o.n), o.member_id]));
+  const stored = await t.handle.db.selectFrom('analytics_day_sets').select(['kind', 'day', 'bits']).where('community_id', '=', communityId).where('kind', 'like', 'active%').execute();
+  const sets = stored.map((r) => `${r.kind}|${r.day}|${[...MemberSet.decode(r.bits)].map((n) => ordinals.get(n)).sort().join(',')}`).sort();
+  return { mdays: sortRows(mdays.map(num)), ddays: sortRows(ddays.map(num)), sets };
 }
 
 describeEachDialect('rollups: incremental equals rebuild equals a reference', (dialect) => {
