@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MetricsQuery, REPORT_HEADER } from './metrics.js';
+import { MetricsQuery, REPORT_HEADER, REPORT_HEADER_EXAMPLE } from './metrics.js';
 
 export const EXPLAIN_METRICS = [
   'members_t0',
@@ -52,11 +52,7 @@ export const ExplainOut = z
     id: 'MetricExplain',
     examples: [
       {
-        metrics_version: '2026-12-04.2',
-        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
-        time_zone: 'Asia/Shanghai',
-        currency: 'CNY',
-        period: { from: '2026-11-01', to: '2026-12-01', t0: '2026-10-31T16:00:00.000Z', t1: '2026-11-30T16:00:00.000Z' },
+        ...REPORT_HEADER_EXAMPLE,
         metric: 'leave_rate',
         part: 'numerator',
         count: 1,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { exampleOf } from './common.js';
-import { MetricMoney, MetricMoneyPerPerson, MetricRate, MetricsQuery, REPORT_HEADER, ReportPeriod } from './metrics.js';
+import { MetricMoney, MetricMoneyPerPerson, MetricRate, MetricsQuery, REPORT_HEADER, ReportPeriod, REPORT_HEADER_EXAMPLE } from './metrics.js';
 
 export const KPI_SPLITS = ['group', 'channel', 'staff', 'referrer'] as const;
 
@@ -83,11 +83,7 @@ export const KpisOut = z
     id: 'Kpis',
     examples: [
       {
-        metrics_version: '2026-12-04.2',
-        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
-        time_zone: 'Asia/Shanghai',
-        currency: 'CNY',
-        period: { from: '2026-11-01', to: '2026-12-01', t0: '2026-10-31T16:00:00.000Z', t1: '2026-11-30T16:00:00.000Z' },
+        ...REPORT_HEADER_EXAMPLE,
         previous_period: { from: '2026-10-02', to: '2026-11-01', t0: '2026-10-01T16:00:00.000Z', t1: '2026-10-31T16:00:00.000Z' },
         figures: {
           members_t1: { current: 149, previous: 37, change: { absolute: 112, relative: 3.027027027027027 } },

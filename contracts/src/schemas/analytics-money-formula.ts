@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MetricRate, MetricsQuery, REPORT_HEADER, ReportPeriod } from './metrics.js';
+import { MetricRate, MetricsQuery, REPORT_HEADER, ReportPeriod, REPORT_HEADER_EXAMPLE } from './metrics.js';
 
 export const MoneyFormulaQuery = MetricsQuery;
 export type MoneyFormulaQuery = z.infer<typeof MoneyFormulaQuery>;
@@ -33,11 +33,7 @@ export const MoneyFormulaOut = z
     id: 'MoneyFormula',
     examples: [
       {
-        metrics_version: '2026-12-04.2',
-        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
-        time_zone: 'Asia/Shanghai',
-        currency: 'CNY',
-        period: { from: '2026-11-01', to: '2026-12-01', t0: '2026-10-31T16:00:00.000Z', t1: '2026-11-30T16:00:00.000Z' },
+        ...REPORT_HEADER_EXAMPLE,
         previous_period: { from: '2026-10-02', to: '2026-11-01', t0: '2026-10-01T16:00:00.000Z', t1: '2026-10-31T16:00:00.000Z' },
         reach_source: 'link_visits',
         revenue: { current: 183320, previous: 87560, change: 95760 },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MetricRate, MetricsQuery, REPORT_HEADER } from './metrics.js';
+import { MetricRate, MetricsQuery, REPORT_HEADER, REPORT_HEADER_EXAMPLE } from './metrics.js';
 
 export const ReferrersQuery = MetricsQuery;
 export type ReferrersQuery = z.infer<typeof ReferrersQuery>;
@@ -31,11 +31,7 @@ export const ReferrersOut = z
     id: 'Referrers',
     examples: [
       {
-        metrics_version: '2026-12-04.2',
-        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
-        time_zone: 'Asia/Shanghai',
-        currency: 'CNY',
-        period: { from: '2026-11-01', to: '2026-12-01', t0: '2026-10-31T16:00:00.000Z', t1: '2026-11-30T16:00:00.000Z' },
+        ...REPORT_HEADER_EXAMPLE,
         community_k_factor: { value: 0.7567567567567568, numerator: 28, denominator: 37 },
         referrers: [
           {

@@ -41,6 +41,15 @@ export const REPORT_HEADER = {
   period: ReportPeriod,
 };
 
+/** The header of the reports' examples: the demo community's November in Asia/Shanghai. */
+export const REPORT_HEADER_EXAMPLE = {
+  metrics_version: '2026-12-04.2',
+  community_id: 'com_0mx9qwwjc000035b3232e876033f1',
+  time_zone: 'Asia/Shanghai',
+  currency: 'CNY',
+  period: { from: '2026-11-01', to: '2026-12-01', t0: '2026-10-31T16:00:00.000Z', t1: '2026-11-30T16:00:00.000Z' },
+};
+
 export const MetricsOut = z
   .object({
     ...REPORT_HEADER,
@@ -68,11 +77,7 @@ export const MetricsOut = z
     id: 'Metrics',
     examples: [
       {
-        metrics_version: '2026-12-04.2',
-        community_id: 'com_0mx9qwwjc000035b3232e876033f1',
-        time_zone: 'Asia/Shanghai',
-        currency: 'CNY',
-        period: { from: '2026-11-01', to: '2026-12-01', t0: '2026-10-31T16:00:00.000Z', t1: '2026-11-30T16:00:00.000Z' },
+        ...REPORT_HEADER_EXAMPLE,
         members_t0: 37,
         members_t1: 149,
         period_members: 149,
