@@ -5,6 +5,7 @@ import { LIMITS } from '../../../../contracts/src/index.js';
 import { appendEvents, claimEventKeys, type NewEvent } from '../events/index.js';
 import { addGroup } from '../groups/index.js';
 import type { ChatParser, ImportIdentity, ImportPlatform, ImportRecord, ParsedItem, ParseOptions } from './records.js';
+import { detached } from './parse-support.js';
 import {
   adjustSeats,
   closeSpan,
@@ -18,8 +19,9 @@ import {
   insertImportedMember,
   insertSpans,
   renameExternalId,
-  updateIdentitySeen,
+  updateIdentitiesSeen,
   updateMemberState,
+  type Identity,
   type NewSpan,
 } from './imports.repo.js';
 
@@ -29,6 +31,52 @@ export const IMPORT_BATCH = 2000;
 export const MAX_REPORTED_PROBLEMS = 1000;
 /** Message keys remembered per run to point replies at their author without a query. */
 const REPLY_MEMORY = 100_000;
+
+/**
+ * Author of each of the last REPLY_MEMORY messages, by chat source and message key. The largest
+ * state of an import, so it is kept compact: a map per source (keys are the records' own strings,
+ * not source-prefixed copies), member ids interned (each batch reads them afresh from the
+ * database), and one ring of source numbers giving the global order of eviction.
+ */
+class ReplyMemory {
+  private sources = new Map<string, number>();
+  private maps: Map<string, string>[] = [];
+  private ring = new Uint32Array(REPLY_MEMORY);
+  private head = 0;
+  private size = 0;
+  private interned = new Map<string, string>();
+
+  get(source: string, key: string): string | undefined {
+    const n = this.sources.get(source);
+    return n === undefined ? undefined : this.maps[n]!.get(key);
+  }
+
+  set(source: string, key: string, memberId: string): void {
+    let n = this.sources.get(source);
+    if (n === undefined) {
+      this.sources.set(source, (n = this.maps.length));
+      this.maps.push(new Map());
+    }
+    let id = this.interned.get(memberId);
+    if (id === undefined) {
+      if (this.interned.size >= REPLY_MEMORY) this.interned.clear();
+      this.interned.set(memberId, (id = memberId));
+    }
+    const map = this.maps[n]!;
+    if (map.has(key)) {
+      map.set(key, id);
+      return;
+    }
+    map.set(key, id);
+    if (this.size === REPLY_MEMORY) {
+      // Each source's map is in insertion order, as are its entries in the ring.
+      const old = this.maps[this.ring[this.head]!]!;
+      old.delete(old.keys().next().value!);
+    } else this.size++;
+    this.ring[this.head] = n;
+    this.head = (this.head + 1) % REPLY_MEMORY;
+  }
+}
 /** External ids starting with this name a person by display name only (Telegram's invite lists). */
 export const NAME_ONLY_PREFIX = 'name:';
 
@@ -178,7 +226,7 @@ interface SpanState {
 /** State one import keeps across its batches: groups by chat and recent message authors. */
 class ImportRun {
   private groups = new Map<string, string>();
-  private authorsByKey = new Map<string, string>();
+  private authorsByKey = new ReplyMemory();
 
   constructor(
     private deps: Deps,
@@ -187,11 +235,16 @@ class ImportRun {
     private tally: Tally,
   ) {}
 
+  private sources = new Map<string, string>();
+  /** The key scope of a chat's records, made once per chat rather than once per record. */
+  private sourceOf(chat: string): string {
+    let source = this.sources.get(chat);
+    if (source === undefined) this.sources.set(detached(chat), (source = sourceOf(this.opts.format, chat)));
+    return source;
+  }
+
   private rememberAuthor(source: string, key: string, memberId: string) {
-    const k = `${source}\u0000${key}`;
-    this.authorsByKey.delete(k);
-    this.authorsByKey.set(k, memberId);
-    if (this.authorsByKey.size > REPLY_MEMORY) this.authorsByKey.delete(this.authorsByKey.keys().next().value!);
+    this.authorsByKey.set(source, key, memberId);
   }
 
   private async groupFor(trx: Trx, chat: string, at: string): Promise<string> {
@@ -220,6 +273,7 @@ class ImportRun {
   private async applyIn(trx: Trx, records: ImportRecord[], now: string): Promise<void> {
     const { communityId } = this;
     const format = this.opts.format;
+    const instants = records.map((r) => new Date(r.at).toISOString());
 
     // Keys: the record's own, and one per known reactor (reactions accrue between exports).
     const keysBySource = new Map<string, string[]>();
@@ -229,7 +283,7 @@ class ImportRun {
       list.push(key);
     };
     for (const r of records) {
-      const source = sourceOf(format, r.chat);
+      const source = this.sourceOf(r.chat);
       addKey(source, r.key);
       if (r.kind === 'message') for (const re of r.reactions ?? []) for (const by of re.by) addKey(source, reactionKey(r.key, re.emoji, by));
     }
@@ -253,8 +307,8 @@ class ImportRun {
         if (at > s.last) s.last = at;
       }
     };
-    for (const r of records) {
-      const at = new Date(r.at).toISOString();
+    for (const [i, r] of records.entries()) {
+      const at = instants[i]!;
       if (r.kind === 'message') {
         see(r.author, at);
         see(r.reply_to_author, at);
@@ -292,11 +346,11 @@ class ImportRun {
 
     // Replies whose target is not in this run's memory: one query for the batch.
     const missing = new Map<string, Set<string>>();
-    const inBatch = new Set(records.map((r) => `${sourceOf(format, r.chat)}\u0000${r.key}`));
+    const inBatch = new Set(records.map((r) => `${this.sourceOf(r.chat)}\u0000${r.key}`));
     for (const r of records) {
       if (r.kind !== 'message' || !r.reply_to || r.reply_to_author) continue;
-      const source = sourceOf(format, r.chat);
-      if (this.authorsByKey.has(`${source}\u0000${r.reply_to}`) || inBatch.has(`${source}\u0000${r.reply_to}`)) continue;
+      const source = this.sourceOf(r.chat);
+      if (this.authorsByKey.get(source, r.reply_to) !== undefined || inBatch.has(`${source}\u0000${r.reply_to}`)) continue;
       let set = missing.get(source);
       if (!set) missing.set(source, (set = new Set()));
       set.add(r.reply_to);
@@ -305,9 +359,9 @@ class ImportRun {
       for (const [k, m] of await findImportedAuthors(trx, communityId, source, [...keys])) this.rememberAuthor(source, k, m);
     }
 
-    for (const r of records) {
-      const at = new Date(r.at).toISOString();
-      const source = sourceOf(format, r.chat);
+    for (const [i, r] of records.entries()) {
+      const at = instants[i]!;
+      const source = this.sourceOf(r.chat);
       const isNew = take(source, r.key);
       if (r.kind === 'service') continue;
       if (!isNew) this.tally.report.duplicates++;
@@ -325,7 +379,7 @@ class ImportRun {
             openSpan(memberId, groupId, at, null);
             events.push({ community_id: communityId, type: 'joined', occurred_at: at, member_id: memberId, group_id: groupId, props: { ...base(source, r.key, r.author), via: 'first_message' } });
           }
-          const replyTo = r.reply_to_author ? memberOf.get(idKey(r.reply_to_author)) : r.reply_to ? this.authorsByKey.get(`${source}\u0000${r.reply_to}`) : undefined;
+          const replyTo = r.reply_to_author ? memberOf.get(idKey(r.reply_to_author)) : r.reply_to ? this.authorsByKey.get(source, r.reply_to) : undefined;
           const props: Record<string, unknown> = { ...base(source, r.key, r.author), chars: [...(r.text ?? '')].length };
           if (r.reply_to) props.reply_to = r.reply_to;
           if (replyTo) props.to_member_id = replyTo;
@@ -448,6 +502,7 @@ class ImportRun {
       if (!l) byPlatform.set(s.identity.platform, (l = []));
       l.push(s);
     }
+    const changed: Identity[] = [];
     for (const [platform, list] of byPlatform) {
       const known = new Map((await findIdentitiesByExternalIds(trx, this.communityId, platform, list.map((s) => s.identity.external_id))).map((i) => [i.external_id, i]));
       for (const s of list) {
@@ -456,7 +511,7 @@ class ImportRun {
           const names = [...k.display_names, ...s.names.filter((n) => !k.display_names.includes(n))];
           const first = s.first < k.first_seen_at ? s.first : k.first_seen_at;
           const last = s.last > k.last_seen_at ? s.last : k.last_seen_at;
-          if (names.length !== k.display_names.length || first !== k.first_seen_at || last !== k.last_seen_at) await updateIdentitySeen(trx, k.id, names, first, last);
+          if (names.length !== k.display_names.length || first !== k.first_seen_at || last !== k.last_seen_at) changed.push({ ...k, display_names: names, first_seen_at: first, last_seen_at: last });
           out.set(idKey(s.identity), k.member_id);
           continue;
         }
@@ -483,6 +538,7 @@ class ImportRun {
         out.set(idKey(s.identity), memberId);
       }
     }
+    await updateIdentitiesSeen(trx, changed);
     return out;
   }
 }
