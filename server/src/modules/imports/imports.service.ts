@@ -101,6 +101,9 @@ export interface ImportReport {
   problems: { location: string; reason: string }[];
   /** True when --strict found problems and nothing was written. */
   aborted: boolean;
+  /** Display names of joins and leaves that more than one identity with an id used (first
+   *  MAX_REPORTED_PROBLEMS): not matched to any of them, so the name stays a person of its own. */
+  ambiguous_names: { name: string; external_ids: string[] }[];
 }
 
 export interface ImportOptions {
@@ -135,7 +138,7 @@ class Tally {
   report: ImportReport;
   private authors = new Set<string>();
   constructor(format: ImportPlatform) {
-    this.report = { format, messages: 0, authors: 0, joins: 0, leaves: 0, first_at: null, last_at: null, skipped: 0, imported: 0, duplicates: 0, service: 0, problem_count: 0, problems: [], aborted: false };
+    this.report = { format, messages: 0, authors: 0, joins: 0, leaves: 0, first_at: null, last_at: null, skipped: 0, imported: 0, duplicates: 0, service: 0, problem_count: 0, problems: [], aborted: false, ambiguous_names: [] };
   }
   problem(location: string, reason: string) {
     this.report.problem_count++;
@@ -153,11 +156,77 @@ class Tally {
     else if (r.kind === 'leave') rep.leaves++;
     else rep.service++;
   }
+  private ambiguousSeen = new Set<string>();
+  ambiguous(name: string, externalIds: readonly string[]) {
+    if (this.ambiguousSeen.has(name)) return;
+    this.ambiguousSeen.add(name);
+    if (this.report.ambiguous_names.length < MAX_REPORTED_PROBLEMS) this.report.ambiguous_names.push({ name, external_ids: [...externalIds].sort() });
+  }
   done(): ImportReport {
     const rep = this.report;
     rep.authors = this.authors.size;
     rep.skipped = rep.service + rep.problem_count + rep.duplicates;
     return rep;
+  }
+}
+
+/** Formats whose joins and leaves name people by display name only while their messages carry
+ *  ids (WeChat group notices): names are matched to ids over the whole file before importing. */
+const NAMES_MATCHED_IN_FILE: ReadonlySet<ImportPlatform> = new Set(['wechat']);
+
+/**
+ * Which identities with an id used each display name in a file, to put the joins and leaves that
+ * name a person only by display name on that person. A name used by two or more ids is ambiguous
+ * and matched to none. Kept per name (up to two ids each), so its size follows the number of
+ * people, not of messages.
+ */
+class NameIndex {
+  private ids = new Map<string, string[]>();
+
+  see(r: ImportRecord): void {
+    if (r.kind !== 'message') return;
+    this.add(r.author);
+    this.add(r.reply_to_author);
+    for (const re of r.reactions ?? []) for (const by of re.by) this.add(by);
+    for (const m of r.mentions ?? []) this.add(m);
+  }
+
+  private add(i: ImportIdentity | undefined): void {
+    if (!i || i.external_id.startsWith(NAME_ONLY_PREFIX)) return;
+    const name = (i.display_name ?? '').trim();
+    // An export without a name column gives the id as the name: nothing learnt.
+    if (!name || name === i.external_id) return;
+    const ids = this.ids.get(name);
+    if (!ids) this.ids.set(detached(name), [detached(i.external_id)]);
+    else if (ids.length < 2 && !ids.includes(i.external_id)) ids.push(detached(i.external_id));
+  }
+
+  /** The ids that used this name (none, one, or two when it is ambiguous). */
+  idsOf(name: string): readonly string[] {
+    return this.ids.get(name) ?? [];
+  }
+
+  /** A name-only identity as the one identity with an id that used the name, else unchanged. */
+  resolve(i: ImportIdentity | undefined, tally: Tally): ImportIdentity | undefined {
+    if (!i || !i.external_id.startsWith(NAME_ONLY_PREFIX)) return i;
+    const name = i.external_id.slice(NAME_ONLY_PREFIX.length);
+    const ids = this.idsOf(name);
+    if (ids.length === 1) return { platform: i.platform, external_id: ids[0]!, display_name: i.display_name };
+    if (ids.length > 1) tally.ambiguous(name, ids);
+    return i;
+  }
+
+  resolveRecord(r: ImportRecord, tally: Tally): ImportRecord {
+    if (r.kind === 'join' || r.kind === 'leave') {
+      const member = this.resolve(r.member, tally)!;
+      const by = this.resolve(r.by, tally);
+      return member === r.member && by === r.by ? r : { ...r, member, ...(by ? { by } : {}) };
+    }
+    if (r.kind === 'service' && r.actor) {
+      const actor = this.resolve(r.actor, tally);
+      return actor === r.actor ? r : { ...r, actor: actor! };
+    }
+    return r;
   }
 }
 
@@ -181,21 +250,26 @@ async function* checked(opts: ImportOptions): AsyncGenerator<ParsedItem> {
  * written when any problem is found. See docs/imports.md.
  */
 export async function importChat(deps: Deps, communityId: string, opts: ImportOptions): Promise<ImportReport> {
-  if (opts.strict) {
+  const names = NAMES_MATCHED_IN_FILE.has(opts.format) ? new NameIndex() : null;
+  // A first pass: the --strict check, or (for names) a read of its own.
+  if (opts.strict || names) {
     const check = new Tally(opts.format);
     let n = 0;
     for await (const item of checked(opts)) {
       if (item.kind === 'problem') check.problem(item.location, item.reason);
-      else check.record(item);
-      if (++n % (opts.batchSize ?? IMPORT_BATCH) === 0) opts.onProgress?.(n);
+      else {
+        check.record(item);
+        names?.see(item);
+      }
+      if (opts.strict && ++n % (opts.batchSize ?? IMPORT_BATCH) === 0) opts.onProgress?.(n);
     }
-    if (check.report.problem_count) {
+    if (opts.strict && check.report.problem_count) {
       check.report.aborted = true;
       return check.done();
     }
   }
   const tally = new Tally(opts.format);
-  const run = new ImportRun(deps, communityId, opts, tally);
+  const run = new ImportRun(deps, communityId, opts, tally, names);
   let batch: ImportRecord[] = [];
   let n = 0;
   for await (const item of checked(opts)) {
@@ -205,7 +279,7 @@ export async function importChat(deps: Deps, communityId: string, opts: ImportOp
       continue;
     }
     tally.record(item);
-    batch.push(item);
+    batch.push(names ? names.resolveRecord(item, tally) : item);
     if (batch.length >= (opts.batchSize ?? IMPORT_BATCH)) {
       await run.apply(batch);
       batch = [];
@@ -233,6 +307,7 @@ class ImportRun {
     private communityId: string,
     private opts: ImportOptions,
     private tally: Tally,
+    private names: NameIndex | null = null,
   ) {}
 
   private sources = new Map<string, string>();
@@ -519,13 +594,17 @@ class ImportRun {
         const nameOnly = ext.startsWith(NAME_ONLY_PREFIX);
         const lookupName = nameOnly ? ext.slice(NAME_ONLY_PREFIX.length) : undefined;
         let memberId: string | undefined;
-        if (lookupName !== undefined) {
+        if (lookupName !== undefined && (this.names?.idsOf(lookupName).length ?? 0) < 2) {
           // Rare (invite and remove lists): a scan of the names seen, for an identity with an id.
-          const same = await findIdentitiesByName(trx, this.communityId, platform, lookupName);
-          memberId = same.find((i) => !i.external_id.startsWith(NAME_ONLY_PREFIX))?.member_id;
-        } else {
+          // Its member only when it is the one: two people of that name are not guessed between.
+          const same = (await findIdentitiesByName(trx, this.communityId, platform, lookupName)).filter((i) => !i.external_id.startsWith(NAME_ONLY_PREFIX));
+          const owners = new Set(same.map((i) => i.member_id));
+          if (owners.size === 1) memberId = same[0]!.member_id;
+          else if (owners.size > 1) this.tally.ambiguous(lookupName, same.map((i) => i.external_id));
+        } else if (lookupName === undefined) {
           // An identity with an id: is one of its names a name-only identity already? (An exact key.)
-          const placeholders = s.names.map((n) => `${NAME_ONLY_PREFIX}${n}`);
+          // Not a name that other ids of this file used as well.
+          const placeholders = s.names.filter((n) => (this.names?.idsOf(n).length ?? 0) < 2).map((n) => `${NAME_ONLY_PREFIX}${n}`);
           const match = placeholders.map((p) => known.get(p)).find(Boolean) ?? (await findIdentitiesByExternalIds(trx, this.communityId, platform, placeholders))[0];
           memberId = match?.member_id;
           // The member was known by name only until now: their platform id names them better.
