@@ -24,6 +24,8 @@ export interface Measured {
   maxRssMb: number;
   imported?: number;
   problems?: number;
+  /** The import's memory every 100,000 records (bench/imports-child.ts). */
+  samples?: { records: number; seconds: number; rssMb: number; heapUsedMb: number; heapTotalMb: number; externalMb: number; arrayBuffersMb: number }[];
 }
 
 export interface FormatResult {
@@ -41,7 +43,7 @@ const AUTHORS = 5_000;
 const START = Date.parse('2026-01-01T00:00:00Z');
 
 /** Streams `lines` into a file, waiting when the stream's buffer is full. */
-async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
+export async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
   const out = createWriteStream(path);
   for (const l of lines) if (!out.write(l)) await once(out, 'drain');
   out.end();
@@ -50,7 +52,7 @@ async function writeLines(path: string, lines: Iterable<string>): Promise<void> 
 
 const WORDS = ['读书', '打卡', '今天', 'book', 'chapter', 'great', '分享', '问题', 'thanks', '周末', 'meetup', '笔记'];
 
-function* telegramLines(n: number, seed: number): Generator<string> {
+export function* telegramLines(n: number, seed: number): Generator<string> {
   const rng = seedrandom(String(seed));
   const seen = new Set<number>();
   yield '{\n "name": "Bench Reading Club",\n "type": "private_supergroup",\n "id": 99,\n "messages": [\n';
@@ -81,7 +83,7 @@ function* telegramLines(n: number, seed: number): Generator<string> {
   yield '\n ]\n}\n';
 }
 
-function* whatsappLines(n: number, seed: number): Generator<string> {
+export function* whatsappLines(n: number, seed: number): Generator<string> {
   const rng = seedrandom(String(seed + 1));
   const seen = new Set<number>();
   let written = 0;

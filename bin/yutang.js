@@ -8,4 +8,5 @@ if (!existsSync(fileURLToPath(entry))) {
   console.error('yutang: not built yet. Run `npm run build` (or `npm start`) first.');
   process.exit(1);
 }
-await import(entry.href);
+// Chat-export imports start lean (cli/src/import-chat-main.ts says why); it hands the rest on.
+await import(process.argv[2] === 'import' ? new URL('../dist/cli/src/import-chat-main.js', import.meta.url).href : entry.href);

@@ -22,7 +22,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
  */
 function yutang(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/src/yutang.ts', ...args], {
+    // Entered as bin/yutang.js enters it: `import …` through the lean chat-import entry.
+    const entry = args[0] === 'import' ? 'cli/src/import-chat-main.ts' : 'cli/src/yutang.ts';
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
       env: { PATH: process.env.PATH ?? '', YUTANG_DATABASE_URL: join(dir, 'cli.db'), ...env },
       timeout: 120_000,
     });

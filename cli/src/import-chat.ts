@@ -18,6 +18,8 @@ function summary(r: ImportReport, slug: string): string {
     `${r.format} → "${slug}": ${r.messages} messages by ${r.authors} people, ${r.joins} joins, ${r.leaves} leaves` + (r.first_at ? `, ${r.first_at} → ${r.last_at}` : ''),
     `${r.imported} records written now, ${r.duplicates} already imported, ${r.service} service lines, ${r.problem_count} problems (${r.skipped} skipped).`,
   ];
+  for (const a of r.ambiguous_names.slice(0, 20)) lines.push(`"${a.name}" names more than one person (${a.external_ids.join(', ')}): its joins and leaves were kept apart from them; merge identities if they are one.`);
+  if (r.ambiguous_names.length > 20) lines.push(`… and ${r.ambiguous_names.length - 20} more ambiguous names (see --json).`);
   if (r.aborted) lines.push('Nothing was imported (--strict): fix the problems and run again.');
   return lines.join('\n');
 }

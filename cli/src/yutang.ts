@@ -8,12 +8,12 @@ import { ConfigError, loadConfig } from '../../server/src/config.js';
 import { migrateToLatest, openDatabase } from '../../server/src/db/kysely.js';
 import { serve } from '../../server/src/main.js';
 import { createDemo } from '../../server/src/demo/demo.js';
-import { ensureCommunityBySlug, findCommunityBySlug } from '../../server/src/modules/communities/index.js';
+import { findCommunityBySlug } from '../../server/src/modules/communities/index.js';
 import { importOrdersCsv, ImportFileError, IMPORT_COLUMNS } from '../../server/src/importers/orders-csv/index.js';
 import { importMembersCsv, MEMBER_COLUMNS } from '../../server/src/importers/members-csv/index.js';
 import { membersCsvRecords, ordersCsvRecords } from '../../server/src/modules/csv/index.js';
 import { importChatFile } from './import-chat.js';
-import type { Deps } from '../../server/src/lib/deps.js';
+import { communityFor, withDatabase } from './session.js';
 import { communityMetrics, metricsCsv } from '../../server/src/modules/metrics/index.js';
 import { classifyCommunityMembers, communityCohorts, communityFunnel, communityLifecycle, explainCsv, explainMetric, membersCsv, moneyFormula, rebuildRollups, referrers } from '../../server/src/modules/analytics/index.js';
 import { AppError } from '../../server/src/lib/errors.js';
@@ -27,24 +27,6 @@ import { csvRecord } from '../../server/src/lib/csv.js';
 
 const program = new Command();
 program.name('yutang').description('Yutang (鱼塘): run an online community as a business').showHelpAfterError();
-
-/** The community named by `--community`, created with defaults when missing (said on stderr). */
-async function communityFor(deps: Deps, slug: string) {
-  const { community, created } = await ensureCommunityBySlug(deps, slug);
-  if (created) console.error(`Created community "${community.slug}" with defaults (time zone ${community.time_zone}, currency ${community.currency}).`);
-  return community;
-}
-
-async function withDatabase<T>(fn: (h: ReturnType<typeof openDatabase>, config: ReturnType<typeof loadConfig>) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const handle = openDatabase(config.databaseUrl);
-  try {
-    await migrateToLatest(handle.db);
-    return await fn(handle, config);
-  } finally {
-    await handle.close();
-  }
-}
 
 program
   .command('serve')

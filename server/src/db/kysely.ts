@@ -73,22 +73,38 @@ function openReader(file: string) {
   return reader;
 }
 
+/** SQL text (UTF-16 units) of the statements kept prepared, all together: see withStatementCache. */
+const STATEMENT_CACHE_CHARS = 512 * 1024;
+
 /**
  * Kysely's SQLite driver prepares every query anew; parsing and planning was a fifth of the CPU of
  * a member lookup under load (bench/). One prepared statement per distinct SQL text, bounded, is
  * safe because Kysely runs one query at a time on this connection and never iterates (streams).
+ * Least recently used goes first. The bound is on SQL size as well as count: a prepared statement
+ * holds SQLite memory outside the JS heap in proportion to its text (a 1,000-row INSERT about
+ * 1 MB), and a statement dropped from the cache keeps it until V8 collects the handle, which it
+ * does not hurry to do. Multi-row statements come in few sizes (db/chunks.ts) so that they are reused.
  */
 export function withStatementCache(sqlite: SQLite.Database, max = 1000): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>();
+  let chars = 0;
   return {
     close: () => sqlite.close(),
     prepare(sql) {
       let stmt = cache.get(sql);
-      if (!stmt) {
-        stmt = sqlite.prepare(sql);
-        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      if (stmt) {
+        cache.delete(sql);
         cache.set(sql, stmt);
+        return stmt;
       }
+      stmt = sqlite.prepare(sql);
+      while (cache.size && (cache.size >= max || chars + sql.length > STATEMENT_CACHE_CHARS)) {
+        const oldest = cache.keys().next().value!;
+        chars -= oldest.length;
+        cache.delete(oldest);
+      }
+      cache.set(sql, stmt);
+      chars += sql.length;
       return stmt;
     },
   };

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { isPostgres, type Db, type Trx } from '../../db/kysely.js';
 import { encodeJson, json } from '../../db/codecs.js';
+import { statementChunks } from '../../db/chunks.js';
 import type { EventType } from '../../../../contracts/src/index.js';
 import { enqueueDeliveries, wantsDeliveries, type OutboxEvent } from '../webhooks/index.js';
 
@@ -73,11 +74,13 @@ export async function markRollupHours(trx: Trx | Db, communityId: string, instan
   const hours = [...new Set(instants.map(utcHourOf))];
   if (!hours.length) return;
   const tx = isPostgres(trx) ? sql<number>`txid_current()` : sql<number>`0`;
-  await trx
-    .insertInto('analytics_dirty')
-    .values(hours.map((hour) => ({ community_id: communityId, hour, tx })))
-    .onConflict((oc) => oc.doNothing())
-    .execute();
+  for (const chunk of statementChunks(hours, APPEND_ROWS_PER_STATEMENT)) {
+    await trx
+      .insertInto('analytics_dirty')
+      .values(chunk.map((hour) => ({ community_id: communityId, hour, tx })))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
 }
 
 /** Asks for a full rebuild of a community's rollups (its time zone or currency changed). */
@@ -127,8 +130,7 @@ export async function appendEvents(trx: Trx | Db, events: readonly NewEvent[], r
   const communities = [...new Set(events.map((e) => e.community_id))];
   const outbox = new Set<string>();
   for (const c of communities) if (await wantsDeliveries(trx, c)) outbox.add(c);
-  for (let i = 0; i < events.length; i += APPEND_ROWS_PER_STATEMENT) {
-    const chunk = events.slice(i, i + APPEND_ROWS_PER_STATEMENT);
+  for (const chunk of statementChunks(events, APPEND_ROWS_PER_STATEMENT)) {
     const rows = chunk.map((e) => eventRow(e, recordedAt));
     if (!chunk.some((e) => outbox.has(e.community_id))) {
       await trx.insertInto('events').values(rows).execute();
@@ -157,8 +159,8 @@ export async function appendEvents(trx: Trx | Db, events: readonly NewEvent[], r
 export async function claimEventKeys(trx: Trx | Db, communityId: string, source: string, keys: readonly string[], at: string): Promise<Set<string>> {
   const fresh = new Set<string>();
   const unique = [...new Set(keys)];
-  for (let i = 0; i < unique.length; i += APPEND_ROWS_PER_STATEMENT) {
-    const rows = unique.slice(i, i + APPEND_ROWS_PER_STATEMENT).map((key) => ({ community_id: communityId, source, key, created_at: at }));
+  for (const chunk of statementChunks(unique, APPEND_ROWS_PER_STATEMENT)) {
+    const rows = chunk.map((key) => ({ community_id: communityId, source, key, created_at: at }));
     const claimed = await trx.insertInto('event_keys').values(rows).onConflict((oc) => oc.doNothing()).returning('key').execute();
     for (const r of claimed) fresh.add(r.key);
   }
@@ -167,7 +169,7 @@ export async function claimEventKeys(trx: Trx | Db, communityId: string, source:
 
 /** Gives back keys claimed in this transaction for events that were then not written (rejected on checks made after the claim). */
 export async function releaseEventKeys(trx: Trx | Db, communityId: string, source: string, keys: readonly string[]): Promise<void> {
-  for (let i = 0; i < keys.length; i += APPEND_ROWS_PER_STATEMENT) {
-    await trx.deleteFrom('event_keys').where('community_id', '=', communityId).where('source', '=', source).where('key', 'in', keys.slice(i, i + APPEND_ROWS_PER_STATEMENT)).execute();
+  for (const chunk of statementChunks(keys, APPEND_ROWS_PER_STATEMENT)) {
+    await trx.deleteFrom('event_keys').where('community_id', '=', communityId).where('source', '=', source).where('key', 'in', chunk).execute();
   }
 }

@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import { isPostgres, type Db, type Trx } from '../../db/kysely.js';
 import { encodeJson, json } from '../../db/codecs.js';
+import { statementChunks } from '../../db/chunks.js';
 import type { MemberIdentitiesTable } from '../../db/types.js';
 import { newId } from '../../lib/ids.js';
 import { LIMITS } from '../../../../contracts/src/index.js';
@@ -35,13 +36,13 @@ const CHUNK = 500;
 
 export async function findIdentitiesByExternalIds(db: Db | Trx, communityId: string, platform: string, externalIds: readonly string[]): Promise<Identity[]> {
   const out: Identity[] = [];
-  for (let i = 0; i < externalIds.length; i += CHUNK) {
+  for (const chunk of statementChunks(externalIds, CHUNK)) {
     const rows = await db
       .selectFrom('member_identities')
       .selectAll()
       .where('community_id', '=', communityId)
       .where('platform', '=', platform)
-      .where('external_id', 'in', externalIds.slice(i, i + CHUNK))
+      .where('external_id', 'in', chunk)
       .execute();
     out.push(...rows.map(toIdentity));
   }
@@ -73,8 +74,25 @@ export async function insertIdentity(trx: Trx | Db, i: Omit<Identity, 'id'>): Pr
   return id;
 }
 
-export async function updateIdentitySeen(trx: Trx | Db, id: string, names: string[], firstSeen: string, lastSeen: string): Promise<void> {
-  await trx.updateTable('member_identities').set({ display_names: encodeJson(names), first_seen_at: firstSeen, last_seen_at: lastSeen }).where('id', '=', id).execute();
+/**
+ * Writes the names and first / last seen times of identities that exist (read in this transaction),
+ * many a statement: an import batch touches most of its people, and one UPDATE each was most of
+ * the batch's queries. An upsert on the identity's key that always conflicts, so it only updates.
+ */
+export async function updateIdentitiesSeen(trx: Trx, rows: readonly Identity[]): Promise<void> {
+  for (const chunk of statementChunks(rows, CHUNK / 2)) {
+    await trx
+      .insertInto('member_identities')
+      .values(chunk.map((r) => ({ ...r, display_names: encodeJson(r.display_names) })))
+      .onConflict((oc) =>
+        oc.columns(['community_id', 'platform', 'external_id']).doUpdateSet((eb) => ({
+          display_names: eb.ref('excluded.display_names'),
+          first_seen_at: eb.ref('excluded.first_seen_at'),
+          last_seen_at: eb.ref('excluded.last_seen_at'),
+        })),
+      )
+      .execute();
+  }
 }
 
 /** A member known only from an import (insertOutsideMemberRow), status `left` until the pipeline seats them. */
@@ -117,13 +135,13 @@ export interface OpenSpan {
 
 export async function findOpenSpans(db: Db | Trx, communityId: string, memberIds: readonly string[]): Promise<OpenSpan[]> {
   const out: OpenSpan[] = [];
-  for (let i = 0; i < memberIds.length; i += CHUNK) {
+  for (const chunk of statementChunks(memberIds, CHUNK)) {
     out.push(
       ...(await db
         .selectFrom('member_spans')
         .select(['id', 'member_id', 'group_id', 'joined_at'])
         .where('community_id', '=', communityId)
-        .where('member_id', 'in', memberIds.slice(i, i + CHUNK))
+        .where('member_id', 'in', chunk)
         .where('left_at', 'is', null)
         .execute()),
     );
@@ -142,10 +160,10 @@ export interface NewSpan {
 }
 
 export async function insertSpans(trx: Trx, communityId: string, spans: readonly NewSpan[]): Promise<void> {
-  for (let i = 0; i < spans.length; i += CHUNK) {
+  for (const chunk of statementChunks(spans, CHUNK)) {
     await trx
       .insertInto('member_spans')
-      .values(spans.slice(i, i + CHUNK).map((s) => ({ ...s, community_id: communityId, entry_link_id: null })))
+      .values(chunk.map((s) => ({ ...s, community_id: communityId, entry_link_id: null })))
       .execute();
   }
 }
@@ -177,13 +195,13 @@ export interface MemberFacts {
 
 export async function findMemberFacts(db: Db | Trx, communityId: string, ids: readonly string[]): Promise<MemberFacts[]> {
   const out: MemberFacts[] = [];
-  for (let i = 0; i < ids.length; i += CHUNK) {
+  for (const chunk of statementChunks(ids, CHUNK)) {
     out.push(
       ...(await db
         .selectFrom('members')
         .select(['id', 'status', 'first_joined_at', 'last_joined_at', 'left_at'])
         .where('community_id', '=', communityId)
-        .where('id', 'in', ids.slice(i, i + CHUNK))
+        .where('id', 'in', chunk)
         .execute()),
     );
   }
@@ -207,14 +225,14 @@ const propText = (db: Db | Trx, key: string) => (isPostgres(db) ? sql<string>`pr
  */
 export async function findImportedAuthors(db: Db | Trx, communityId: string, source: string, keys: readonly string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (let i = 0; i < keys.length; i += CHUNK) {
+  for (const chunk of statementChunks(keys, CHUNK)) {
     const rows = await db
       .selectFrom('events')
       .select(['member_id', propText(db, 'key').as('key')])
       .where('community_id', '=', communityId)
       .where('type', 'in', ['message', 'reply'])
       .where(propText(db, 'import_source'), '=', source)
-      .where(propText(db, 'key'), 'in', keys.slice(i, i + CHUNK))
+      .where(propText(db, 'key'), 'in', chunk)
       .execute();
     for (const r of rows) if (r.member_id && r.key) out.set(r.key, r.member_id);
   }

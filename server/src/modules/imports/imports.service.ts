@@ -5,6 +5,7 @@ import { LIMITS } from '../../../../contracts/src/index.js';
 import { appendEvents, claimEventKeys, type NewEvent } from '../events/index.js';
 import { addGroup } from '../groups/index.js';
 import type { ChatParser, ImportIdentity, ImportPlatform, ImportRecord, ParsedItem, ParseOptions } from './records.js';
+import { detached } from './parse-support.js';
 import {
   adjustSeats,
   closeSpan,
@@ -18,8 +19,9 @@ import {
   insertImportedMember,
   insertSpans,
   renameExternalId,
-  updateIdentitySeen,
+  updateIdentitiesSeen,
   updateMemberState,
+  type Identity,
   type NewSpan,
 } from './imports.repo.js';
 
@@ -29,6 +31,52 @@ export const IMPORT_BATCH = 2000;
 export const MAX_REPORTED_PROBLEMS = 1000;
 /** Message keys remembered per run to point replies at their author without a query. */
 const REPLY_MEMORY = 100_000;
+
+/**
+ * Author of each of the last REPLY_MEMORY messages, by chat source and message key. The largest
+ * state of an import, so it is kept compact: a map per source (keys are the records' own strings,
+ * not source-prefixed copies), member ids interned (each batch reads them afresh from the
+ * database), and one ring of source numbers giving the global order of eviction.
+ */
+class ReplyMemory {
+  private sources = new Map<string, number>();
+  private maps: Map<string, string>[] = [];
+  private ring = new Uint32Array(REPLY_MEMORY);
+  private head = 0;
+  private size = 0;
+  private interned = new Map<string, string>();
+
+  get(source: string, key: string): string | undefined {
+    const n = this.sources.get(source);
+    return n === undefined ? undefined : this.maps[n]!.get(key);
+  }
+
+  set(source: string, key: string, memberId: string): void {
+    let n = this.sources.get(source);
+    if (n === undefined) {
+      this.sources.set(source, (n = this.maps.length));
+      this.maps.push(new Map());
+    }
+    let id = this.interned.get(memberId);
+    if (id === undefined) {
+      if (this.interned.size >= REPLY_MEMORY) this.interned.clear();
+      this.interned.set(memberId, (id = memberId));
+    }
+    const map = this.maps[n]!;
+    if (map.has(key)) {
+      map.set(key, id);
+      return;
+    }
+    map.set(key, id);
+    if (this.size === REPLY_MEMORY) {
+      // Each source's map is in insertion order, as are its entries in the ring.
+      const old = this.maps[this.ring[this.head]!]!;
+      old.delete(old.keys().next().value!);
+    } else this.size++;
+    this.ring[this.head] = n;
+    this.head = (this.head + 1) % REPLY_MEMORY;
+  }
+}
 /** External ids starting with this name a person by display name only (Telegram's invite lists). */
 export const NAME_ONLY_PREFIX = 'name:';
 
@@ -53,6 +101,9 @@ export interface ImportReport {
   problems: { location: string; reason: string }[];
   /** True when --strict found problems and nothing was written. */
   aborted: boolean;
+  /** Display names of joins and leaves that more than one identity with an id used (first
+   *  MAX_REPORTED_PROBLEMS): not matched to any of them, so the name stays a person of its own. */
+  ambiguous_names: { name: string; external_ids: string[] }[];
 }
 
 export interface ImportOptions {
@@ -87,7 +138,7 @@ class Tally {
   report: ImportReport;
   private authors = new Set<string>();
   constructor(format: ImportPlatform) {
-    this.report = { format, messages: 0, authors: 0, joins: 0, leaves: 0, first_at: null, last_at: null, skipped: 0, imported: 0, duplicates: 0, service: 0, problem_count: 0, problems: [], aborted: false };
+    this.report = { format, messages: 0, authors: 0, joins: 0, leaves: 0, first_at: null, last_at: null, skipped: 0, imported: 0, duplicates: 0, service: 0, problem_count: 0, problems: [], aborted: false, ambiguous_names: [] };
   }
   problem(location: string, reason: string) {
     this.report.problem_count++;
@@ -105,11 +156,77 @@ class Tally {
     else if (r.kind === 'leave') rep.leaves++;
     else rep.service++;
   }
+  private ambiguousSeen = new Set<string>();
+  ambiguous(name: string, externalIds: readonly string[]) {
+    if (this.ambiguousSeen.has(name)) return;
+    this.ambiguousSeen.add(name);
+    if (this.report.ambiguous_names.length < MAX_REPORTED_PROBLEMS) this.report.ambiguous_names.push({ name, external_ids: [...externalIds].sort() });
+  }
   done(): ImportReport {
     const rep = this.report;
     rep.authors = this.authors.size;
     rep.skipped = rep.service + rep.problem_count + rep.duplicates;
     return rep;
+  }
+}
+
+/** Formats whose joins and leaves name people by display name only while their messages carry
+ *  ids (WeChat group notices): names are matched to ids over the whole file before importing. */
+const NAMES_MATCHED_IN_FILE: ReadonlySet<ImportPlatform> = new Set(['wechat']);
+
+/**
+ * Which identities with an id used each display name in a file, to put the joins and leaves that
+ * name a person only by display name on that person. A name used by two or more ids is ambiguous
+ * and matched to none. Kept per name (up to two ids each), so its size follows the number of
+ * people, not of messages.
+ */
+class NameIndex {
+  private ids = new Map<string, string[]>();
+
+  see(r: ImportRecord): void {
+    if (r.kind !== 'message') return;
+    this.add(r.author);
+    this.add(r.reply_to_author);
+    for (const re of r.reactions ?? []) for (const by of re.by) this.add(by);
+    for (const m of r.mentions ?? []) this.add(m);
+  }
+
+  private add(i: ImportIdentity | undefined): void {
+    if (!i || i.external_id.startsWith(NAME_ONLY_PREFIX)) return;
+    const name = (i.display_name ?? '').trim();
+    // An export without a name column gives the id as the name: nothing learnt.
+    if (!name || name === i.external_id) return;
+    const ids = this.ids.get(name);
+    if (!ids) this.ids.set(detached(name), [detached(i.external_id)]);
+    else if (ids.length < 2 && !ids.includes(i.external_id)) ids.push(detached(i.external_id));
+  }
+
+  /** The ids that used this name (none, one, or two when it is ambiguous). */
+  idsOf(name: string): readonly string[] {
+    return this.ids.get(name) ?? [];
+  }
+
+  /** A name-only identity as the one identity with an id that used the name, else unchanged. */
+  resolve(i: ImportIdentity | undefined, tally: Tally): ImportIdentity | undefined {
+    if (!i || !i.external_id.startsWith(NAME_ONLY_PREFIX)) return i;
+    const name = i.external_id.slice(NAME_ONLY_PREFIX.length);
+    const ids = this.idsOf(name);
+    if (ids.length === 1) return { platform: i.platform, external_id: ids[0]!, display_name: i.display_name };
+    if (ids.length > 1) tally.ambiguous(name, ids);
+    return i;
+  }
+
+  resolveRecord(r: ImportRecord, tally: Tally): ImportRecord {
+    if (r.kind === 'join' || r.kind === 'leave') {
+      const member = this.resolve(r.member, tally)!;
+      const by = this.resolve(r.by, tally);
+      return member === r.member && by === r.by ? r : { ...r, member, ...(by ? { by } : {}) };
+    }
+    if (r.kind === 'service' && r.actor) {
+      const actor = this.resolve(r.actor, tally);
+      return actor === r.actor ? r : { ...r, actor: actor! };
+    }
+    return r;
   }
 }
 
@@ -133,21 +250,26 @@ async function* checked(opts: ImportOptions): AsyncGenerator<ParsedItem> {
  * written when any problem is found. See docs/imports.md.
  */
 export async function importChat(deps: Deps, communityId: string, opts: ImportOptions): Promise<ImportReport> {
-  if (opts.strict) {
+  const names = NAMES_MATCHED_IN_FILE.has(opts.format) ? new NameIndex() : null;
+  // A first pass: the --strict check, or (for names) a read of its own.
+  if (opts.strict || names) {
     const check = new Tally(opts.format);
     let n = 0;
     for await (const item of checked(opts)) {
       if (item.kind === 'problem') check.problem(item.location, item.reason);
-      else check.record(item);
-      if (++n % (opts.batchSize ?? IMPORT_BATCH) === 0) opts.onProgress?.(n);
+      else {
+        check.record(item);
+        names?.see(item);
+      }
+      if (opts.strict && ++n % (opts.batchSize ?? IMPORT_BATCH) === 0) opts.onProgress?.(n);
     }
-    if (check.report.problem_count) {
+    if (opts.strict && check.report.problem_count) {
       check.report.aborted = true;
       return check.done();
     }
   }
   const tally = new Tally(opts.format);
-  const run = new ImportRun(deps, communityId, opts, tally);
+  const run = new ImportRun(deps, communityId, opts, tally, names);
   let batch: ImportRecord[] = [];
   let n = 0;
   for await (const item of checked(opts)) {
@@ -157,7 +279,7 @@ export async function importChat(deps: Deps, communityId: string, opts: ImportOp
       continue;
     }
     tally.record(item);
-    batch.push(item);
+    batch.push(names ? names.resolveRecord(item, tally) : item);
     if (batch.length >= (opts.batchSize ?? IMPORT_BATCH)) {
       await run.apply(batch);
       batch = [];
@@ -178,20 +300,26 @@ interface SpanState {
 /** State one import keeps across its batches: groups by chat and recent message authors. */
 class ImportRun {
   private groups = new Map<string, string>();
-  private authorsByKey = new Map<string, string>();
+  private authorsByKey = new ReplyMemory();
 
   constructor(
     private deps: Deps,
     private communityId: string,
     private opts: ImportOptions,
     private tally: Tally,
+    private names: NameIndex | null = null,
   ) {}
 
+  private sources = new Map<string, string>();
+  /** The key scope of a chat's records, made once per chat rather than once per record. */
+  private sourceOf(chat: string): string {
+    let source = this.sources.get(chat);
+    if (source === undefined) this.sources.set(detached(chat), (source = sourceOf(this.opts.format, chat)));
+    return source;
+  }
+
   private rememberAuthor(source: string, key: string, memberId: string) {
-    const k = `${source}\u0000${key}`;
-    this.authorsByKey.delete(k);
-    this.authorsByKey.set(k, memberId);
-    if (this.authorsByKey.size > REPLY_MEMORY) this.authorsByKey.delete(this.authorsByKey.keys().next().value!);
+    this.authorsByKey.set(source, key, memberId);
   }
 
   private async groupFor(trx: Trx, chat: string, at: string): Promise<string> {
@@ -220,6 +348,7 @@ class ImportRun {
   private async applyIn(trx: Trx, records: ImportRecord[], now: string): Promise<void> {
     const { communityId } = this;
     const format = this.opts.format;
+    const instants = records.map((r) => new Date(r.at).toISOString());
 
     // Keys: the record's own, and one per known reactor (reactions accrue between exports).
     const keysBySource = new Map<string, string[]>();
@@ -229,7 +358,7 @@ class ImportRun {
       list.push(key);
     };
     for (const r of records) {
-      const source = sourceOf(format, r.chat);
+      const source = this.sourceOf(r.chat);
       addKey(source, r.key);
       if (r.kind === 'message') for (const re of r.reactions ?? []) for (const by of re.by) addKey(source, reactionKey(r.key, re.emoji, by));
     }
@@ -253,8 +382,8 @@ class ImportRun {
         if (at > s.last) s.last = at;
       }
     };
-    for (const r of records) {
-      const at = new Date(r.at).toISOString();
+    for (const [i, r] of records.entries()) {
+      const at = instants[i]!;
       if (r.kind === 'message') {
         see(r.author, at);
         see(r.reply_to_author, at);
@@ -292,11 +421,11 @@ class ImportRun {
 
     // Replies whose target is not in this run's memory: one query for the batch.
     const missing = new Map<string, Set<string>>();
-    const inBatch = new Set(records.map((r) => `${sourceOf(format, r.chat)}\u0000${r.key}`));
+    const inBatch = new Set(records.map((r) => `${this.sourceOf(r.chat)}\u0000${r.key}`));
     for (const r of records) {
       if (r.kind !== 'message' || !r.reply_to || r.reply_to_author) continue;
-      const source = sourceOf(format, r.chat);
-      if (this.authorsByKey.has(`${source}\u0000${r.reply_to}`) || inBatch.has(`${source}\u0000${r.reply_to}`)) continue;
+      const source = this.sourceOf(r.chat);
+      if (this.authorsByKey.get(source, r.reply_to) !== undefined || inBatch.has(`${source}\u0000${r.reply_to}`)) continue;
       let set = missing.get(source);
       if (!set) missing.set(source, (set = new Set()));
       set.add(r.reply_to);
@@ -305,9 +434,9 @@ class ImportRun {
       for (const [k, m] of await findImportedAuthors(trx, communityId, source, [...keys])) this.rememberAuthor(source, k, m);
     }
 
-    for (const r of records) {
-      const at = new Date(r.at).toISOString();
-      const source = sourceOf(format, r.chat);
+    for (const [i, r] of records.entries()) {
+      const at = instants[i]!;
+      const source = this.sourceOf(r.chat);
       const isNew = take(source, r.key);
       if (r.kind === 'service') continue;
       if (!isNew) this.tally.report.duplicates++;
@@ -325,7 +454,7 @@ class ImportRun {
             openSpan(memberId, groupId, at, null);
             events.push({ community_id: communityId, type: 'joined', occurred_at: at, member_id: memberId, group_id: groupId, props: { ...base(source, r.key, r.author), via: 'first_message' } });
           }
-          const replyTo = r.reply_to_author ? memberOf.get(idKey(r.reply_to_author)) : r.reply_to ? this.authorsByKey.get(`${source}\u0000${r.reply_to}`) : undefined;
+          const replyTo = r.reply_to_author ? memberOf.get(idKey(r.reply_to_author)) : r.reply_to ? this.authorsByKey.get(source, r.reply_to) : undefined;
           const props: Record<string, unknown> = { ...base(source, r.key, r.author), chars: [...(r.text ?? '')].length };
           if (r.reply_to) props.reply_to = r.reply_to;
           if (replyTo) props.to_member_id = replyTo;
@@ -448,6 +577,7 @@ class ImportRun {
       if (!l) byPlatform.set(s.identity.platform, (l = []));
       l.push(s);
     }
+    const changed: Identity[] = [];
     for (const [platform, list] of byPlatform) {
       const known = new Map((await findIdentitiesByExternalIds(trx, this.communityId, platform, list.map((s) => s.identity.external_id))).map((i) => [i.external_id, i]));
       for (const s of list) {
@@ -456,7 +586,7 @@ class ImportRun {
           const names = [...k.display_names, ...s.names.filter((n) => !k.display_names.includes(n))];
           const first = s.first < k.first_seen_at ? s.first : k.first_seen_at;
           const last = s.last > k.last_seen_at ? s.last : k.last_seen_at;
-          if (names.length !== k.display_names.length || first !== k.first_seen_at || last !== k.last_seen_at) await updateIdentitySeen(trx, k.id, names, first, last);
+          if (names.length !== k.display_names.length || first !== k.first_seen_at || last !== k.last_seen_at) changed.push({ ...k, display_names: names, first_seen_at: first, last_seen_at: last });
           out.set(idKey(s.identity), k.member_id);
           continue;
         }
@@ -464,13 +594,17 @@ class ImportRun {
         const nameOnly = ext.startsWith(NAME_ONLY_PREFIX);
         const lookupName = nameOnly ? ext.slice(NAME_ONLY_PREFIX.length) : undefined;
         let memberId: string | undefined;
-        if (lookupName !== undefined) {
+        if (lookupName !== undefined && (this.names?.idsOf(lookupName).length ?? 0) < 2) {
           // Rare (invite and remove lists): a scan of the names seen, for an identity with an id.
-          const same = await findIdentitiesByName(trx, this.communityId, platform, lookupName);
-          memberId = same.find((i) => !i.external_id.startsWith(NAME_ONLY_PREFIX))?.member_id;
-        } else {
+          // Its member only when it is the one: two people of that name are not guessed between.
+          const same = (await findIdentitiesByName(trx, this.communityId, platform, lookupName)).filter((i) => !i.external_id.startsWith(NAME_ONLY_PREFIX));
+          const owners = new Set(same.map((i) => i.member_id));
+          if (owners.size === 1) memberId = same[0]!.member_id;
+          else if (owners.size > 1) this.tally.ambiguous(lookupName, same.map((i) => i.external_id));
+        } else if (lookupName === undefined) {
           // An identity with an id: is one of its names a name-only identity already? (An exact key.)
-          const placeholders = s.names.map((n) => `${NAME_ONLY_PREFIX}${n}`);
+          // Not a name that other ids of this file used as well.
+          const placeholders = s.names.filter((n) => (this.names?.idsOf(n).length ?? 0) < 2).map((n) => `${NAME_ONLY_PREFIX}${n}`);
           const match = placeholders.map((p) => known.get(p)).find(Boolean) ?? (await findIdentitiesByExternalIds(trx, this.communityId, platform, placeholders))[0];
           memberId = match?.member_id;
           // The member was known by name only until now: their platform id names them better.
@@ -483,6 +617,7 @@ class ImportRun {
         out.set(idKey(s.identity), memberId);
       }
     }
+    await updateIdentitiesSeen(trx, changed);
     return out;
   }
 }

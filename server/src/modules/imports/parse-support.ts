@@ -72,7 +72,8 @@ export class ContentKeys {
       this.at = at;
       this.seen.clear();
     }
-    const hash = createHash('sha256').update([at, ...parts].join('\u0000')).digest('hex').slice(0, 32);
+    // The first 16 bytes as hex, written flat: a slice of the full hex string would keep all of it.
+    const hash = createHash('sha256').update([at, ...parts].join('\u0000')).digest().toString('hex', 0, 16);
     const n = this.seen.get(hash) ?? 0;
     // Bounded even for a pathological file where every line shares one timestamp.
     if (this.seen.size < 100_000 || this.seen.has(hash)) this.seen.set(hash, n + 1);
@@ -96,6 +97,13 @@ export class RecentMap<K, V> {
     }
   }
 }
+
+/**
+ * A copy of `s` that keeps nothing else alive. Tokenizers hand out slices of the text they read
+ * (V8 slices strings of 13 characters or more), and a slice keeps its whole parent chunk in
+ * memory: state that outlives a record (names by id, chat names) must hold copies.
+ */
+export const detached = (s: string): string => (s.length < 13 ? s : (' ' + s).slice(1));
 
 /** Bidi controls that phones sprinkle into exports (LRM, RLM, embeddings, isolates) and a stray BOM. */
 export const DIRECTION_MARKS = /[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;

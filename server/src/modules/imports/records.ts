@@ -8,7 +8,9 @@ export type ImportPlatform = 'telegram' | 'whatsapp' | 'discord' | 'wechat';
 
 /** A person as the export names them. `external_id` is stable on the platform when it has one
  *  (Telegram `user123`, Discord snowflake, WeChat wxid); WhatsApp has only the display name or
- *  phone number as written, so its parser uses that. */
+ *  phone number as written, so its parser uses that. Where an export that has ids names someone by
+ *  display name only (Telegram invite lists, WeChat group notices), `external_id` is
+ *  `name:<display name>`, and the pipeline matches it to the identity with an id of that name. */
 export interface ImportIdentity {
   platform: ImportPlatform;
   external_id: string;

@@ -1,7 +1,6 @@
 import { DateTime } from 'luxon';
-import parser from 'stream-json/core/parser.js';
-import { chain } from 'stream-chain/core';
-import type { Token } from 'stream-json/core/parser.js';
+import { jsonParser, type Token } from 'stream-json/core/parser.js';
+import { detached } from './parse-support.js';
 import type { ChatParser, ImportIdentity, ImportRecord, ParsedItem, ParseOptions } from './records.js';
 
 /**
@@ -16,6 +15,9 @@ import type { ChatParser, ImportIdentity, ImportRecord, ParsedItem, ParseOptions
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
+
+/** stream-chain's end-of-input marker: the tokenizer's last call, which flushes a trailing number. */
+const FLUSH = Symbol.for('object-stream.none') as unknown as string;
 
 /** Chat types of a full-account export that are one person's, not a community's. */
 const PRIVATE_CHAT_TYPES = new Set(['personal_chat', 'saved_messages', 'bot_chat']);
@@ -65,7 +67,7 @@ function chatName(chat: Chat, options: ParseOptions): string {
 /** A person named by id (from_id / actor_id) or, in invite and remove lists, by name only. */
 function person(chat: Chat, id: string | undefined, name: string | undefined): ImportIdentity | undefined {
   if (id) {
-    if (name) chat.ids.set(name, id);
+    if (name && chat.ids.get(name) !== id) chat.ids.set(detached(name), detached(id));
     return { platform: 'telegram', external_id: id, display_name: name ?? id };
   }
   if (!name) return undefined;
@@ -216,7 +218,8 @@ export const parseTelegram: ChatParser = async function* (input, options) {
   let chat: Chat = { ids: new Map() };
   const root: Chat = chat;
   let sawMessages = false;
-  let building: { builder: Builder; location: string; skip: boolean } | null = null;
+  // Set by `step` (a closure), so typed with `as`: control flow would narrow it to null for good.
+  let building = null as { builder: Builder; location: string; skip: boolean } | null;
   let lastLocation: string | null = null;
 
   const locationOf = (index: number) => {
@@ -242,62 +245,79 @@ export const parseTelegram: ChatParser = async function* (input, options) {
     return 'other';
   };
 
-  try {
-    for await (const t of chain([parser({ streamValues: false })])(text()) as AsyncIterable<Token>) {
-      if (building) {
-        if (!building.builder.push(t)) continue;
-        const { builder, location, skip } = building;
-        building = null;
-        lastLocation = location;
-        if (!skip) yield* recordsOf(builder.value, location, chat, options);
-        continue;
-      }
-      switch (t.name) {
-        case 'startObject':
-        case 'startArray': {
-          const array = t.name === 'startArray';
-          const parent = slot();
-          if (parent?.role === 'messages') {
-            const b = new Builder();
-            b.push(t);
-            building = { builder: b, location: locationOf(parent.index), skip: !!chat.type && PRIVATE_CHAT_TYPES.has(chat.type) };
-            break;
-          }
-          const role = roleOf(parent, array);
-          if (role === 'chat') chat = { ids: new Map() };
-          if (role === 'messages') sawMessages = true;
-          frames.push({ array, role, key: null, index: -1 });
-          break;
-        }
-        case 'endObject':
-        case 'endArray':
-          if (frames.pop()?.role === 'chat') chat = root;
-          break;
-        case 'keyValue':
-          frames.at(-1)!.key = t.value;
-          break;
-        case 'stringValue':
-        case 'numberValue':
-        case 'nullValue':
-        case 'trueValue':
-        case 'falseValue': {
-          const parent = slot();
-          if (parent?.role === 'messages') {
-            lastLocation = locationOf(parent.index);
-            yield { kind: 'problem', location: lastLocation, reason: 'a message must be an object' };
-          } else if ((parent?.role === 'root' || parent?.role === 'chat') && t.name !== 'nullValue') {
-            const v = String(t.value);
-            if (parent.key === 'name') chat.name = v;
-            else if (parent.key === 'type') chat.type = v;
-            else if (parent.key === 'id') chat.id = v;
-          }
-          break;
-        }
-        default:
-          break;
-      }
+  /** Records made by one chunk's tokens, yielded after the chunk: the tokens of a chunk are walked
+   *  synchronously, as awaiting each token was a promise per token (a third of the import's garbage). */
+  const out: ParsedItem[] = [];
+  const step = (t: Token) => {
+    if (building) {
+      if (!building.builder.push(t)) return;
+      const { builder, location, skip } = building;
+      building = null;
+      lastLocation = location;
+      if (!skip) for (const item of recordsOf(builder.value, location, chat, options)) out.push(item);
+      return;
     }
+    switch (t.name) {
+      case 'startObject':
+      case 'startArray': {
+        const array = t.name === 'startArray';
+        const parent = slot();
+        if (parent?.role === 'messages') {
+          const b = new Builder();
+          b.push(t);
+          building = { builder: b, location: locationOf(parent.index), skip: !!chat.type && PRIVATE_CHAT_TYPES.has(chat.type) };
+          break;
+        }
+        const role = roleOf(parent, array);
+        if (role === 'chat') chat = { ids: new Map() };
+        if (role === 'messages') sawMessages = true;
+        frames.push({ array, role, key: null, index: -1 });
+        break;
+      }
+      case 'endObject':
+      case 'endArray':
+        if (frames.pop()?.role === 'chat') chat = root;
+        break;
+      case 'keyValue':
+        frames.at(-1)!.key = t.value;
+        break;
+      case 'stringValue':
+      case 'numberValue':
+      case 'nullValue':
+      case 'trueValue':
+      case 'falseValue': {
+        const parent = slot();
+        if (parent?.role === 'messages') {
+          lastLocation = locationOf(parent.index);
+          out.push({ kind: 'problem', location: lastLocation, reason: 'a message must be an object' });
+        } else if ((parent?.role === 'root' || parent?.role === 'chat') && t.name !== 'nullValue') {
+          // A copy: a slice would keep the whole chunk it came from for as long as the chat.
+          const v = detached(String(t.value));
+          if (parent.key === 'name') chat.name = v;
+          else if (parent.key === 'type') chat.type = v;
+          else if (parent.key === 'id') chat.id = v;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  };
+  const tokenize = jsonParser({ streamValues: false });
+  const feed = (piece: string) => {
+    const got: unknown = tokenize(piece);
+    if (typeof got === 'object' && got !== null && 'values' in got) for (const t of got.values as Token[]) step(t);
+  };
+
+  try {
+    for await (const piece of text()) {
+      feed(piece);
+      yield* out.splice(0);
+    }
+    feed(FLUSH);
+    yield* out.splice(0);
   } catch (err) {
+    yield* out.splice(0);
     const where = building?.location ?? (lastLocation ? `after ${lastLocation}` : `byte ${bytes}`);
     yield { kind: 'problem', location: where, reason: `not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
     return;

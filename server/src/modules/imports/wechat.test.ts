@@ -29,14 +29,14 @@ describe('WeChat CSV parser on real-shaped exports', () => {
     });
     expect(records.every((r) => r.chat === '深圳跑团')).toBe(true);
     expect(joins(records).map((j) => [j.member.external_id, j.via, j.by?.external_id ?? null])).toEqual([
-      ['李四', 'added', '张三'],
-      ['王五', 'added', '张三'],
-      ['赵六', 'qr', '张三'],
-      ['Tom Lee', 'qr', null],
+      ['name:李四', 'added', 'name:张三'],
+      ['name:王五', 'added', 'name:张三'],
+      ['name:赵六', 'qr', 'name:张三'],
+      ['name:Tom Lee', 'qr', null],
     ]);
     expect(leaves(records).map((l) => [l.member.external_id, l.by?.external_id ?? null])).toEqual([
-      ['王五', null],
-      ['李四', null],
+      ['name:王五', null],
+      ['name:李四', null],
     ]);
     const msgs = messages(records);
     expect(msgs[1]).toMatchObject({ key: '7364520935812340003', text: '收到！\n我带水', author: { external_id: 'wxid_lisi_02' }, location: 'row 4' });
@@ -44,7 +44,7 @@ describe('WeChat CSV parser on real-shaped exports', () => {
     expect(msgs.find((m) => m.attachment === 'link')).toMatchObject({ text: '深圳湾跑步路线推荐' });
     expect(records.filter((r): r is ImportService => r.kind === 'service').map((s) => [s.action, s.actor?.external_id])).toEqual([
       ['recall', 'wxid_lisi_02'],
-      ['subject', '张三'],
+      ['subject', 'name:张三'],
     ]);
     // Two joins from one row get distinct keys.
     expect(new Set(records.map((r) => r.key)).size).toBe(records.length);
@@ -69,7 +69,7 @@ describe('WeChat CSV parser on real-shaped exports', () => {
     expect(msgs[0]!.author).toEqual({ platform: 'wechat', external_id: 'wxid_chenchen88', display_name: '陈晨' });
     expect(msgs.map((m) => m.attachment ?? null)).toEqual([null, null, 'photo', 'file', null, 'voice', null]);
     expect(msgs.at(-1)!.text).toBe('下次分享会见,谢谢 Alice');
-    expect(leaves(records)[0]).toMatchObject({ member: { external_id: 'Bob Li' }, by: { external_id: 'Alice Wang' } });
+    expect(leaves(records)[0]).toMatchObject({ member: { external_id: 'name:Bob Li' }, by: { external_id: 'name:Alice Wang' } });
     // No MsgSvrID column: content keys, stable across runs.
     const again = await parseFile('wechatmsg-bom.csv', { timeZone: 'Asia/Shanghai' });
     expect(again.records.map((r) => r.key)).toEqual(records.map((r) => r.key));
@@ -84,7 +84,7 @@ describe('WeChat CSV parser on real-shaped exports', () => {
     // 3 messages (刘洋 1, 周杰 2 incl. a video), 1 join (刘洋 invited by 周杰), 1 leave (你将刘洋移出).
     expect(summarize(records)).toEqual({ messages: 3, authors: 2, joins: 1, leaves: 1, services: 0, first_at: '2024-06-01T12:01:00Z', last_at: '2024-06-01T12:03:00Z' });
     expect(messages(records)[0]).toMatchObject({ text: '大家好，我是刘洋，请多关照', author: { external_id: 'wxid_liuyang', display_name: '刘洋' } });
-    expect(joins(records)[0]).toMatchObject({ member: { external_id: '刘洋' }, by: { external_id: '周杰' }, via: 'added' });
+    expect(joins(records)[0]).toMatchObject({ member: { external_id: 'name:刘洋' }, by: { external_id: 'name:周杰' }, via: 'added' });
     expect(records.every((r) => r.chat === '34567890123@chatroom')).toBe(true);
   });
 

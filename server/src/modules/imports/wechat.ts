@@ -222,7 +222,9 @@ export function parseWeChatSystem(raw: string): SystemParse {
   return { service: { action: 'system' } };
 }
 
-const nameIdentity = (name: string): ImportIdentity => ({ platform: 'wechat', external_id: name, display_name: name });
+/** Group notices name people by display name only: a name-only identity (`name:` prefix, see
+ *  NAME_ONLY_PREFIX in imports.service.ts), which the pipeline matches to the wxid that used the name. */
+const nameIdentity = (name: string): ImportIdentity => ({ platform: 'wechat', external_id: `name:${name}`, display_name: name });
 
 function parseTime(raw: string, clock: LocalClock): string | null {
   const s = raw.trim();
