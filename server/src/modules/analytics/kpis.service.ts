@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { KpiSplitRow, KpisOut, KpisQuery, KpiValue } from '../../../../contracts/src/index.js';
 import type { Deps } from '../../lib/deps.js';
-import { communityMetrics } from '../metrics/index.js';
+import { communityMetrics, resolvePeriod } from '../metrics/index.js';
 import { countActiveMembers, countActiveMembersByKey, countNpsAnswers, netJoinsBefore, sumDaysByKey, type SplitDim } from './kpis.repo.js';
 import { DaySetReader, refreshRollups, rollupGeneration } from '../rollups/index.js';
 import { findCommunityById } from '../communities/index.js';
@@ -110,7 +110,7 @@ export async function communityKpis(deps: Deps, communityId: string, q: KpisQuer
   const now = Date.now();
   const hit = kpiCache.get(key);
   if (hit && hit.stamp === stamp && hit.expires > now) return hit.out;
-  const out = await computeKpis(deps, communityId, q);
+  const out = await computeKpis(deps, communityId, q, community?.currency ?? '');
   kpiCache.delete(key);
   kpiCache.set(key, { stamp, expires: now + KPI_CACHE_MAX_AGE_MS, out });
   if (kpiCache.size > KPI_CACHE_ENTRIES) kpiCache.delete(kpiCache.keys().next().value!);
@@ -133,19 +133,22 @@ export function clearKpiCache(): void {
   kpiCache.clear();
 }
 
-async function computeKpis(deps: Deps, communityId: string, q: KpisQuery): Promise<KpisOut> {
+async function computeKpis(deps: Deps, communityId: string, q: KpisQuery, communityCurrency: string): Promise<KpisOut> {
   const length = DateTime.fromISO(q.to, { zone: 'UTC' }).diff(DateTime.fromISO(q.from, { zone: 'UTC' }), 'days').days;
   const prevFrom = shift(q.from, -length);
-  // Both periods, their MAU and WAU read the same day sets: one reader reads each day once.
+  // Both periods, their MAU and WAU read the same day sets: one reader reads each day once. All
+  // parts run at once (PostgreSQL answers them on several connections).
   const sets = new DaySetReader(deps.db, communityId);
-  const [current, previous] = await Promise.all([
+  const figuresOf = async (p: { from: string; to: string }) => {
+    const { from, to } = await resolvePeriod(deps, communityId, p);
+    return rollupFigures(deps, communityId, { ...p, t0: from, t1: to }, sets);
+  };
+  const [current, previous, cur, prev, rows] = await Promise.all([
     communityMetrics(deps, communityId, { from: q.from, to: q.to }, sets),
     communityMetrics(deps, communityId, { from: prevFrom, to: q.from }, sets),
-  ]);
-  const [cur, prev, rows] = await Promise.all([
-    rollupFigures(deps, communityId, current.period, sets),
-    rollupFigures(deps, communityId, previous.period, sets),
-    q.split ? splitRows(deps, communityId, current.currency, q.split, q.from, q.to) : Promise.resolve(null),
+    figuresOf({ from: q.from, to: q.to }),
+    figuresOf({ from: prevFrom, to: q.from }),
+    q.split ? splitRows(deps, communityId, communityCurrency, q.split, q.from, q.to) : Promise.resolve(null),
   ]);
   const { metrics_version, community_id, time_zone, currency, period, ...values } = current;
   const { metrics_version: _v, community_id: _c, time_zone: _z, currency: _cur, period: previousPeriod, ...previousValues } = previous;

@@ -76,7 +76,7 @@ export interface PeriodBounds {
  */
 export async function countPeriodMetrics(db: Db, communityId: string, p: PeriodBounds, sets = new DaySetReader(db, communityId)): Promise<MetricCounts> {
   const c = communityId;
-  const flows = await sql<Record<string, number | string | null>>`
+  const flowsQuery = sql<Record<string, number | string | null>>`
     SELECT
       COALESCE(SUM(CASE WHEN day < ${p.fromDay} THEN stay_starts - stay_ends ELSE 0 END), 0) AS members_t0,
       COALESCE(SUM(stay_starts - stay_ends), 0) AS members_t1,
@@ -89,25 +89,27 @@ export async function countPeriodMetrics(db: Db, communityId: string, p: PeriodB
       COALESCE(SUM(CASE WHEN day >= ${p.fromDay} THEN expiring ELSE 0 END), 0) AS expiring,
       COALESCE(SUM(CASE WHEN day >= ${p.fromDay} THEN renewed ELSE 0 END), 0) AS renewed
     FROM analytics_flow_days WHERE community_id = ${c} AND day < ${p.toDay}`.execute(db);
+
   // Period members, and the active and paying among them, from the per-day member sets: the members
   // at t0 plus the stays started in the period are exactly the members with a stay in the period.
-  const [atT0, starts, referred, active, payers] = await Promise.all([
+  const setsQuery = Promise.all([
     membersAtDay(db, c, { day: p.fromDay, t0: p.t0, t1: p.t1 }, (day) => dayBounds(day, p.timeZone)),
     sets.union('starts', p.fromDay, p.toDay),
     sets.union('referred_starts', p.fromDay, p.toDay),
     sets.union('active', p.fromDay, p.toDay),
     sets.union('payers', p.fromDay, p.toDay),
   ]);
-  const members = atT0.or(starts);
-  const engaged = { period_members: members.size, referred_joiners: referred.size, active: active.and(members).size, paying: payers.and(members).size };
 
   // Trial buyers: member and trial product pairs with a paid trial order in the period; converted
   // when the first of those orders was followed by the full product in the window (trial_orders).
-  const trials = await sql<Record<string, number | string | null>>`
+  const trialsQuery = sql<Record<string, number | string | null>>`
     SELECT COUNT(*) AS trial_buyers, COALESCE(SUM(x.converted), 0) AS trial_converted FROM (
       SELECT t.converted, ROW_NUMBER() OVER (PARTITION BY t.member_id, t.product_id ORDER BY t.paid_at, t.order_id) AS n
       FROM trial_orders t WHERE t.community_id = ${c} AND t.paid_at >= ${p.t0} AND t.paid_at < ${p.t1}
     ) x WHERE x.n = 1`.execute(db);
+  const [flows, [atT0, starts, referred, active, payers], trials] = await Promise.all([flowsQuery, setsQuery, trialsQuery]);
+  const members = atT0.or(starts);
+  const engaged = { period_members: members.size, referred_joiners: referred.size, active: active.and(members).size, paying: payers.and(members).size };
 
   const row: Record<string, unknown> = { ...flows.rows[0], ...engaged, ...trials.rows[0] };
   const n = (k: keyof MetricCounts) => Number(row[k] ?? 0);

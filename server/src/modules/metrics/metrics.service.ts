@@ -81,9 +81,8 @@ export async function loadPeriodFacts(deps: Deps, communityId: string, q: Metric
  * counted in SQL (countPeriodMetrics): no row of the community is loaded.
  */
 export async function communityMetrics(deps: Deps, communityId: string, q: MetricsQuery, sets?: DaySetReader): Promise<MetricsOut> {
-  const { community, zone, t0, t1, from, to } = await resolvePeriod(deps, communityId, q);
   // Engagement comes from the daily rollups: the period's local days hold exactly its events.
-  await refreshRollups(deps, communityId);
+  const [{ community, zone, t0, t1, from, to }] = await Promise.all([resolvePeriod(deps, communityId, q), refreshRollups(deps, communityId)]);
   const [counts, trials] = await Promise.all([
     countPeriodMetrics(deps.db, communityId, {
       t0: from,

@@ -43,9 +43,13 @@ it('unions and intersections of stored sets match Set arithmetic', () => {
 it('stores dense sets as a bitset and sparse ones as a list', () => {
   const dense = MemberSet.of(Array.from({ length: 1000 }, (_, i) => i + 1)).encode();
   expect(dense[0]).toBe(0);
-  expect(dense.length).toBe(1 + Math.ceil(1001 / 8));
+  expect(dense.length).toBe(4 + 4 * Math.ceil(1001 / 32));
   const sparse = MemberSet.of([5, 900_000]).encode();
   expect(sparse[0]).toBe(1);
-  expect(sparse.length).toBe(1 + 2 * 4);
-  expect(new MemberSet().encode().length).toBe(1);
+  expect(sparse.length).toBe(4 + 2 * 4);
+  expect(new MemberSet().encode().length).toBe(4);
+  // A stored set read from an unaligned place (a Buffer slice) decodes the same.
+  const shifted = new Uint8Array(dense.length + 1);
+  shifted.set(dense, 1);
+  expect([...MemberSet.decode(shifted.subarray(1))]).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
 });

@@ -1,14 +1,25 @@
 /**
  * Sets of members, by their dense ordinal in the community (member_ordinals), for the per-day sets
- * of analytics_day_sets. A set is stored in the smaller of two forms: a bitset (byte 0 = 0, then bit
- * n of byte n >> 3 is ordinal n) or a sorted list of ordinals (byte 0 = 1, then little-endian
- * uint32s). A day's active members (a few percent of a large community) are a bitset; a day's
+ * of analytics_day_sets. A set is stored in the smaller of two forms, after a 4-byte header whose
+ * first byte names it: a bitset (0; little-endian 32-bit words, bit n of word n >> 5 is ordinal n)
+ * or a sorted list of ordinals (1; little-endian uint32s). The header keeps the words 4-byte
+ * aligned, so a stored set is read as a Uint32Array without copying. A day's active members (a few percent of a large community) are a bitset; a day's
  * joiners or payers are a short list. Unions and intersections run on 32-bit words, so a month of
  * days at a million members takes milliseconds; no bitmap library is needed for sets this simple.
  */
 
 const BITSET = 0;
 const LIST = 1;
+const HEADER = 4;
+
+/** A stored set's words after the header: a view when aligned (the usual case), else a copy. */
+function storedWords(bytes: Uint8Array): Uint32Array {
+  const offset = bytes.byteOffset + HEADER;
+  const count = (bytes.length - HEADER) >>> 2;
+  // Words are little-endian, as on every platform Node runs on here.
+  if (offset % 4 === 0) return new Uint32Array(bytes.buffer, offset, count);
+  return new Uint32Array(Uint8Array.prototype.slice.call(bytes, HEADER, HEADER + count * 4).buffer);
+}
 
 export class MemberSet {
   private words: Uint32Array;
@@ -56,17 +67,14 @@ export class MemberSet {
 
   /** This ∪ a stored set, in place. */
   orBytes(bytes: Uint8Array): this {
-    if (bytes.length <= 1) return this;
+    if (bytes.length <= HEADER) return this;
+    const words = storedWords(bytes);
     if (bytes[0] === LIST) {
-      const view = new DataView(bytes.buffer, bytes.byteOffset + 1, bytes.length - 1);
-      for (let i = 0; i + 4 <= view.byteLength; i += 4) this.add(view.getUint32(i, true));
+      for (let i = 0; i < words.length; i++) this.add(words[i]!);
       return this;
     }
-    const n = bytes.length - 1;
-    this.grow(Math.ceil(n / 4));
-    const mine = new Uint8Array(this.words.buffer, this.words.byteOffset, this.words.length * 4);
-    // Bytes map onto the words' bits on little-endian machines, which is every platform Node runs on here.
-    for (let i = 0; i < n; i++) mine[i]! |= bytes[i + 1]!;
+    this.grow(words.length);
+    for (let i = 0; i < words.length; i++) this.words[i]! |= words[i]!;
     return this;
   }
 
@@ -108,20 +116,14 @@ export class MemberSet {
     const size = this.size;
     let top = this.words.length;
     while (top > 0 && this.words[top - 1] === 0) top--;
-    const bytes = new Uint8Array(this.words.buffer, this.words.byteOffset, top * 4);
-    let used = bytes.length;
-    while (used > 0 && bytes[used - 1] === 0) used--;
-    if (size * 4 < used) {
-      const out = new Uint8Array(1 + size * 4);
-      out[0] = LIST;
-      const view = new DataView(out.buffer, 1);
-      let i = 0;
-      for (const n of this) view.setUint32(4 * i++, n, true);
-      return out;
-    }
-    const out = new Uint8Array(1 + used);
-    out[0] = BITSET;
-    out.set(bytes.subarray(0, used), 1);
-    return out;
+    const list = size < top;
+    const out = new Uint32Array(1 + (list ? size : top));
+    if (list) {
+      let i = 1;
+      for (const n of this) out[i++] = n;
+    } else out.set(this.words.subarray(0, top), 1);
+    const bytes = new Uint8Array(out.buffer);
+    bytes[0] = list ? LIST : BITSET;
+    return bytes;
   }
 }
