@@ -4,7 +4,6 @@ import type { Deps } from '../../lib/deps.js';
 import { communityMetrics, resolvePeriod } from '../metrics/index.js';
 import { countActiveMembers, countActiveMembersByKey, countNpsAnswers, netJoinsBefore, sumDaysByKey, type SplitDim } from './kpis.repo.js';
 import { DaySetReader, refreshRollups, rollupGeneration } from '../rollups/index.js';
-import { findCommunityById } from '../communities/index.js';
 
 const rate = (numerator: number, denominator: number) => ({ value: denominator === 0 ? null : numerator / denominator, numerator, denominator });
 const shift = (day: string, days: number) => DateTime.fromISO(day, { zone: 'UTC' }).plus({ days }).toISODate()!;
@@ -101,16 +100,18 @@ export async function splitRows(deps: Deps, communityId: string, currency: strin
  * an unchanged answer is served from a cache (below).
  */
 export async function communityKpis(deps: Deps, communityId: string, q: KpisQuery): Promise<KpisOut> {
+  // A period that does not resolve is refused before anything is written (the refresh writes).
+  const { community } = await resolvePeriod(deps, communityId, q);
   await refreshRollups(deps, communityId);
-  const [generation, community] = await Promise.all([rollupGeneration(deps, communityId), findCommunityById(deps.db, communityId)]);
+  const generation = await rollupGeneration(deps, communityId);
   // The answer depends on the rollups (their generation) and the community's settings (zone,
   // currency, grace days: its updated_at); anything else is bounded by the age limit.
   const key = `${communityId}|${q.from}|${q.to}|${q.split ?? ''}`;
-  const stamp = `${generation}|${String(community?.updated_at ?? '')}`;
+  const stamp = `${generation}|${String(community.updated_at)}`;
   const now = Date.now();
   const hit = kpiCache.get(key);
   if (hit && hit.stamp === stamp && hit.expires > now) return hit.out;
-  const out = await computeKpis(deps, communityId, q, community?.currency ?? '');
+  const out = await computeKpis(deps, communityId, q, community.currency);
   kpiCache.delete(key);
   kpiCache.set(key, { stamp, expires: now + KPI_CACHE_MAX_AGE_MS, out });
   if (kpiCache.size > KPI_CACHE_ENTRIES) kpiCache.delete(kpiCache.keys().next().value!);
@@ -144,8 +145,8 @@ async function computeKpis(deps: Deps, communityId: string, q: KpisQuery, commun
     return rollupFigures(deps, communityId, { ...p, t0: from, t1: to }, sets);
   };
   const [current, previous, cur, prev, rows] = await Promise.all([
-    communityMetrics(deps, communityId, { from: q.from, to: q.to }, sets),
-    communityMetrics(deps, communityId, { from: prevFrom, to: q.from }, sets),
+    communityMetrics(deps, communityId, { from: q.from, to: q.to }, { sets, refreshed: true }),
+    communityMetrics(deps, communityId, { from: prevFrom, to: q.from }, { sets, refreshed: true }),
     figuresOf({ from: q.from, to: q.to }),
     figuresOf({ from: prevFrom, to: q.from }),
     q.split ? splitRows(deps, communityId, communityCurrency, q.split, q.from, q.to) : Promise.resolve(null),

@@ -80,9 +80,16 @@ export async function loadPeriodFacts(deps: Deps, communityId: string, q: Metric
  * The metrics of one community over [from, to) in its time zone (see metrics.definitions.ts),
  * counted in SQL (countPeriodMetrics): no row of the community is loaded.
  */
-export async function communityMetrics(deps: Deps, communityId: string, q: MetricsQuery, sets?: DaySetReader): Promise<MetricsOut> {
-  // Engagement comes from the daily rollups: the period's local days hold exactly its events.
-  const [{ community, zone, t0, t1, from, to }] = await Promise.all([resolvePeriod(deps, communityId, q), refreshRollups(deps, communityId)]);
+export async function communityMetrics(
+  deps: Deps,
+  communityId: string,
+  q: MetricsQuery,
+  opts: { sets?: DaySetReader; refreshed?: boolean } = {},
+): Promise<MetricsOut> {
+  const { community, zone, t0, t1, from, to } = await resolvePeriod(deps, communityId, q);
+  // Engagement comes from the daily rollups: the period's local days hold exactly its events. A
+  // caller that has just refreshed them (the KPI dashboard) says so.
+  if (!opts.refreshed) await refreshRollups(deps, communityId);
   const [counts, trials] = await Promise.all([
     countPeriodMetrics(deps.db, communityId, {
       t0: from,
@@ -90,7 +97,7 @@ export async function communityMetrics(deps: Deps, communityId: string, q: Metri
       fromDay: t0.toISODate()!,
       toDay: t1.toISODate()!,
       timeZone: zone,
-    }, sets),
+    }, opts.sets),
     findTrialProducts(deps.db, communityId),
   ]);
   return {
