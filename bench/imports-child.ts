@@ -9,7 +9,7 @@ import { openDatabase, migrateToLatest } from '../server/src/db/kysely.js';
 import { systemClock } from '../server/src/lib/clock.js';
 import type { Deps } from '../server/src/lib/deps.js';
 import { ensureCommunityBySlug } from '../server/src/modules/communities/index.js';
-import { importChat } from '../server/src/modules/imports/index.js';
+import { importChat, tuneForImport } from '../server/src/modules/imports/index.js';
 import { fileSource } from '../server/src/modules/imports/parse-support.js';
 import { PARSERS } from '../server/src/modules/imports/parsers.js';
 import type { ImportPlatform } from '../server/src/modules/imports/records.js';
@@ -39,6 +39,7 @@ if (mode === 'json-parse') {
 } else if (mode === 'import') {
   const format = process.argv[5] as ImportPlatform;
   const handle = openDatabase(dbFile!);
+  tuneForImport(handle);
   await migrateToLatest(handle.db);
   const deps: Deps = { db: handle.db, clock: systemClock, config: BENCH_CONFIG };
   const { community } = await ensureCommunityBySlug(deps, 'import-bench');

@@ -6,9 +6,9 @@ import type { Config } from '../../server/src/config.js';
 import type { Db } from '../../server/src/db/kysely.js';
 import type { Deps } from '../../server/src/lib/deps.js';
 import { systemClock } from '../../server/src/lib/clock.js';
-import { importChat, PARSERS, type ImportPlatform, type ImportReport } from '../../server/src/modules/imports/index.js';
+import { importChat, PARSERS, tuneForImport, type ImportPlatform, type ImportReport } from '../../server/src/modules/imports/index.js';
 
-type WithDatabase = <T>(fn: (h: { db: Db }, config: Config) => Promise<T>) => Promise<T>;
+type WithDatabase = <T>(fn: (h: { db: Db } & Parameters<typeof tuneForImport>[0], config: Config) => Promise<T>) => Promise<T>;
 type CommunityFor = (deps: Deps, slug: string) => Promise<{ id: string; slug: string; time_zone: string }>;
 
 const size = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.ceil(n / 1e3)} kB`);
@@ -43,6 +43,7 @@ export function importChatFile(importCmd: Command, withDatabase: WithDatabase, c
         withDatabase(async (handle, config) => {
           if (!existsSync(file)) throw new Error(`${file}: no such file`);
           if (opts.tz !== undefined && !IANAZone.isValidZone(opts.tz)) throw new Error(`--tz: unknown time zone "${opts.tz}"`);
+          tuneForImport(handle);
           const deps: Deps = { db: handle.db, clock: systemClock, config };
           const community = await communityFor(deps, opts.community);
           const total = statSync(file).size;

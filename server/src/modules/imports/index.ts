@@ -1,4 +1,4 @@
-export { importChat, IMPORT_BATCH, NAME_ONLY_PREFIX, type ImportOptions, type ImportReport } from './imports.service.js';
+export { importChat, tuneForImport, IMPORT_BATCH, NAME_ONLY_PREFIX, type ImportOptions, type ImportReport } from './imports.service.js';
 export { PARSERS } from './parsers.js';
 export { parseTelegram } from './telegram.js';
 export type * from './records.js';
