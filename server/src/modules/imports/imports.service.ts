@@ -625,8 +625,8 @@ class ImportRun {
 /**
  * Settings for a process that only imports (`yutang import`, the import bench): SQLite's page cache
  * at 4 MiB instead of better-sqlite3's 16 MiB. An import touches far more pages than any cache holds,
- * so the larger cache only fills up; the pages it drops stay in the OS cache. Measured: 12 MB less
- * peak RSS on a 1,000,000-message import.
+ * so the larger cache only fills up; the pages it drops stay in the OS cache. Measured on a
+ * 1,000,000-message Telegram import: peak RSS 303 → 269 MB, at the same speed.
  */
 export function tuneForImport(handle: { sqlite?: { pragma: (source: string) => unknown } }): void {
   handle.sqlite?.pragma('cache_size = -4096');
