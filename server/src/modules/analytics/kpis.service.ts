@@ -3,10 +3,9 @@ import type { KpiSplitRow, KpisOut, KpisQuery, KpiValue } from '../../../../cont
 import type { Deps } from '../../lib/deps.js';
 import { communityMetrics, resolvePeriod } from '../metrics/index.js';
 import { countActiveMembers, countActiveMembersByKey, countNpsAnswers, netJoinsBefore, sumDaysByKey, type SplitDim } from './kpis.repo.js';
-import { DaySetReader, refreshRollups, rollupGeneration } from '../rollups/index.js';
+import { DaySetReader, refreshRollups, rollupGeneration, shiftDay } from '../rollups/index.js';
 
 const rate = (numerator: number, denominator: number) => ({ value: denominator === 0 ? null : numerator / denominator, numerator, denominator });
-const shift = (day: string, days: number) => DateTime.fromISO(day, { zone: 'UTC' }).plus({ days }).toISODate()!;
 
 /**
  * The engagement figures answered from the daily rollups, for the local days [from, to):
@@ -28,8 +27,8 @@ export async function rollupFigures(deps: Deps, communityId: string, period: { f
   const days = DateTime.fromISO(to, { zone: 'UTC' }).diff(DateTime.fromISO(from, { zone: 'UTC' }), 'days').days;
   const [[all], wau, mau, nps] = await Promise.all([
     sumDaysByKey(deps.db, communityId, 'all', from, to),
-    countActiveMembers(sets, shift(to, -7), to),
-    countActiveMembers(sets, shift(to, -30), to),
+    countActiveMembers(sets, shiftDay(to, -7), to),
+    countActiveMembers(sets, shiftDay(to, -30), to),
     countNpsAnswers(deps.db, communityId, period.t0, period.t1),
   ]);
   const dau = rate(all?.active_member_days ?? 0, days);
@@ -136,7 +135,7 @@ export function clearKpiCache(): void {
 
 async function computeKpis(deps: Deps, communityId: string, q: KpisQuery, communityCurrency: string): Promise<KpisOut> {
   const length = DateTime.fromISO(q.to, { zone: 'UTC' }).diff(DateTime.fromISO(q.from, { zone: 'UTC' }), 'days').days;
-  const prevFrom = shift(q.from, -length);
+  const prevFrom = shiftDay(q.from, -length);
   // Both periods, their MAU and WAU read the same day sets: one reader reads each day once. All
   // parts run at once (PostgreSQL answers them on several connections).
   const sets = new DaySetReader(deps.db, communityId);

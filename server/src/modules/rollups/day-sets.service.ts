@@ -58,7 +58,7 @@ export async function recomputeActivitySets(trx: Trx, communityId: string, days:
     const unions = new Map<string, { members: number; bits: Buffer }>();
     for (const start of starts) {
       const set = new MemberSet();
-      for (const r of await readDaySets(trx, communityId, 'active', start, kind === 'active_week' ? plusDays(start, 7) : nextMonth(start))) set.orBytes(r.bits);
+      for (const r of await readDaySets(trx, communityId, 'active', start, kind === 'active_week' ? shiftDay(start, 7) : nextMonth(start))) set.orBytes(r.bits);
       if (set.size > 0) unions.set(start, stored(set));
     }
     await writeDaySets(trx, communityId, kind, [...starts], unions);
@@ -66,9 +66,10 @@ export async function recomputeActivitySets(trx: Trx, communityId: string, days:
 }
 
 /** The Monday of the ISO week holding a day, and the 1st of its month ('YYYY-MM-DD'). */
-const weekOf = (day: string) => plusDays(day, -((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7));
+const weekOf = (day: string) => shiftDay(day, -((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7));
 const monthOf = (day: string) => `${day.slice(0, 8)}01`;
-const plusDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+/** A local day ('YYYY-MM-DD') shifted by n days (calendar days: no time zone is involved). */
+export const shiftDay = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 const nextMonth = (first: string) => {
   const d = new Date(`${first}T00:00:00Z`);
   d.setUTCMonth(d.getUTCMonth() + 1);
@@ -191,7 +192,7 @@ export async function membersAtDay(db: Q, communityId: string, day: DayBounds, d
 }
 
 /** The local day after `day` ('YYYY-MM-DD'). */
-export const nextDay = (day: string) => plusDays(day, 1);
+export const nextDay = (day: string) => shiftDay(day, 1);
 
 /**
  * Reads stored day sets for one community, each (kind, day) once: a dashboard asks for the same
@@ -217,9 +218,9 @@ export class DaySetReader {
       if (kind === 'active' && d.endsWith('-01') && nextMonth(d) <= toDay) {
         want('active_month', d);
         d = nextMonth(d);
-      } else if (kind === 'active' && weekOf(d) === d && plusDays(d, 7) <= toDay) {
+      } else if (kind === 'active' && weekOf(d) === d && shiftDay(d, 7) <= toDay) {
         want('active_week', d);
-        d = plusDays(d, 7);
+        d = shiftDay(d, 7);
       } else {
         want(kind, d);
         d = nextDay(d);
